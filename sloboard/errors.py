@@ -1,0 +1,83 @@
+"""sloboard's exceptions, in one tree.
+
+    SloboardError                  any error we expect and can explain in one line
+    ├── ConfigError                settings file or environment is wrong (exit 2)
+    ├── SpecError                  one or more SLO specs are invalid (exit 2)
+    ├── StoreError                 the database cannot be used (exit 1)
+    │   └── StoreLockedError       another process holds the collector lock
+    ├── SourceError                a data source (Prometheus) failed (exit 1)
+    │   ├── SourceUnavailable      down, timed out, 5xx, or malformed answer: retried
+    │   └── QueryRejected          the source refused the query (bad PromQL): not retried
+    ├── ReportError                a report could not be built or delivered (exit 1)
+    └── InputError                 a bad command-line or CSV input (exit 2)
+
+The CLI turns each into one line on stderr and an exit code; no traceback reaches
+the user. Lower-level errors are mapped with ``raise ... from exc`` so that
+``--debug`` can still show the cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SloboardError(Exception):
+    exit_code = 1
+
+
+class ConfigError(SloboardError):
+    exit_code = 2
+
+
+class InputError(SloboardError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a spec file: ``path:line: field.path: message``."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+    severity: str = "error"  # "error" | "warning"
+    slo_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        field_part = f" {self.field}:" if self.field else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}:{field_part} {prefix}{self.message}"
+
+
+class SpecError(SloboardError):
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class StoreError(SloboardError):
+    pass
+
+
+class StoreLockedError(StoreError):
+    pass
+
+
+class SourceError(SloboardError):
+    pass
+
+
+class SourceUnavailable(SourceError):
+    pass
+
+
+class QueryRejected(SourceError):
+    pass
+
+
+class ReportError(SloboardError):
+    pass
