@@ -1,0 +1,131 @@
+"""Settings: one ``sloboard.yaml`` plus ``SLOBOARD_*`` environment variables.
+
+Built once in the entry point (``load_settings``) and passed down; nothing reads the
+environment anywhere else. Precedence, highest first: environment variables, the
+YAML file, the defaults below. Nested keys use ``__`` in the environment, for
+example ``SLOBOARD_PROMETHEUS__BEARER_TOKEN``; the common ones also have a flat
+alias (``SLOBOARD_PROMETHEUS_URL``).
+
+Secrets are ``SecretStr``: they print as ``**********``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PrometheusSettings(_Section):
+    url: str = "http://127.0.0.1:9090"
+    bearer_token: SecretStr | None = None
+    basic_auth_user: str | None = None
+    basic_auth_password: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict, description="e.g. X-Scope-OrgID for Mimir")
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    timeout_s: float = Field(30.0, gt=0, description="timeout of one HTTP request")
+    retry_max_s: float = Field(120.0, ge=0, description="total time spent retrying one query")
+
+
+class CollectSettings(_Section):
+    step_s: int = Field(60, ge=1, description="collection step, seconds")
+    lag_s: int = Field(120, ge=0, description="stay this far behind now, for late samples")
+    backfill: str = Field("35d", description="how far back the first run reaches")
+    max_points_per_query: int = Field(11_000, ge=10)
+    interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
+
+
+class Settings(BaseSettings):
+    """Everything sloboard can be told. See README, section Configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SLOBOARD_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/sloboard.db"
+    )
+    specs_dir: Path = Path("./slo_specs")
+    timezone: str = "UTC"
+    alert_windows_file: Path | None = Field(
+        None, description="YAML table of burn-rate alert windows; default: the SRE workbook table"
+    )
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
+    collect: CollectSettings = Field(default_factory=CollectSettings)
+    # Flat alias kept because it is the one setting everybody sets.
+    prometheus_url: str | None = Field(
+        None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL")
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin") from exc
+        return value
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.prometheus_url:
+            self.prometheus.url = self.prometheus_url
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'sloboard.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file arrives as init kwargs; the environment must win over it.
+        return env_settings, init_settings
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read ``config_file`` (YAML) if given, then the environment. Raises ConfigError."""
+    import yaml
+    from pydantic import ValidationError
+
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            text = Path(config_file).read_text(encoding="utf-8")
+            values = yaml.safe_load(text) or {}
+        except OSError as exc:
+            raise ConfigError(f"{config_file}: cannot read settings file: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{config_file}: not valid YAML: {exc}") from exc
+        if not isinstance(values, dict):
+            raise ConfigError(f"{config_file}: settings must be a mapping of keys to values")
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        where = str(config_file) if config_file else "environment"
+        lines = [
+            f"{where}: {'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("\n".join(lines)) from exc
