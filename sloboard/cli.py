@@ -1,0 +1,197 @@
+"""The ``sloboard`` command: thin commands that parse, wire, call one service, and
+turn our exceptions into a one-line message and an exit code (2 bad input, 1 failure).
+
+Imports of heavy modules (numpy, pandas, SQLAlchemy, Dash, WeasyPrint) happen inside
+the commands so that ``sloboard --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import InputError, SloboardError
+
+
+class _Context:
+    """Settings built once per process, on first use, and passed down from here."""
+
+    def __init__(self, config: Path | None, debug: bool):
+        self.config = config
+        self.debug = debug
+        self._settings = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from .settings import load_settings
+
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def open_store(self):
+        from .store import Store
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return Store.open(self.settings.db_url)
+
+    def load_specs(self, paths=()):
+        from .specs import load_specs
+
+        return load_specs(
+            [Path(p) for p in paths] or [self.settings.specs_dir],
+            alert_windows_file=self.settings.alert_windows_file,
+        )
+
+
+def _time_option(name: str, help_text: str):
+    return click.option(name, "at", default="now", show_default=True, metavar="T", help=help_text)
+
+
+def _parse_time(text: str) -> int:
+    from .timeparse import parse_time
+
+    try:
+        return parse_time(text, time.time())
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SLOBOARD_CONFIG",
+    help="Settings file (YAML). Environment variables SLOBOARD_* override it. [env: SLOBOARD_CONFIG]",
+)
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.version_option(package_name="sloboard")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
+    """sloboard: SLOs, error budgets, burn-rate alerts, DORA and cost, from Prometheus.
+
+    \b
+    Typical use:
+      sloboard validate                 check the SLO specs in ./slo_specs
+      sloboard collect                  pull new data from Prometheus into the store
+      sloboard status --json            SLO status as JSON, for scripts
+
+    Settings come from --config and SLOBOARD_* environment variables, e.g.
+    SLOBOARD_DATA_DIR, SLOBOARD_DATABASE_URL, SLOBOARD_SPECS_DIR,
+    SLOBOARD_PROMETHEUS_URL, SLOBOARD_TIMEZONE.
+    """
+    ctx.obj = _Context(config, debug)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="Print problems only, not the list of valid SLOs.")
+@click.pass_obj
+def validate(obj: _Context, paths: tuple[Path, ...], quiet: bool) -> None:
+    """Check SLO specs (OpenSLO v1, Sloth prometheus/v1, Pyrra) and report every problem.
+
+    PATHS are files or folders (searched for *.yaml and *.yml); the default is the
+    specs folder from the settings (./slo_specs). Each problem is printed as
+    `file:line: field.path: message`. Warnings point at likely mistakes and do not
+    fail. Exit code 0 when every spec is valid, 2 when any is not.
+    """
+    result = obj.load_specs(paths)
+    errors = [p for p in result.problems if p.severity == "error"]
+    warnings = [p for p in result.problems if p.severity != "error"]
+    for problem in errors:
+        click.echo(str(problem), err=True)
+    for problem in warnings:
+        click.echo(str(problem), err=True)
+    if not quiet:
+        for slo in result.slos:
+            click.echo(f"valid: {slo.id} ({slo.source.path if slo.source else '?'})")
+    click.echo(
+        f"{len(result.files)} file(s), {len(result.slos)} valid SLO(s), "
+        f"{len(errors)} error(s), {len(warnings)} warning(s)",
+        err=bool(errors),
+    )
+    if errors:
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (the stable contract for scripts).")
+@_time_option("--at", "Evaluate every window ending at this time: ISO 8601, epoch seconds, now, or now-<duration>.")
+@click.option("--slo", "slo_id", metavar="ID", help="Only this SLO (service/name).")
+@click.pass_obj
+def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
+    """Show SLO status: SLI, error budget, burn rates, alerts, forecast and completeness.
+
+    The JSON form is {"at", "slos": [...], "dora": [...], "cost": [...]}; values that
+    cannot be known (no data) are null, never 0.
+    """
+    from .status import render_table, status_report, to_json
+
+    at_epoch = _parse_time(at)
+    specs = obj.load_specs()
+    for problem in specs.problems:
+        if problem.severity == "error":
+            click.echo(f"skipped invalid spec: {problem}", err=True)
+    slos = specs.slos
+    if slo_id is not None:
+        slos = [s for s in slos if s.id == slo_id]
+        if not slos:
+            known = ", ".join(sorted(s.id for s in specs.slos)) or "none"
+            raise InputError(f"no SLO with id {slo_id!r}; known SLOs: {known}")
+    store = obj.open_store()
+    try:
+        report = status_report(store, slos, at_epoch, step_s=obj.settings.collect.step_s)
+    finally:
+        store.close()
+    click.echo(to_json(report) if as_json else render_table(report))
+
+
+@cli.group()
+def db() -> None:
+    """Manage the store's database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: _Context) -> None:
+    """Create or migrate the database to the newest schema (other commands do this too)."""
+    from .store import Store
+
+    obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(obj.settings.db_url, upgrade=False)
+    try:
+        revision = store.upgrade()
+    finally:
+        store.close()
+    click.echo(f"database at revision {revision}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: no traceback reaches the user unless --debug is given."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="sloboard", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except SloboardError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        sys.exit(1)
