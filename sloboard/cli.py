@@ -149,6 +149,96 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
     click.echo(to_json(report) if as_json else render_table(report))
 
 
+@cli.command()
+@click.option(
+    "--since",
+    metavar="DURATION",
+    help="How far back the first run of each query reaches (backfill), e.g. 35d. "
+    "Default: collect.backfill from the settings (35d). Queries with a watermark resume from it.",
+)
+@click.option(
+    "--until",
+    metavar="T",
+    help="End the pass at this time (ISO 8601 or epoch) to repeat a backfill exactly. "
+    "Default: now minus collect.lag_s, so late samples are not missed.",
+)
+@click.pass_obj
+def collect(obj: _Context, since: str | None, until: str | None) -> None:
+    """Pull new data from Prometheus into the store: SLI counts, golden signals,
+    deployments and cost. Incremental: each query continues from its watermark.
+
+    Shows a progress bar on a terminal and one line per query otherwise. A query
+    that fails is recorded as a failed run and the others go on; the exit code is
+    1 if any failed.
+    """
+    from collectors.collect import collect_pass
+    from collectors.prometheus import PrometheusSource
+    from collectors.queries import load_queries
+    from collectors.targets import targets_for
+
+    from .domain import parse_duration
+
+    settings = obj.settings
+    try:
+        since_s = int(parse_duration(since or settings.collect.backfill).total_seconds())
+    except ValueError as exc:
+        raise InputError(f"--since: {exc}") from exc
+    end = _parse_time(until) if until else int(time.time()) - settings.collect.lag_s
+    specs = obj.load_specs()
+    for problem in specs.problems:
+        if problem.severity == "error":
+            click.echo(f"skipped invalid spec: {problem}", err=True)
+    targets = targets_for(specs.slos, load_queries(settings.queries_file))
+    store = obj.open_store()
+    try:
+        store.sync_slos(specs.slos)
+        summary = _run_with_progress(
+            targets,
+            lambda on_progress: collect_pass(
+                store,
+                PrometheusSource(settings.prometheus),
+                targets,
+                until=end,
+                since_s=since_s,
+                step=settings.collect.step_s,
+                max_points=settings.collect.max_points_per_query,
+                on_progress=on_progress,
+            ),
+        )
+    finally:
+        store.close()
+    click.echo(
+        f"collected {summary.samples} samples from {len(summary.results)} queries; "
+        f"{len(summary.failed)} failed",
+        err=bool(summary.failed),
+    )
+    if summary.failed:
+        sys.exit(1)
+
+
+def _run_with_progress(targets, run):
+    """A progress bar on a terminal; otherwise one log line per query."""
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(targets), label="collecting", file=sys.stderr) as bar:
+
+            def on_progress(result):
+                bar.update(1)
+                if result.error:
+                    click.echo(f"\nfailed: {result.error}", err=True)
+
+            return run(on_progress)
+
+    def log_line(result):
+        if result.error:
+            click.echo(f"failed {result.key}: {result.error}", err=True)
+        elif result.up_to_date:
+            click.echo(f"{result.key}: up to date", err=True)
+        else:
+            click.echo(f"{result.key}: {result.samples} samples in {result.seconds:.2f}s", err=True)
+
+    return run(log_line)
+
+
 @cli.group()
 def db() -> None:
     """Manage the store's database schema."""

@@ -44,6 +44,15 @@ class CollectSettings(_Section):
     interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
 
 
+class CostSettings(_Section):
+    budgets_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description='monthly budget per scope: "total", "service:checkout", "team:payments"',
+    )
+    warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share")
+    overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget")
+
+
 class Settings(BaseSettings):
     """Everything sloboard can be told. See README, section Configuration."""
 
@@ -63,8 +72,12 @@ class Settings(BaseSettings):
     alert_windows_file: Path | None = Field(
         None, description="YAML table of burn-rate alert windows; default: the SRE workbook table"
     )
+    queries_file: Path | None = Field(
+        None, description="YAML of golden-signal, deployment and cost queries; default: the shipped one"
+    )
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
+    cost: CostSettings = Field(default_factory=CostSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(
         None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL")

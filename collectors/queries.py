@@ -1,0 +1,71 @@
+"""The golden-signal, deployment and cost queries: a YAML file with defaults shipped
+in ``sloboard/data/queries.yaml``, which users may replace (``queries_file``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+import yaml
+
+from sloboard.domain import format_duration
+from sloboard.errors import ConfigError
+
+GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "latency_p99", "saturation")
+
+
+@dataclass(frozen=True)
+class Queries:
+    golden_signals: dict[str, str]
+    deployments: str | None
+    cost: str | None
+    cost_scope_label: str = "namespace"
+
+    def golden(self, signal: str, service: str, step_s: int) -> str:
+        return fill(self.golden_signals[signal], step_s, service=service)
+
+
+def fill(template: str, step_s: int, **values: str) -> str:
+    """Substitute ``$window`` (the step as a duration) and other ``$name`` placeholders."""
+    from datetime import timedelta
+
+    try:
+        return Template(" ".join(template.split())).substitute(
+            window=format_duration(timedelta(seconds=step_s)), **values
+        )
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"query template {template!r}: unknown placeholder {exc}") from exc
+
+
+def load_queries(path: Path | None = None) -> Queries:
+    """Read the queries file; raise ConfigError naming the file and key on a mistake."""
+    where = str(path) if path else "sloboard/data/queries.yaml"
+    try:
+        text = (
+            Path(path).read_text(encoding="utf-8")
+            if path
+            else resources.files("sloboard.data").joinpath("queries.yaml").read_text(encoding="utf-8")
+        )
+        raw = yaml.safe_load(text) or {}
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read queries file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+    unknown = set(raw) - {"golden_signals", "deployments", "cost"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; expected golden_signals, deployments, cost")
+    golden = raw.get("golden_signals") or {}
+    bad = set(golden) - set(GOLDEN_SIGNALS)
+    if bad:
+        raise ConfigError(f"{where}: golden_signals: unknown signal(s) {sorted(bad)}; known: {list(GOLDEN_SIGNALS)}")
+    cost = raw.get("cost") or {}
+    if cost and not isinstance(cost, dict):
+        raise ConfigError(f"{where}: cost: expected a mapping with query and scope_label")
+    return Queries(
+        golden_signals={k: str(v) for k, v in golden.items()},
+        deployments=raw.get("deployments"),
+        cost=cost.get("query"),
+        cost_scope_label=cost.get("scope_label", "namespace"),
+    )

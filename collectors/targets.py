@@ -1,0 +1,187 @@
+"""What a collection pass keeps up to date: one ``Target`` per watermark.
+
+Each target fetches one chunk ``[start, end]`` (step-aligned points, each covering the
+step that ends at it) and writes it together with its watermark in one transaction, so
+a killed pass leaves neither holes nor duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+import numpy as np
+
+from sloboard.domain import SLO, Deployment, DeployStatus
+from sloboard.errors import QueryRejected
+
+from .promql import step_count_query
+from .queries import Queries, fill
+from .source import Series, Source
+
+
+class Target(Protocol):
+    key: str  # watermark and collector-run key
+    label: str  # for messages: what this is and where it was defined
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        """Fetch ``[start, end]`` and write it with watermark ``end``; return samples written."""
+
+
+def grid(series: list[Series], start: int, end: int, step: int) -> np.ndarray:
+    """Sum the series onto the step grid; NaN where no series has a point (no data)."""
+    n = (end - start) // step + 1
+    out = np.full(n, np.nan)
+    for s in series:
+        idx = (s.ts - start) // step
+        keep = (idx >= 0) & (idx < n) & ~np.isnan(s.values)
+        idx, vals = idx[keep], s.values[keep]
+        out[idx] = np.where(np.isnan(out[idx]), 0.0, out[idx])
+        np.add.at(out, idx, vals)
+    return out
+
+
+def _rejected(exc: QueryRejected, what: str) -> QueryRejected:
+    return QueryRejected(f"{what}: Prometheus rejected the query: {exc}")
+
+
+@dataclass(frozen=True)
+class SLITarget:
+    """Per-step good and total counts of one SLO."""
+
+    slo: SLO
+
+    @property
+    def key(self) -> str:
+        return f"sli:{self.slo.id}"
+
+    @property
+    def label(self) -> str:
+        src = self.slo.source
+        return f"SLO {self.slo.id}" + (f" ({src.path}:{src.line})" if src else "")
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        ind = self.slo.indicator
+        numerator = ind.good if ind.good is not None else ind.bad
+        try:
+            num_series = source.query_range(step_count_query(numerator, ind.mode, step), start, end, step)
+            total_series = source.query_range(step_count_query(ind.total, ind.mode, step), start, end, step)
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        total = grid(total_series, start, end, step)
+        num = grid(num_series, start, end, step)
+        has_data = ~np.isnan(total)
+        # A step where total has data but good/bad has none means zero events of that
+        # kind (a 5xx series that does not exist yet), not missing data.
+        num = np.where(has_data & np.isnan(num), 0.0, num)
+        good = num if ind.good is not None else total - num
+        good = np.clip(good, 0.0, total)  # scrape skew can put good a hair above total
+        ts = start + step * np.arange(total.size, dtype=np.int64)
+        return store.write_sli_samples(
+            self.slo.id, ts[has_data], good[has_data], total[has_data], watermark=(self.key, end)
+        )
+
+
+@dataclass(frozen=True)
+class GoldenSignalTarget:
+    """One golden signal of one service, one value per step."""
+
+    service: str
+    signal: str
+    queries: Queries
+
+    @property
+    def key(self) -> str:
+        return f"golden:{self.service}:{self.signal}"
+
+    @property
+    def label(self) -> str:
+        return f"golden signal {self.signal} of {self.service}"
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        query = self.queries.golden(self.signal, self.service, step)
+        try:
+            values = grid(source.query_range(query, start, end, step), start, end, step)
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        ts = start + step * np.arange(values.size, dtype=np.int64)
+        keep = ~np.isnan(values)
+        return store.write_series(
+            "golden", self.service, self.signal, ts[keep], values[keep], watermark=(self.key, end)
+        )
+
+
+@dataclass(frozen=True)
+class CostTarget:
+    """USD spent per step per service, from OpenCost's hourly prices."""
+
+    queries: Queries
+
+    key = "cost:opencost"
+    label = "cost (OpenCost)"
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        try:
+            series = source.query_range(fill(self.queries.cost or "", step), start, end, step)
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        written = 0
+        by_scope: dict[str, list[Series]] = {}
+        for s in series:
+            by_scope.setdefault(s.label_map.get(self.queries.cost_scope_label, "unallocated"), []).append(s)
+        scopes = sorted(by_scope)
+        for i, scope in enumerate(scopes):
+            usd_per_hour = grid(by_scope[scope], start, end, step)
+            ts = start + step * np.arange(usd_per_hour.size, dtype=np.int64)
+            keep = ~np.isnan(usd_per_hour)
+            # The watermark moves with the last scope only, so a crash mid-chunk repeats
+            # the whole chunk; the upsert makes the repeat harmless.
+            mark = (self.key, end) if i == len(scopes) - 1 else None
+            written += store.write_series(
+                "cost", f"service:{scope}", "usd", ts[keep], usd_per_hour[keep] * step / 3600.0, watermark=mark
+            )
+        if not scopes:
+            store.set_watermark(self.key, end)
+        return written
+
+
+@dataclass(frozen=True)
+class DeploymentCounterTarget:
+    """Deployments counted by ``deployments_total{service,status}``, one event per increment."""
+
+    queries: Queries
+
+    key = "deployments:counter"
+    label = "deployments (counter)"
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        try:
+            series = source.query_range(fill(self.queries.deployments or "", step), start, end, step)
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        events = []
+        for s in series:
+            labels = s.label_map
+            status = DeployStatus.parse(labels.get("status", "success"))
+            service = labels.get("service", "unknown")
+            counts = np.rint(np.nan_to_num(s.values)).astype(np.int64)
+            for t, n in zip(s.ts[counts > 0], counts[counts > 0]):
+                at = datetime.fromtimestamp(int(t), tz=timezone.utc)
+                for i in range(int(n)):
+                    # The counter carries no version; the step and index make the event
+                    # unique, so collecting the same step twice records it once.
+                    events.append(Deployment(service, f"counter@{int(t)}#{i}", status, at, at, source="prometheus"))
+        return store.record_deployments(events, watermark=(self.key, end))
+
+
+def targets_for(slos: list[SLO], queries: Queries) -> list[Target]:
+    """Every SLO, the golden signals of every service with an SLO, deployments and cost."""
+    targets: list[Target] = [SLITarget(slo) for slo in sorted(slos, key=lambda s: s.id)]
+    for service in sorted({slo.service for slo in slos}):
+        targets += [GoldenSignalTarget(service, sig, queries) for sig in sorted(queries.golden_signals)]
+    if queries.deployments:
+        targets.append(DeploymentCounterTarget(queries))
+    if queries.cost:
+        targets.append(CostTarget(queries))
+    return targets
