@@ -143,7 +143,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
             raise InputError(f"no SLO with id {slo_id!r}; known SLOs: {known}")
     store = obj.open_store()
     try:
-        report = status_report(store, slos, at_epoch, step_s=obj.settings.collect.step_s)
+        report = status_report(store, slos, at_epoch, settings=obj.settings)
     finally:
         store.close()
     click.echo(to_json(report) if as_json else render_table(report))

@@ -11,9 +11,19 @@ import json
 import math
 from typing import Any, Sequence
 
+from datetime import datetime, timezone
+
+import numpy as np
+
 from .domain import SLO, format_duration
 from .engine import evaluate, window_bounds
+from .engine.cost import budget_state, cost_in_window, forecast_month, month_bounds
+from .engine.dora import dora_by_service
 from .timeparse import iso
+
+DAY_S = 86400
+DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
+COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
 
 
 def _number(value: Any) -> float | None:
@@ -77,16 +87,105 @@ def slo_status(slo: SLO, arrays, at_epoch: int, step_s: int) -> dict[str, Any]:
     }
 
 
-def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int = 60) -> dict[str, Any]:
-    """Evaluate every SLO with all windows ending at ``at_epoch`` (one read per SLO set)."""
+def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
+    """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``."""
+    deployments = store.deployments(start=at_epoch - max(DORA_WINDOWS.values()), end=at_epoch)
+    end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
+    out = []
+    for label, length in DORA_WINDOWS.items():
+        start = datetime.fromtimestamp(at_epoch - length, tz=timezone.utc)
+        for service, m in dora_by_service(deployments, start, end).items():
+            out.append(
+                {
+                    "service": service,
+                    "window": label,
+                    "deployments": m.deployments,
+                    "succeeded": m.succeeded,
+                    "failed": m.failed,
+                    "rolled_back": m.rolled_back,
+                    "deployment_frequency_per_day": m.deployment_frequency_per_day,
+                    "change_failure_rate": m.change_failure_rate,
+                    "rollback_rate": m.rollback_rate,
+                    "time_to_restore_median_s": m.time_to_restore_median_s,
+                    "lead_time_median_s": m.lead_time_median_s,
+                    "bands": dict(m.bands),
+                }
+            )
+    return sorted(out, key=lambda e: (e["service"] != "*", e["service"], e["window"]))
+
+
+def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cost samples per scope, with the sources of a scope (OpenCost, bill) added together.
+
+    Teams get the cost of their services (``team_of`` maps service -> team) on top of
+    any cost billed to the team directly; ``total`` is every stored sample once.
+    """
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for scope, name in store.series_keys("cost"):
+        ts, usd = store.read_series("cost", scope, name, start, end)
+        parts.setdefault(scope, []).append((ts, usd))
+        parts.setdefault("total", []).append((ts, usd))
+        kind, _, service = scope.partition(":")
+        if kind == "service" and service in team_of:
+            parts.setdefault(f"team:{team_of[service]}", []).append((ts, usd))
+    merged = {}
+    for scope, pieces in parts.items():
+        ts = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int64)
+        usd = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
+        order = np.argsort(ts, kind="stable")
+        merged[scope] = (ts[order], usd[order])
+    return merged
+
+
+def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str, float],
+                 team_of: dict[str, str], warn_at: float, overrun_at: float) -> list[dict[str, Any]]:
+    """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
+
+    The monthly budget and the month-end forecast belong to the ``month`` window only.
+    """
+    month_start, _ = month_bounds(at_epoch, timezone_name)
+    start = min(month_start, at_epoch - max(COST_WINDOWS.values()))
+    out = []
+    for scope, (ts, usd) in sorted(cost_by_scope(store, start, at_epoch, team_of).items()):
+        for label, length in COST_WINDOWS.items():
+            out.append({"scope": scope, "window": label, "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
+                        "budget_usd": None, "forecast_usd": None})
+        mtd = cost_in_window(ts, usd, month_start, at_epoch)
+        forecast = forecast_month(ts, usd, at_epoch, timezone_name)
+        budget = budgets.get(scope)
+        entry = {"scope": scope, "window": "month", "usd": mtd, "budget_usd": budget, "forecast_usd": forecast}
+        if budget is not None:
+            state = budget_state(mtd, forecast, budget, warn_at=warn_at, overrun_at=overrun_at)
+            entry.update(budget_warning=state.warning, forecast_overrun=state.overrun)
+        out.append(entry)
+    return out
+
+
+def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None) -> dict[str, Any]:
+    """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
+
+    ``settings`` supplies the step, time zone and cost budgets; without it the
+    defaults apply (60 s steps, UTC, no budgets).
+    """
+    step = step_s or (settings.collect.step_s if settings else 60)
+    tz = settings.timezone if settings else "UTC"
+    cost_settings = settings.cost if settings else None
     slos = sorted(slos, key=lambda s: s.id)
     start = min((lookback_start(s, at_epoch) for s in slos), default=at_epoch)
     samples = store.read_sli_samples_many([s.id for s in slos], start, at_epoch)
     return {
         "at": iso(at_epoch),
-        "slos": [slo_status(s, samples[s.id], at_epoch, step_s) for s in slos],
-        "dora": [],
-        "cost": [],
+        "slos": [slo_status(s, samples[s.id], at_epoch, step) for s in slos],
+        "dora": dora_entries(store, at_epoch),
+        "cost": cost_entries(
+            store,
+            at_epoch,
+            timezone_name=tz,
+            budgets=dict(cost_settings.budgets_usd) if cost_settings else {},
+            team_of={s.service: s.team for s in slos if s.team},
+            warn_at=cost_settings.warn_fraction if cost_settings else 0.8,
+            overrun_at=cost_settings.overrun_fraction if cost_settings else 1.25,
+        ),
     }
 
 
