@@ -69,17 +69,17 @@ def collect_pass(
     since_s: int,
     step: int,
     max_points: int,
-    on_progress: Callable[[TargetResult], None] = lambda r: None,
+    on_progress: Callable[[TargetResult, int, int], None] = lambda result, done, count: None,
     clock: Callable[[], float] = time.monotonic,
 ) -> PassSummary:
     """Run one pass under the collector lock and record a run per target."""
     summary = PassSummary()
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with store.lock("collector", owner):
-        for target in targets:
+        for done, target in enumerate(targets, start=1):
             result = _collect_target(store, source, target, until, since_s, step, max_points, clock)
             summary.results.append(result)
-            on_progress(result)
+            on_progress(result, done, len(targets))
     return summary
 
 
@@ -101,3 +101,26 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
         raise
     store.finish_run(run_id, status="ok", samples_written=written)
     return TargetResult(target.key, target.label, written, clock() - began)
+
+
+def collect_once(settings, store, slos, *, until: int, since_s: int | None = None, on_progress=lambda result, done, count: None) -> PassSummary:
+    """One pass with everything taken from the settings: what the CLI and the scheduler run."""
+    from sloboard.domain import parse_duration
+
+    from .prometheus import PrometheusSource
+    from .queries import load_queries
+    from .targets import targets_for
+
+    if since_s is None:
+        since_s = int(parse_duration(settings.collect.backfill).total_seconds())
+    store.sync_slos(slos)
+    return collect_pass(
+        store,
+        PrometheusSource(settings.prometheus),
+        targets_for(slos, load_queries(settings.queries_file)),
+        until=until,
+        since_s=since_s,
+        step=settings.collect.step_s,
+        max_points=settings.collect.max_points_per_query,
+        on_progress=on_progress,
+    )

@@ -171,10 +171,7 @@ def collect(obj: _Context, since: str | None, until: str | None) -> None:
     that fails is recorded as a failed run and the others go on; the exit code is
     1 if any failed.
     """
-    from collectors.collect import collect_pass
-    from collectors.prometheus import PrometheusSource
-    from collectors.queries import load_queries
-    from collectors.targets import targets_for
+    from collectors.collect import collect_once
 
     from .domain import parse_duration
 
@@ -188,21 +185,11 @@ def collect(obj: _Context, since: str | None, until: str | None) -> None:
     for problem in specs.problems:
         if problem.severity == "error":
             click.echo(f"skipped invalid spec: {problem}", err=True)
-    targets = targets_for(specs.slos, load_queries(settings.queries_file))
     store = obj.open_store()
     try:
-        store.sync_slos(specs.slos)
         summary = _run_with_progress(
-            targets,
-            lambda on_progress: collect_pass(
-                store,
-                PrometheusSource(settings.prometheus),
-                targets,
-                until=end,
-                since_s=since_s,
-                step=settings.collect.step_s,
-                max_points=settings.collect.max_points_per_query,
-                on_progress=on_progress,
+            lambda on_progress: collect_once(
+                settings, store, specs.slos, until=end, since_s=since_s, on_progress=on_progress
             ),
         )
     finally:
@@ -216,19 +203,21 @@ def collect(obj: _Context, since: str | None, until: str | None) -> None:
         sys.exit(1)
 
 
-def _run_with_progress(targets, run):
+def _run_with_progress(run):
     """A progress bar on a terminal; otherwise one log line per query."""
-    if sys.stderr.isatty():
-        with click.progressbar(length=len(targets), label="collecting", file=sys.stderr) as bar:
+    bar = None
 
-            def on_progress(result):
-                bar.update(1)
-                if result.error:
-                    click.echo(f"\nfailed: {result.error}", err=True)
-
-            return run(on_progress)
-
-    def log_line(result):
+    def on_progress(result, done: int, count: int) -> None:
+        nonlocal bar
+        if sys.stderr.isatty():
+            if bar is None:
+                bar = click.progressbar(length=count, label="collecting", file=sys.stderr)
+            bar.update(1)
+            if result.error:
+                click.echo(f"\nfailed {result.key}: {result.error}", err=True)
+            if done == count:
+                bar.render_finish()
+            return
         if result.error:
             click.echo(f"failed {result.key}: {result.error}", err=True)
         elif result.up_to_date:
@@ -236,7 +225,7 @@ def _run_with_progress(targets, run):
         else:
             click.echo(f"{result.key}: {result.samples} samples in {result.seconds:.2f}s", err=True)
 
-    return run(log_line)
+    return run(on_progress)
 
 
 @cli.group()
