@@ -1,0 +1,55 @@
+"""The background jobs of ``sloboard run``: collect every ``collect.interval_s``.
+
+Several ``sloboard run`` processes may share one database: the collector lock in the
+store lets one of them collect and makes the others skip that tick, so no data is
+written twice. Jobs never overlap themselves (``max_instances=1``) and a missed tick
+is run once, not repeatedly (``coalesce``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from .errors import SloboardError, StoreLockedError
+
+log = logging.getLogger("sloboard.scheduler")
+
+
+def collect_job(settings, store_factory, clock=time.time) -> None:
+    """One collection pass; failures are logged and recorded, never raised into the scheduler."""
+    from collectors.collect import collect_once
+
+    from .specs import load_specs
+
+    specs = load_specs([settings.specs_dir], alert_windows_file=settings.alert_windows_file)
+    store = store_factory()
+    try:
+        summary = collect_once(settings, store, specs.slos, until=int(clock()) - settings.collect.lag_s)
+        log.info("collected %d samples, %d queries failed", summary.samples, len(summary.failed))
+    except StoreLockedError as exc:
+        log.info("skipping this collection: %s", exc)
+    except SloboardError as exc:
+        log.error("collection failed: %s", exc)
+    finally:
+        store.close()
+
+
+def start_scheduler(settings, store_factory):
+    """Start the jobs in a background thread and return the scheduler (call ``shutdown()``)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
+    scheduler.add_job(
+        collect_job,
+        "interval",
+        seconds=settings.collect.interval_s,
+        args=(settings, store_factory),
+        id="collect",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(timezone.utc),
+    )
+    scheduler.start()
+    return scheduler
