@@ -13,11 +13,11 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from sloboard.errors import SourceError
 
-from .source import Source
+from .source import Source, step_grid_chunks
 from .targets import Target
 
 
@@ -42,15 +42,6 @@ class PassSummary:
     @property
     def samples(self) -> int:
         return sum(r.samples for r in self.results)
-
-
-def chunk_ranges(start: int, end: int, step: int, max_points: int) -> Iterator[tuple[int, int]]:
-    """Split the step-aligned points ``start..end`` into ranges of at most ``max_points``."""
-    span = (max_points - 1) * step
-    while start <= end:
-        stop = min(start + span, end)
-        yield start, stop
-        start = stop + step
 
 
 def plan_range(watermark: int | None, until: int, since_s: int, step: int) -> tuple[int, int]:
@@ -91,7 +82,7 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
     run_id = store.start_run("prometheus", target.key, first, end)
     written = 0
     try:
-        for chunk_start, chunk_end in chunk_ranges(first, end, step, max_points):
+        for chunk_start, chunk_end in step_grid_chunks(first, end, step, max_points):
             written += target.collect_chunk(source, store, chunk_start, chunk_end, step)
     except SourceError as exc:
         store.finish_run(run_id, status="failed", samples_written=written, error=str(exc))

@@ -16,7 +16,7 @@ import numpy as np
 from sloboard.domain import SLO, Deployment, DeployStatus
 from sloboard.errors import QueryRejected
 
-from .promql import step_count_query
+from .promql import per_step_count_query
 from .queries import Queries, fill
 from .source import Series, Source
 
@@ -65,8 +65,8 @@ class SLITarget:
         ind = self.slo.indicator
         numerator = ind.good if ind.good is not None else ind.bad
         try:
-            num_series = source.query_range(step_count_query(numerator, ind.mode, step), start, end, step)
-            total_series = source.query_range(step_count_query(ind.total, ind.mode, step), start, end, step)
+            num_series = source.query_range(per_step_count_query(numerator, ind.mode, step), start, end, step)
+            total_series = source.query_range(per_step_count_query(ind.total, ind.mode, step), start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
         total = grid(total_series, start, end, step)
@@ -139,7 +139,7 @@ class CostTarget:
             # the whole chunk; the upsert makes the repeat harmless.
             mark = (self.key, end) if i == len(scopes) - 1 else None
             written += store.write_series(
-                "cost", f"service:{scope}", "usd", ts[keep], usd_per_hour[keep] * step / 3600.0, watermark=mark
+                "cost", f"service:{scope}", "opencost", ts[keep], usd_per_hour[keep] * step / 3600.0, watermark=mark
             )
         if not scopes:
             store.set_watermark(self.key, end)
