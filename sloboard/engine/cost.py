@@ -1,0 +1,163 @@
+"""Cost math: spend in a window, calendar months, a month-end forecast, budget state.
+
+Cost samples are two parallel arrays: ``ts`` (epoch seconds, the END of each step)
+and ``usd`` (the cost incurred during that step). A step ending at ``t`` covers
+``(t - step, t]``, so the spend of the wall-clock window ``[start, end)`` is the sum of
+the samples with ``start < ts <= end`` (exact when steps line up with the window
+edges, as hourly steps do with months). A NaN cost marks a step without data and is
+left out; a window without any sample has no data (None), which is not $0.
+
+Pure: no clock (times are passed in), no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..errors import InputError
+
+WARN_AT = 0.80  # warn once month-to-date spend reaches 80 % of the budget
+OVERRUN_AT = 1.25  # flag an overrun once the forecast exceeds 125 % of the budget
+
+
+def cost_in_window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> float | None:
+    """Spend in ``[start, end)``: the sum of ``usd`` over samples with ``start < ts <= end``.
+
+    None when no sample (with a cost) falls in the window.
+    """
+    _, costs = _window(ts, usd, start, end)
+    return float(costs.sum()) if costs.size else None
+
+
+def month_bounds(at_epoch: float, tz: str) -> tuple[int, int]:
+    """Epoch seconds of the start of the calendar month containing ``at_epoch`` in ``tz``,
+    and of the start of the next month (local midnight on the 1st).
+
+    The length follows the zone's clock: a month with a DST change is an hour (or, in
+    some zones, half an hour) shorter or longer, and a month in which the zone skipped
+    a day is a day shorter.
+    """
+    local = datetime.fromtimestamp(at_epoch, _zone(tz))
+    # fold=0 is the earlier of two repeated wall times, and for a skipped wall time it
+    # resolves to the moment the clock jumped: either way the first instant of the day.
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0)
+    if first.month == 12:
+        following = first.replace(year=first.year + 1, month=1)
+    else:
+        following = first.replace(month=first.month + 1)
+    return int(first.timestamp()), int(following.timestamp())
+
+
+def forecast_month(ts: ArrayLike, usd: ArrayLike, at_epoch: float, tz: str) -> float | None:
+    """Projected spend of the whole calendar month containing ``at_epoch`` (in ``tz``).
+
+    Linear projection at the month-to-date average rate::
+
+        forecast = mtd * (month_end - month_start) / (covered_until - month_start)
+
+    where ``mtd`` is the spend in ``[month_start, at_epoch)`` and ``covered_until`` is
+    the end of the newest sample in it. Elapsed time stops at the newest sample rather
+    than at ``at_epoch`` because a step's cost is known only once the step ends;
+    counting the unfinished step would bias the rate low. Steps without samples
+    inside that span count as time that cost nothing, so gaps lower the forecast.
+    None when the month has no sample yet (for instance right after it began).
+    """
+    start, end = month_bounds(at_epoch, tz)
+    times, costs = _window(ts, usd, start, at_epoch)
+    if not costs.size:
+        return None
+    covered_until = float(times.max())
+    return float(costs.sum()) * (end - start) / (covered_until - start)
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Spend against a monthly budget. Fractions and flags are None without data."""
+
+    budget_usd: float
+    used_fraction: float | None  # month-to-date / budget
+    forecast_fraction: float | None  # forecast / budget
+    warning: bool | None  # month-to-date >= warn_at * budget
+    overrun: bool | None  # forecast > overrun_at * budget
+
+
+def budget_state(
+    mtd_usd: float | None,
+    forecast_usd: float | None,
+    budget_usd: float,
+    *,
+    warn_at: float = WARN_AT,
+    overrun_at: float = OVERRUN_AT,
+) -> BudgetState:
+    """Where spend stands against ``budget_usd``.
+
+    ``warning`` is set once month-to-date spend reaches ``warn_at`` of the budget
+    (exactly 80 % warns); ``overrun`` once the forecast exceeds ``overrun_at`` of it
+    (exactly 125 % does not). The comparisons are made on the decimal values as
+    written, not in binary floating point, where ``0.8 * 1070.7`` is
+    856.5600000000001 (so $856.56, exactly 80 %, would not warn) and ``1.25 * 1234.56``
+    is 1543.1999999999998 (so $1543.20, exactly 125 %, would overrun).
+    """
+    for name, value in (("budget", budget_usd), ("warn_at", warn_at), ("overrun_at", overrun_at)):
+        if not math.isfinite(value) or value <= 0:
+            raise InputError(f"cost {name} must be a positive number, got {value!r}")
+    mtd, forecast = _known(mtd_usd), _known(forecast_usd)
+    budget = _decimal(budget_usd)
+    return BudgetState(
+        budget_usd=budget_usd,
+        used_fraction=None if mtd is None else mtd / budget_usd,
+        forecast_fraction=None if forecast is None else forecast / budget_usd,
+        warning=None if mtd is None else _decimal(mtd) >= _decimal(warn_at) * budget,
+        overrun=None if forecast is None else _decimal(forecast) > _decimal(overrun_at) * budget,
+    )
+
+
+def cost_per_million_good(usd: float | None, good_events: float | None) -> float | None:
+    """``usd / good_events * 1e6``: the cost of serving one million good events.
+
+    None without spend data or without good events (the cost per good event is undefined).
+    """
+    usd, good = _known(usd), _known(good_events)
+    if good is not None and good < 0:
+        raise InputError(f"good event count must not be negative, got {good_events!r}")
+    if usd is None or not good:
+        return None
+    return usd * 1e6 / good
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin or UTC") from exc
+
+
+def _window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """The sample times and costs with ``start < ts <= end`` and a known cost."""
+    times = np.asarray(ts)
+    costs = np.asarray(usd, dtype=np.float64)
+    if times.shape != costs.shape or times.ndim != 1:
+        raise InputError(
+            f"cost samples need two 1-D arrays of equal length, got shapes {times.shape} and {costs.shape}"
+        )
+    keep = (times > start) & (times <= end) & ~np.isnan(costs)
+    return times[keep], costs[keep]
+
+
+def _known(value: float | None) -> float | None:
+    """None and NaN both mean no data."""
+    if value is None or math.isnan(value):
+        return None
+    return float(value)
+
+
+def _decimal(value: float) -> Fraction:
+    """The exact value of the shortest decimal that prints as ``value`` (0.8 -> 4/5)."""
+    return Fraction(repr(float(value)))
