@@ -1,0 +1,24 @@
+"""The store: the only part of sloboard that speaks SQL.
+
+``Store.open(url)`` gives SQLite (``sqlite:///path``, the default) or PostgreSQL
+(``postgresql+psycopg://...``) with the same schema, migrations and results.
+"""
+
+from .engine import default_url, mask_url
+from .migrate import head_revision
+from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
+from .store import SeriesSamples, SLISamples, Store
+
+__all__ = [
+    "AuditEntry",
+    "CollectorRun",
+    "ReportRun",
+    "SLORecord",
+    "SLOVersion",
+    "SLISamples",
+    "SeriesSamples",
+    "Store",
+    "default_url",
+    "head_revision",
+    "mask_url",
+]

@@ -1,0 +1,43 @@
+"""Turning driver and SQLAlchemy errors into one-line ``StoreError`` messages.
+
+Every public store method runs inside ``guard``; a message says which database
+(password masked), what the store was doing, and what the driver reported (its first
+line only: no SQL, no parameters, no traceback).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+import sqlalchemy as sa
+
+from ..errors import StoreError
+
+# The bulk paths talk to the DBAPI connection directly, so driver errors arrive unwrapped.
+DATABASE_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's own first line, with a hint for the common operational failures."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return f"{text} (another connection holds a write transaction; gave up after the busy timeout)"
+    if "connection refused" in lowered or "could not connect" in lowered or "timeout expired" in lowered:
+        return f"cannot connect: {text}"
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return f"{text} (schema not created; run `sloboard db upgrade`)"
+    return text
+
+
+@contextmanager
+def guard(database: str, doing: str) -> Iterator[None]:
+    """Re-raise database errors as ``StoreError("<database>: <doing> failed: <reason>")``."""
+    try:
+        yield
+    except DATABASE_ERRORS as exc:
+        raise StoreError(f"database {database}: {doing} failed: {describe(exc)}") from exc

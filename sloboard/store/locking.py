@@ -1,0 +1,54 @@
+"""A named lock in the ``locks`` table, shared by every process that uses the database.
+
+Taking the lock is one atomic upsert: insert the row, or overwrite it only where the
+holder's lease has expired (a crashed holder) or the holder is the same owner. The
+upsert's row count says whether it worked, so two processes cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from ..errors import StoreLockedError
+from .dialect import insert
+from .models import locks
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float) -> None:
+    """Take or renew ``name`` for ``owner`` until ``now + ttl_s``; raises StoreLockedError if held."""
+    stmt = insert(conn, locks).values(name=name, owner=owner, acquired_at=now, expires_at=now + ttl_s)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[locks.c.name],
+        set_={"owner": owner, "acquired_at": now, "expires_at": now + ttl_s},
+        where=sa.or_(locks.c.expires_at <= now, locks.c.owner == owner),
+    )
+    if conn.execute(stmt).rowcount == 1:
+        return
+    holder = conn.execute(sa.select(locks).where(locks.c.name == name)).one()
+    raise StoreLockedError(
+        f"{name} lock held by {holder.owner} since {_iso(holder.acquired_at)}; "
+        f"wait for that process to finish, or stop it: the lock is taken over after it "
+        f"expires at {_iso(holder.expires_at)}"
+    )
+
+
+def renew(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float) -> None:
+    """Extend a lock that ``owner`` holds; raises StoreLockedError if it was taken over."""
+    updated = conn.execute(
+        sa.update(locks)
+        .where(locks.c.name == name, locks.c.owner == owner)
+        .values(expires_at=now + ttl_s)
+    ).rowcount
+    if updated != 1:
+        acquire(conn, name, owner, now, ttl_s)
+
+
+def release(conn: sa.Connection, name: str, owner: str) -> None:
+    """Drop the lock if ``owner`` still holds it (a taken-over lock stays with its new owner)."""
+    conn.execute(sa.delete(locks).where(locks.c.name == name, locks.c.owner == owner))

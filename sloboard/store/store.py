@@ -1,0 +1,528 @@
+"""``Store``: the one object through which sloboard reads and writes its database.
+
+Every public method is one transaction and maps database failures to ``StoreError``
+(``failures.guard``). On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so
+that a second writer waits up to the busy timeout for the write lock instead of
+failing half-way; read transactions use a plain ``BEGIN`` and never block writers (WAL).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from ..domain import SLO, Deployment, DeployStatus
+from ..errors import StoreError
+from . import audit, locking, migrate, samples, slo_sync
+from .dialect import insert
+from .engine import create_engine, mask_url, parse_url
+from .failures import guard
+from .models import (
+    audit_log,
+    collector_runs,
+    deployments,
+    report_runs,
+    series,
+    series_samples,
+    sli_samples,
+    slo_versions,
+    slos,
+    watermarks,
+)
+from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
+
+SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
+SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
+RUN_STATUSES = ("running", "ok", "failed")
+
+
+class Store:
+    """sloboard's database: SQLite (default) or PostgreSQL, with the same schema and results.
+
+    Open with ``Store.open(url)``; close with ``close()`` or use it as a context manager.
+    Times of data are integer epoch seconds; sample reads select ``start < ts <= end``.
+    """
+
+    def __init__(self, engine: sa.Engine, label: str, clock: Callable[[], float]):
+        self._engine = engine
+        self._label = label
+        self._clock = clock
+        self._sqlite = engine.dialect.name == "sqlite"
+        # Primary keys never change once assigned (rows are never deleted), so caching is safe.
+        self._slo_pks: dict[str, int] = {}
+        self._series_ids: dict[tuple[str, str, str], int] = {}
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        upgrade: bool = True,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_s: float = 5.0,
+        connect_timeout_s: float = 10.0,
+    ) -> "Store":
+        """Connect to ``url`` and, unless ``upgrade=False``, migrate the schema to head.
+
+        ``clock`` returns epoch seconds and stamps bookkeeping rows (runs, audit, locks).
+        ``busy_timeout_s`` bounds how long SQLite waits for another writer;
+        ``connect_timeout_s`` how long PostgreSQL waits for the server. A SQLite file's
+        directory is created. Raises StoreError with the URL's password masked.
+        """
+        parsed = parse_url(url)
+        label = mask_url(parsed)
+        with guard(label, "opening the database"):
+            engine = create_engine(parsed, busy_timeout_s=busy_timeout_s, connect_timeout_s=connect_timeout_s)
+        store = cls(engine, label, clock)
+        if upgrade:
+            try:
+                store.upgrade()
+            except BaseException:
+                store.close()
+                raise
+        return store
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password masked."""
+        return self._label
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._sqlite
+
+    def upgrade(self) -> str:
+        """Run the Alembic migrations to head in one transaction; returns the revision."""
+        with self._transaction("upgrading the schema", write=True) as conn:
+            return migrate.upgrade(conn)
+
+    def schema_revision(self) -> str | None:
+        """The schema revision of the database (None when empty); compare with ``migrate.head_revision()``."""
+        with self._transaction("reading the schema revision", write=False) as conn:
+            return migrate.current_revision(conn)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, doing: str, *, write: bool) -> Iterator[sa.Connection]:
+        """One transaction; database errors become ``StoreError`` naming ``doing``."""
+        with guard(self._label, doing):
+            with self._engine.connect() as conn, conn.begin():
+                if self._sqlite:
+                    # pysqlite's implicit transactions are off (engine.py): begin explicitly.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield conn
+
+    # --- SLO definitions --------------------------------------------------------------
+
+    def sync_slos(self, slos_: Iterable[SLO]) -> None:
+        """Upsert SLO definitions; a changed ``spec_hash`` adds a version; missing ones become inactive."""
+        specs = list(slos_)
+        with self._transaction("syncing SLO definitions", write=True) as conn:
+            slo_sync.sync(conn, specs, self._clock())
+
+    def slo_rows(self, *, active_only: bool = False) -> list[SLORecord]:
+        """Every SLO the store knows, ordered by ``slo_id``."""
+        query = sa.select(slos).order_by(slos.c.slo_id)
+        if active_only:
+            query = query.where(slos.c.active.is_(True))
+        with self._transaction("reading SLOs", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            SLORecord(**{f: getattr(r, f) for f in SLORecord.__dataclass_fields__}) for r in rows
+        ]
+
+    def slo_versions(self, slo_id: str) -> list[SLOVersion]:
+        """The definition history of one SLO, oldest first (empty for an unknown id)."""
+        query = (
+            sa.select(slo_versions)
+            .join(slos, slos.c.id == slo_versions.c.slo_pk)
+            .where(slos.c.slo_id == slo_id)
+            .order_by(slo_versions.c.version)
+        )
+        with self._transaction("reading SLO versions", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [SLOVersion(slo_id, r.version, r.spec_hash, r.spec_text, r.loaded_at) for r in rows]
+
+    def _slo_pk(self, conn: sa.Connection, slo_id: str) -> int | None:
+        if slo_id not in self._slo_pks:
+            pk = conn.execute(sa.select(slos.c.id).where(slos.c.slo_id == slo_id)).scalar()
+            if pk is None:
+                return None
+            self._slo_pks[slo_id] = pk
+        return self._slo_pks[slo_id]
+
+    # --- SLI samples ------------------------------------------------------------------
+
+    def write_sli_samples(
+        self, slo_id: str, ts, good, total, *, watermark: tuple[str, int] | None = None
+    ) -> int:
+        """Upsert per-step ``good``/``total`` counts of one SLO; returns the rows written.
+
+        ``ts`` holds the END of each step in epoch seconds. Steps whose counts are NaN are
+        not stored (no data). With ``watermark=(key, ts)``, the watermark is set in the
+        same transaction: either the whole chunk and its watermark land, or neither.
+        Raises StoreError for an SLO that was never synced, ValueError for bad arrays.
+        """
+        ts_arr, (good_arr, total_arr) = samples.prepare(ts, good, total)
+        with self._transaction(f"writing SLI samples of {slo_id}", write=True) as conn:
+            pk = self._slo_pk(conn, slo_id)
+            if pk is None:
+                raise StoreError(f"database {self._label}: unknown SLO {slo_id!r}; load its spec first")
+            written = samples.write(conn, samples.SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
+            if watermark is not None:
+                self._put_watermark(conn, *watermark)
+        return written
+
+    def read_sli_samples(self, slo_id: str, start: int, end: int) -> SLISamples:
+        """``(ts, good, total)`` of one SLO with ``start < ts <= end``, sorted by ts."""
+        return self.read_sli_samples_many([slo_id], start, end)[slo_id]
+
+    def read_sli_samples_many(self, slo_ids: Sequence[str], start: int, end: int) -> dict[str, SLISamples]:
+        """``{slo_id: (ts, good, total)}`` for every id asked, in one query.
+
+        An SLO without samples in the range (or unknown to the store) maps to empty arrays.
+        """
+        with self._transaction("reading SLI samples", write=False) as conn:
+            pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
+            known = sorted(pk for pk in pks.values() if pk is not None)
+            keys, ts, (good, total) = samples.read(conn, samples.SLI_SAMPLES, known, start, end)
+        out: dict[str, SLISamples] = {}
+        for slo_id, pk in pks.items():
+            lo, hi = (np.searchsorted(keys, pk, "left"), np.searchsorted(keys, pk, "right")) if pk is not None else (0, 0)
+            out[slo_id] = (ts[lo:hi], good[lo:hi], total[lo:hi])
+        return out
+
+    def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
+        """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""
+        with self._transaction("reading the newest sample time", write=False) as conn:
+            if slo_id is not None:
+                pk = self._slo_pk(conn, slo_id)
+                return None if pk is None else conn.execute(_newest_ts(pk)).scalar()
+            # One index probe per SLO: a bare max(ts) would scan the whole table.
+            per_slo = sa.select(_newest_ts(slos.c.id).scalar_subquery().label("newest")).subquery()
+            return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
+
+    def delete_samples_before(self, cutoff: int) -> int:
+        """Retention: delete SLI and series samples with ``ts <= cutoff``; returns rows deleted."""
+        with self._transaction("deleting old samples", write=True) as conn:
+            return sum(
+                conn.execute(sa.delete(table).where(table.c.ts <= int(cutoff))).rowcount
+                for table in (sli_samples, series_samples)
+            )
+
+    # --- golden signals and cost --------------------------------------------------------
+
+    def write_series(
+        self, kind: str, scope: str, name: str, ts, values, *, watermark: tuple[str, int] | None = None
+    ) -> int:
+        """Upsert one series, e.g. ``("golden", "checkout", "latency_p99")`` or ``("cost", "team-a", "usd")``.
+
+        Same rules as ``write_sli_samples``: NaN steps are not stored, the watermark (if
+        any) lands in the same transaction. Returns the rows written.
+        """
+        ts_arr, (value_arr,) = samples.prepare(ts, values)
+        with self._transaction(f"writing series {kind}/{scope}/{name}", write=True) as conn:
+            series_id = self._series_id(conn, kind, scope, name, create=True)
+            written = samples.write(conn, samples.SERIES_SAMPLES, series_id, ts_arr, [value_arr])
+            if watermark is not None:
+                self._put_watermark(conn, *watermark)
+        return written
+
+    def read_series(self, kind: str, scope: str, name: str, start: int, end: int) -> SeriesSamples:
+        """``(ts, values)`` of one series with ``start < ts <= end`` (empty if unknown)."""
+        return self.read_series_many(kind, [(scope, name)], start, end)[(scope, name)]
+
+    def read_series_many(
+        self, kind: str, keys: Sequence[tuple[str, str]], start: int, end: int
+    ) -> dict[tuple[str, str], SeriesSamples]:
+        """``{(scope, name): (ts, values)}`` for every key asked, in one query."""
+        with self._transaction("reading series", write=False) as conn:
+            ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
+            known = sorted(i for i in ids.values() if i is not None)
+            found, ts, (values,) = samples.read(conn, samples.SERIES_SAMPLES, known, start, end)
+        out: dict[tuple[str, str], SeriesSamples] = {}
+        for key, series_id in ids.items():
+            lo, hi = (
+                (np.searchsorted(found, series_id, "left"), np.searchsorted(found, series_id, "right"))
+                if series_id is not None
+                else (0, 0)
+            )
+            out[key] = (ts[lo:hi], values[lo:hi])
+        return out
+
+    def series_keys(self, kind: str) -> list[tuple[str, str]]:
+        """Every ``(scope, name)`` stored for ``kind``, sorted."""
+        query = sa.select(series.c.scope, series.c.name).where(series.c.kind == kind)
+        with self._transaction("listing series", write=False) as conn:
+            return sorted((r.scope, r.name) for r in conn.execute(query))
+
+    def _series_id(self, conn: sa.Connection, kind: str, scope: str, name: str, *, create: bool) -> int | None:
+        key = (kind, scope, name)
+        if key not in self._series_ids:
+            where = (series.c.kind == kind, series.c.scope == scope, series.c.name == name)
+            if create:
+                conn.execute(insert(conn, series).values(kind=kind, scope=scope, name=name).on_conflict_do_nothing())
+            found = conn.execute(sa.select(series.c.id).where(*where)).scalar()
+            if found is None:
+                return None
+            self._series_ids[key] = found
+        return self._series_ids[key]
+
+    # --- deployments ------------------------------------------------------------------
+
+    def record_deployment(self, d: Deployment) -> bool:
+        """Store a deployment; True if new, False if ``(service, version, started_at)`` was known.
+
+        Recording a known deployment again updates its status, and fills in the finish
+        time and commit when they were missing. Times are kept to the second.
+        """
+        row = {
+            "service": d.service,
+            "version": d.version,
+            "status": DeployStatus(d.status).value,
+            "started_at": _epoch(d.started_at, "started_at"),
+            "finished_at": _epoch(d.finished_at, "finished_at"),
+            "source": d.source,
+            "commit": d.commit,
+            "committed_at": _epoch(d.committed_at, "committed_at"),
+        }
+        with self._transaction(f"recording a deployment of {d.service}", write=True) as conn:
+            added = conn.execute(insert(conn, deployments).values(**row).on_conflict_do_nothing()).rowcount
+            if added:
+                return True
+            conn.execute(
+                sa.update(deployments)
+                .where(
+                    deployments.c.service == row["service"],
+                    deployments.c.version == row["version"],
+                    deployments.c.started_at == row["started_at"],
+                )
+                .values(
+                    status=row["status"],
+                    **{
+                        col: sa.func.coalesce(row[col], deployments.c[col])
+                        for col in ("finished_at", "commit", "committed_at")
+                    },
+                )
+            )
+            return False
+
+    def deployments(
+        self, *, service: str | None = None, start: int | None = None, end: int | None = None
+    ) -> list[Deployment]:
+        """Deployments with ``start < started_at <= end`` (either bound optional), oldest first."""
+        query = sa.select(deployments).order_by(deployments.c.started_at, deployments.c.id)
+        if service is not None:
+            query = query.where(deployments.c.service == service)
+        if start is not None:
+            query = query.where(deployments.c.started_at > int(start))
+        if end is not None:
+            query = query.where(deployments.c.started_at <= int(end))
+        with self._transaction("reading deployments", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            Deployment(
+                service=r.service,
+                version=r.version,
+                status=DeployStatus(r.status),
+                started_at=_datetime(r.started_at),
+                finished_at=_datetime(r.finished_at),
+                source=r.source,
+                commit=r.commit,
+                committed_at=_datetime(r.committed_at),
+            )
+            for r in rows
+        ]
+
+    # --- watermarks and collector runs -------------------------------------------------
+
+    def watermark(self, key: str) -> int | None:
+        """The ``ts`` up to which ``key`` has been collected, or None if never."""
+        with self._transaction("reading a watermark", write=False) as conn:
+            return conn.execute(sa.select(watermarks.c.ts).where(watermarks.c.key == key)).scalar()
+
+    def set_watermark(self, key: str, ts: int) -> None:
+        """Set a watermark on its own (a chunk with samples passes ``watermark=`` instead)."""
+        with self._transaction("setting a watermark", write=True) as conn:
+            self._put_watermark(conn, key, ts)
+
+    def _put_watermark(self, conn: sa.Connection, key: str, ts: int) -> None:
+        """Set ``key`` to exactly ``ts`` (a backfill may move it back on purpose)."""
+        stmt = insert(conn, watermarks).values(key=key, ts=int(ts), updated_at=self._clock())
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[watermarks.c.key],
+                set_={"ts": stmt.excluded.ts, "updated_at": stmt.excluded.updated_at},
+            )
+        )
+
+    def start_run(self, collector: str, query_key: str, range_start: int, range_end: int) -> int:
+        """Record that a collection of ``(range_start, range_end]`` began; returns the run id."""
+        values = dict(
+            collector=collector,
+            query_key=query_key,
+            started_at=self._clock(),
+            status="running",
+            samples_written=0,
+            range_start=int(range_start),
+            range_end=int(range_end),
+        )
+        with self._transaction("starting a collector run", write=True) as conn:
+            return conn.execute(
+                sa.insert(collector_runs).values(**values).returning(collector_runs.c.id)
+            ).scalar_one()
+
+    def finish_run(self, run_id: int, *, status: str, samples_written: int, error: str | None = None) -> None:
+        """Close a run as ``ok`` or ``failed``. Raises ValueError for another status, StoreError for an unknown id."""
+        if status not in RUN_STATUSES[1:]:
+            raise ValueError(f"run status must be ok or failed, not {status!r}")
+        with self._transaction("finishing a collector run", write=True) as conn:
+            updated = conn.execute(
+                sa.update(collector_runs)
+                .where(collector_runs.c.id == run_id)
+                .values(finished_at=self._clock(), status=status, samples_written=int(samples_written), error=error)
+            ).rowcount
+            if updated != 1:
+                raise StoreError(f"database {self._label}: no collector run with id {run_id}")
+
+    def runs(self, *, limit: int = 100, collector: str | None = None) -> list[CollectorRun]:
+        """The newest collector runs first."""
+        query = sa.select(collector_runs).order_by(collector_runs.c.id.desc()).limit(limit)
+        if collector is not None:
+            query = query.where(collector_runs.c.collector == collector)
+        with self._transaction("reading collector runs", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [CollectorRun(**r._asdict()) for r in rows]
+
+    # --- the cross-process lock ----------------------------------------------------------
+
+    @contextmanager
+    def lock(self, name: str, owner: str, ttl_s: int = 600) -> Iterator[None]:
+        """Hold the database lock ``name`` as ``owner`` for the ``with`` block.
+
+        Raises StoreLockedError ("collector lock held by <owner> since <time>; ...") if
+        another owner holds it and its lease has not expired; a lease older than
+        ``ttl_s`` (a crashed process) is taken over. Long holders call ``renew_lock``.
+        """
+        with self._transaction(f"taking the {name} lock", write=True) as conn:
+            locking.acquire(conn, name, owner, self._clock(), ttl_s)
+        try:
+            yield
+        finally:
+            with self._transaction(f"releasing the {name} lock", write=True) as conn:
+                locking.release(conn, name, owner)
+
+    def renew_lock(self, name: str, owner: str, ttl_s: int = 600) -> None:
+        """Extend a held lock to now + ``ttl_s``; raises StoreLockedError if another owner took it."""
+        with self._transaction(f"renewing the {name} lock", write=True) as conn:
+            locking.renew(conn, name, owner, self._clock(), ttl_s)
+
+    # --- audit log ------------------------------------------------------------------------
+
+    def append_audit(self, actor: str, action: str, payload: dict) -> AuditEntry:
+        """Append one entry to the hash-chained audit log and return it.
+
+        ``payload`` must be JSON (TypeError/ValueError otherwise). Two concurrent appends
+        cannot fork the chain: ``prev_hash`` is unique, so the loser retries on the new head.
+        """
+        text = audit.canonical_json(payload)
+        for attempt in range(5):
+            try:
+                with self._transaction("appending to the audit log", write=True) as conn:
+                    head = conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
+                    prev = head or audit.GENESIS
+                    at = float(self._clock())
+                    digest = audit.entry_hash(prev, at, actor, action, text)
+                    entry_id = conn.execute(
+                        sa.insert(audit_log)
+                        .values(at=at, actor=actor, action=action, payload=text, prev_hash=prev, hash=digest)
+                        .returning(audit_log.c.id)
+                    ).scalar_one()
+                return AuditEntry(entry_id, at, actor, action, json.loads(text), prev, digest)
+            except StoreError as exc:
+                if not isinstance(exc.__cause__, sa.exc.IntegrityError) or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The newest audit entries first."""
+        query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        with self._transaction("reading the audit log", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [AuditEntry(r.id, r.at, r.actor, r.action, json.loads(r.payload), r.prev_hash, r.hash) for r in rows]
+
+    def verify_audit(self) -> tuple[bool, int | None]:
+        """Recompute the chain: ``(True, None)`` if intact, else ``(False, id of the first broken entry)``."""
+        query = sa.select(
+            audit_log.c.id, audit_log.c.at, audit_log.c.actor, audit_log.c.action,
+            audit_log.c.payload, audit_log.c.prev_hash, audit_log.c.hash,
+        ).order_by(audit_log.c.id)
+        with self._transaction("verifying the audit log", write=False) as conn:
+            broken = audit.first_broken(tuple(r) for r in conn.execution_options(yield_per=2000).execute(query))
+        return broken is None, broken
+
+    # --- report runs ------------------------------------------------------------------------
+
+    def record_report_run(
+        self,
+        kind: str,
+        period: str,
+        *,
+        status: str,
+        started_at: float,
+        finished_at: float | None = None,
+        path: str | None = None,
+        error: str | None = None,
+        recipients: Sequence[str] = (),
+    ) -> int:
+        """Record one report build (``status`` ok or failed); returns its id."""
+        values = dict(
+            kind=kind, period=period, status=status, started_at=float(started_at),
+            finished_at=finished_at, path=path, error=error, recipients=json.dumps(list(recipients)),
+        )
+        with self._transaction("recording a report run", write=True) as conn:
+            return conn.execute(sa.insert(report_runs).values(**values).returning(report_runs.c.id)).scalar_one()
+
+    def report_runs(self, *, kind: str | None = None, limit: int = 100) -> list[ReportRun]:
+        """The newest report runs first, optionally of one ``kind``."""
+        query = sa.select(report_runs).order_by(report_runs.c.id.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(report_runs.c.kind == kind)
+        with self._transaction("reading report runs", write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            ReportRun(**{**r._asdict(), "recipients": tuple(json.loads(r.recipients))}) for r in rows
+        ]
+
+
+def _newest_ts(slo_pk) -> sa.Select:
+    return sa.select(sa.func.max(sli_samples.c.ts)).where(sli_samples.c.slo_pk == slo_pk)
+
+
+def _epoch(value: datetime | None, field: str) -> int | None:
+    """Whole epoch seconds of an aware datetime (floored, so one instant maps to one second)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"deployment {field} must be timezone-aware (UTC), got {value.isoformat()}")
+    return math.floor(value.timestamp())
+
+
+def _datetime(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
