@@ -114,12 +114,12 @@ DAYS = 24 * HOUR
             id="Samoa skipped 30 December 2011, so that December had 30 days",
         ),
         pytest.param(
-            "Europe/Berlin", utc(2024, 2, 29, 23), utc(2024, 2, 29, 23), utc(2024, 3, 31, 22), 31 * DAYS - HOUR,
-            id="the first instant of a month belongs to it",
+            "Europe/Berlin", utc(2024, 2, 29, 23, 0, 1), utc(2024, 2, 29, 23), utc(2024, 3, 31, 22), 31 * DAYS - HOUR,
+            id="a second after the boundary is in the new month",
         ),
         pytest.param(
-            "Europe/Berlin", utc(2024, 2, 29, 22, 59, 59), utc(2024, 1, 31, 23), utc(2024, 2, 29, 23), 29 * DAYS,
-            id="the last second before it belongs to the month before",
+            "Europe/Berlin", utc(2024, 2, 29, 23), utc(2024, 1, 31, 23), utc(2024, 2, 29, 23), 29 * DAYS,
+            id="exactly on the boundary is the month that ends there, as samples are",
         ),
     ],
 )
@@ -138,15 +138,15 @@ _ZONES = sorted(zoneinfo.available_timezones())
 
 @settings(max_examples=300, deadline=None)
 @given(tz=st.sampled_from(_ZONES), at=st.integers(0, utc(2037, 12, 1)))
-def test_month_bounds_are_the_first_instants_of_this_and_the_next_month(tz, at):
+def test_month_bounds_are_local_midnights_on_the_1st_around_the_instant(tz, at):
     zone = zoneinfo.ZoneInfo(tz)
 
     def local(epoch):
         return datetime.fromtimestamp(epoch, zone)
 
     start, end = month_bounds(at, tz)
-    here = local(at)
-    assert start <= at < end
+    here = local(at - 1)  # (start, end]: the second that ends at `at`
+    assert start < at <= end
     assert (local(start).year, local(start).month, local(start).day) == (here.year, here.month, 1)
     assert local(start - 1).month != here.month
     assert local(end).day == 1 and local(end).month == here.month % 12 + 1
@@ -199,9 +199,16 @@ def test_forecast_ignores_other_months():
 
 def test_no_forecast_before_the_month_has_data():
     month_start = utc(2024, 4, 1)
-    ts, usd = hourly(month_start - 48 * HOUR, 48, 3.0)  # March only
-    assert forecast_month(ts, usd, month_start, "UTC") is None
+    ts, usd = hourly(month_start - 48 * HOUR, 48, 3.0)  # the last two days of March only
+    assert forecast_month(ts, usd, month_start + 1, "UTC") is None
     assert forecast_month(ts, usd, month_start + 30 * 60, "UTC") is None
+
+
+def test_on_the_boundary_the_forecast_of_the_month_just_ended_is_its_spend():
+    month_start = utc(2024, 4, 1)
+    ts, usd = hourly(month_start - 48 * HOUR, 48, 3.0)
+    # March is over: 48 h at $3 were recorded, over all 744 h of March.
+    assert forecast_month(ts, usd, month_start, "UTC") == pytest.approx(144.0, rel=1e-12)
 
 
 # --- budget state -------------------------------------------------------------------------

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..domain import Window
 from ..errors import InputError
+from .windows import period_bounds
 
 WARN_AT = 0.80  # warn once month-to-date spend reaches 80 % of the budget
 OVERRUN_AT = 1.25  # flag an overrun once the forecast exceeds 125 % of the budget
@@ -37,38 +38,39 @@ def cost_in_window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> f
 
 
 def month_bounds(at_epoch: float, tz: str) -> tuple[int, int]:
-    """Epoch seconds of the start of the calendar month containing ``at_epoch`` in ``tz``,
-    and of the start of the next month (local midnight on the 1st).
+    """Epoch seconds ``(start, end)`` of the calendar month in ``tz`` that holds ``at_epoch``.
 
-    The length follows the zone's clock: a month with a DST change is an hour (or, in
-    some zones, half an hour) shorter or longer, and a month in which the zone skipped
-    a day is a day shorter.
+    Both are local midnights on the 1st, so a month with a DST change is an hour (in
+    some zones half an hour) shorter or longer, and a month in which the zone skipped
+    a day is a day shorter. The convention is the samples' and the SLO calendar
+    windows' ``(start, end]``: an instant exactly on a boundary belongs to the month
+    that ends there, so at April 1st 00:00 the month is all of March.
     """
-    local = datetime.fromtimestamp(at_epoch, _zone(tz))
-    # fold=0 is the earlier of two repeated wall times, and for a skipped wall time it
-    # resolves to the moment the clock jumped: either way the first instant of the day.
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0)
-    if first.month == 12:
-        following = first.replace(year=first.year + 1, month=1)
-    else:
-        following = first.replace(month=first.month + 1)
-    return int(first.timestamp()), int(following.timestamp())
+    month = Window(duration=timedelta(days=30), calendar_unit="month", timezone=tz)
+    try:
+        return period_bounds(month, int(at_epoch))
+    except ValueError as exc:  # with the unit fixed to "month", only the zone can be wrong
+        raise InputError(f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin or UTC") from exc
 
 
 def forecast_month(ts: ArrayLike, usd: ArrayLike, at_epoch: float, tz: str) -> float | None:
-    """Projected spend of the whole calendar month containing ``at_epoch`` (in ``tz``).
+    """Projected spend of the calendar month (in ``tz``) that holds ``at_epoch``.
 
     Linear projection at the month-to-date average rate::
 
         forecast = mtd * (month_end - month_start) / (covered_until - month_start)
 
-    where ``mtd`` is the spend in ``[month_start, at_epoch)`` and ``covered_until`` is
-    the end of the newest sample in it. Elapsed time stops at the newest sample rather
-    than at ``at_epoch`` because a step's cost is known only once the step ends;
-    counting the unfinished step would bias the rate low. Steps without samples
-    inside that span count as time that cost nothing, so gaps lower the forecast.
+    where ``mtd`` is the spend from the month's start to ``at_epoch`` and
+    ``covered_until`` is the end of the newest sample in it. Elapsed time stops at
+    the newest sample rather than at ``at_epoch`` because a step's cost is known
+    only once the step ends; counting the unfinished step would bias the rate low.
+    Steps without samples inside that span count as time that cost nothing, so gaps
+    lower the forecast.
     None when the month has no sample yet (for instance right after it began).
+    Exactly on a month boundary the month is the one that just ended, and its
+    forecast is what it actually cost.
     """
+    at_epoch = int(at_epoch)
     start, end = month_bounds(at_epoch, tz)
     times, costs = _window(ts, usd, start, at_epoch)
     if not costs.size:
@@ -130,13 +132,6 @@ def cost_per_million_good(usd: float | None, good_events: float | None) -> float
     if usd is None or not good:
         return None
     return usd * 1e6 / good
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError(f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin or UTC") from exc
 
 
 def _window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
