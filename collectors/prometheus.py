@@ -115,7 +115,9 @@ class PrometheusSource:
             password = settings.basic_auth_password.get_secret_value() if settings.basic_auth_password else ""
             auth = (settings.basic_auth_user, password)
         session = requests.Session()
-        session.verify = str(settings.ca_file) if settings.ca_file and settings.verify_tls else settings.verify_tls
+        # requests takes either a bool or the path of a CA bundle here.
+        use_ca_file = settings.verify_tls and settings.ca_file is not None
+        session.verify = str(settings.ca_file) if use_ca_file else settings.verify_tls
         session.hooks["response"].append(_raise_on_error_status)
         self._client = PrometheusConnect(
             url=self.url,
@@ -173,7 +175,9 @@ class PrometheusSource:
             return call()
         except _HTTPStatusError as exc:
             raise self._status_error(exc.response) from exc
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+        except (
+            requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema
+        ) as exc:
             raise ConfigError(f"prometheus.url {where!r} is not a usable http(s) URL") from exc
         except requests.exceptions.SSLError as exc:
             raise SourceError(
@@ -183,13 +187,14 @@ class PrometheusSource:
         except requests.exceptions.Timeout as exc:
             raise SourceUnavailable(f"{where}: no answer within {self.settings.timeout_s:g} s") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise SourceUnavailable(f"{where}: connection failed: {_os_cause(exc) or 'no reason given'}") from exc
+            cause = _os_cause(exc) or "no reason given"
+            raise SourceUnavailable(f"{where}: connection failed: {cause}") from exc
         except requests.exceptions.JSONDecodeError as exc:
             raise SourceUnavailable(f"{where}: answer is not JSON: {exc}") from exc
         except requests.exceptions.RequestException as exc:
             raise SourceUnavailable(f"{where}: request failed: {type(exc).__name__}") from exc
         except (KeyError, TypeError) as exc:
-            raise SourceUnavailable(f"{where}: answer lacks data.result: not a Prometheus API response") from exc
+            raise SourceUnavailable(f"{where}: answer lacks data.result; is this a Prometheus API?") from exc
         except PrometheusApiClientException as exc:
             raise SourceUnavailable(f"{where}: unexpected answer: {exc}") from exc
 

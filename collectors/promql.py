@@ -102,7 +102,7 @@ def rewrite_window(promql: str, step_s: int) -> str:
     pairs = _match_brackets(promql, tokens)
     templates = [i for i, token in enumerate(tokens) if token.kind == "template"]
     if not templates:
-        raise ValueError(f"{promql!r}: window mode needs the {{{{.window}}}} template, as in rate(x[{{{{.window}}}}])")
+        raise ValueError(f"{promql!r}: window mode needs the template, as in rate(x[{{{{.window}}}}])")
     functions = {_range_function(promql, tokens, pairs, i) for i in templates}
     if functions & _PER_SECOND and functions & _PER_WINDOW:
         raise ValueError(
@@ -151,7 +151,7 @@ def rewrite_counter(promql: str, step_s: int) -> str:
         edits.append((tokens[modifiers_end].end, tokens[modifiers_end].end, ")"))
         i = modifiers_end + 1
     if not edits:
-        raise ValueError(f"{promql!r}: names no counter; counter mode needs a selector such as http_requests_total")
+        raise ValueError(f"{promql!r}: names no counter; counter mode needs a selector like http_requests_total")
     return _splice(promql, edits)
 
 
@@ -214,10 +214,11 @@ def _modifiers_end(promql: str, tokens: list[Token], pairs: dict[int, int], last
 
 
 def _range_function(promql: str, tokens: list[Token], pairs: dict[int, int], template: int) -> str:
-    """The function whose range argument is the template at ``template``: ``rate`` in ``rate(x[{{.window}}])``."""
+    """The function taking the template at index ``template`` as its range: ``rate`` in ``rate(x[{{.window}}])``."""
     opener = template - 1
     if not (opener >= 0 and tokens[opener].text == "[" and pairs[opener] == template + 1):
-        raise ValueError(_at(promql, tokens[template].start, "{{.window}} must be a whole range, as in x[{{.window}}]"))
+        where = tokens[template].start
+        raise ValueError(_at(promql, where, "{{.window}} must be a whole range, as in x[{{.window}}]"))
     call = _enclosing_paren(tokens, pairs, opener)
     name = tokens[call - 1].text.lower() if call is not None and call > 0 else ""
     if name not in _PER_SECOND | _PER_WINDOW:

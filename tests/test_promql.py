@@ -164,7 +164,7 @@ REFUSED = [
                  id="an unclosed string is refused"),
     pytest.param("x_total offset", QueryMode.COUNTER, "offset needs a duration",
                  id="offset without a duration is refused"),
-    pytest.param("sum(rate(x_total[5m]))", QueryMode.WINDOW, "needs the {{.window}} template",
+    pytest.param("sum(rate(x_total[5m]))", QueryMode.WINDOW, "window mode needs the template",
                  id="window mode refuses a query without the template"),
     pytest.param("rate(x_total[{{.interval}}])", QueryMode.WINDOW, "only {{.window}}",
                  id="window mode refuses an unknown template"),

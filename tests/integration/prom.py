@@ -228,7 +228,9 @@ def find_binaries() -> PrometheusBinaries | None:
     return PrometheusBinaries(prometheus, promtool)
 
 
-def launch(binaries: PrometheusBinaries, data: str | Iterable[MetricSeries], workdir: Path) -> PrometheusServer:
+def launch(
+    binaries: PrometheusBinaries, data: str | Iterable[MetricSeries], workdir: Path
+) -> PrometheusServer:
     """Backfill ``data`` (OpenMetrics text or series) into ``workdir/data`` and start Prometheus on it."""
     text = data if isinstance(data, str) else to_openmetrics(data)
     data_dir = workdir / "data"

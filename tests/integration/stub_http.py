@@ -65,7 +65,9 @@ class StubHTTPServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def reply(self, status: int, body: str, *, content_type: str = "application/json", delay_s: float = 0.0) -> None:
+    def reply(
+        self, status: int, body: str, *, content_type: str = "application/json", delay_s: float = 0.0
+    ) -> None:
         """Answer all following requests with ``status`` and ``body``, after ``delay_s`` seconds."""
         with self._lock:
             self._reply = Reply(status, body, content_type, delay_s)

@@ -56,7 +56,9 @@ def truth() -> Truth:
 @pytest.fixture(scope="module")
 def series(truth: Truth) -> list[prom.MetricSeries]:
     return [
-        prom.counter_series("http_requests_total", {"service": "checkout", "code": code}, START, inc, RESETS[code])
+        prom.counter_series(
+            "http_requests_total", {"service": "checkout", "code": code}, START, inc, resets=RESETS[code]
+        )
         for code, inc in truth.increments.items()
     ]
 
@@ -67,7 +69,8 @@ def prometheus(prometheus_with, series) -> prom.PrometheusServer:
 
 
 def source_for(url: str, **overrides) -> PrometheusSource:
-    return PrometheusSource(PrometheusSettings(url=url, **({"timeout_s": 5.0, "retry_max_s": 2.0} | overrides)))
+    settings = {"url": url, "timeout_s": 5.0, "retry_max_s": 2.0} | overrides
+    return PrometheusSource(PrometheusSettings(**settings))
 
 
 def total(result: list[Series]) -> float:
@@ -83,6 +86,7 @@ RANGES = [
 ]
 
 ALL_CODES = ["200", "500"]
+BY_CODE = 'sum by (code) (http_requests_total{service="checkout"})'
 
 
 @pytest.mark.parametrize(("first", "last"), RANGES)
@@ -116,7 +120,7 @@ def test_five_minute_steps_count_exactly_too(prometheus, truth):
 
 
 def test_grouped_counts_keep_one_series_per_group(prometheus, truth):
-    query = per_step_count_query('sum by (code) (http_requests_total{service="checkout"})', QueryMode.COUNTER, STEP)
+    query = per_step_count_query(BY_CODE, QueryMode.COUNTER, STEP)
     first, last = START + 600, START + 2000 * 60
     result = source_for(prometheus.url).query_range(query, first, last, STEP)
     by_code = {s.label_map["code"]: s for s in result}
@@ -142,7 +146,7 @@ class RecordingSource:
 
 
 def test_chunked_fetch_equals_the_unchunked_one_and_the_truth(prometheus, truth):
-    query = per_step_count_query('sum by (code) (http_requests_total{service="checkout"})', QueryMode.COUNTER, STEP)
+    query = per_step_count_query(BY_CODE, QueryMode.COUNTER, STEP)
     first, last = START, START + MINUTES * 60
     plain = source_for(prometheus.url)
     recorder = RecordingSource(plain)
@@ -166,7 +170,7 @@ def test_instant_query_returns_the_counter_value_written(prometheus, series):
 def test_a_syntax_error_is_rejected_with_prometheus_own_message(prometheus):
     started = time.monotonic()
     with pytest.raises(QueryRejected) as caught:
-        source_for(prometheus.url, retry_max_s=30.0).query_range("sum(rate(http_requests_total[5m])", START, START + 600, STEP)
+        source_for(prometheus.url, retry_max_s=30.0).query("sum(rate(http_requests_total[5m])", START + 600)
     assert "parse error" in str(caught.value) and "unclosed left parenthesis" in str(caught.value)
     assert prometheus.url in str(caught.value)
     assert time.monotonic() - started < 2.0  # not retried for 30 s
@@ -281,6 +285,7 @@ def test_errors_never_carry_the_credentials(stub_http):
     source = source_for(url_with_password, headers={"X-Scope-OrgID": "t"})
     with pytest.raises(SourceError, match="HTTP 401") as caught:
         source.query("up", START)
-    assert not isinstance(caught.value, (SourceUnavailable, QueryRejected))  # not retried, not the query's fault
+    # Neither retried (a wrong credential stays wrong) nor blamed on the query.
+    assert not isinstance(caught.value, (SourceUnavailable, QueryRejected))
     assert "url-secret" not in str(caught.value)
     assert len(stub_http.requests) == 1
