@@ -8,7 +8,8 @@ Failure handling, so that a collector can act on what it gets:
 - transient failures (connection refused or reset, timeout, HTTP 5xx, 429, a body that
   is not the expected JSON) raise ``SourceUnavailable`` and are retried with
   exponential backoff and full jitter; retrying stops before ``retry_max_s`` would be
-  exceeded, so one call takes at most ``retry_max_s`` plus one request's ``timeout_s``;
+  exceeded, so one call takes at most ``retry_max_s`` plus one request's ``timeout_s``
+  (which requests applies to connecting and to each read, not to the whole answer);
 - the server refusing the query (HTTP 400 ``bad_data``, 422 ``execution``) raises
   ``QueryRejected`` with Prometheus's own message, never retried;
 - anything else that retrying cannot fix (401/403/404, TLS verification) raises
