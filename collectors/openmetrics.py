@@ -1,0 +1,196 @@
+"""Write a synthetic fleet as the OpenMetrics text a real exporter would have produced.
+
+The file is meant for ``promtool tsdb create-blocks-from openmetrics`` (backfilling a
+test Prometheus) and follows the OpenMetrics 1.0 text format: one ``# HELP`` /
+``# TYPE`` (and ``# UNIT`` where the name carries a unit) per family, families in
+name order and never interleaved, series in label order, each series' samples in
+time order, timestamps in seconds, the last line ``# EOF``. It is written as it is
+generated, one series (or one histogram) at a time.
+
+Families (counters are integers and cumulative; the fleet starts them at 0 at ``start``,
+every other sample lies on the step ends ``start + step_s .. end``):
+
+=====================================================  =========  ===========================================
+``http_requests_total{code,service}``                   counter    requests answered, by status code
+``http_request_duration_seconds{service,le}``           histogram  latency; ``le`` spelled as ``LE_LABELS``
+``process_saturation_ratio{service}``                   gauge      share of the service's capacity in use, 0-1
+``deployments_total{service,status}``                   counter    finished deployments, status
+                                                                   success | failed | rolled_back
+``node_cpu_hourly_cost{node}``                          gauge      OpenCost: USD per core-hour of the node
+``node_ram_hourly_cost{node}``                          gauge      OpenCost: USD per GiB-hour of the node
+``node_total_hourly_cost{node}``                        gauge      OpenCost: USD per hour for the whole node
+``container_cpu_allocation{container,namespace,...}``   gauge      OpenCost: cores allocated, max(request, usage)
+``container_memory_allocation_bytes{...}``              gauge      OpenCost: bytes allocated
+=====================================================  =========  ===========================================
+
+Container series carry ``container``, ``namespace`` (both the service), ``node`` and ``pod``.
+A deployment is counted at the first step end at or after it finished.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, TextIO
+
+import numpy as np
+
+from sloboard.domain import DeployStatus
+
+from .synthetic import CODES, GIB, LE_LABELS, Fleet
+
+_LINES_PER_WRITE = 50_000
+
+# deployments_total's status label, in the spelling release pipelines use.
+STATUS_LABELS = {DeployStatus.SUCCEEDED: "success", DeployStatus.FAILED: "failed",
+                 DeployStatus.ROLLED_BACK: "rolled_back"}
+
+Points = Callable[[], Iterator[tuple[dict[str, str], np.ndarray, np.ndarray]]]
+
+
+def write_openmetrics(fleet: Fleet, path_or_file: str | Path | TextIO) -> None:
+    """Write every family of ``fleet`` to a path (created or replaced) or an open text file."""
+    if isinstance(path_or_file, (str, Path)):
+        with open(path_or_file, "w", encoding="utf-8", newline="\n") as out:
+            _write_all(fleet, out)
+    else:
+        _write_all(fleet, path_or_file)
+
+
+def openmetrics_text(fleet: Fleet) -> str:
+    """The same text as a string, for small fleets."""
+    buffer = io.StringIO()
+    _write_all(fleet, buffer)
+    return buffer.getvalue()
+
+
+def _write_all(fleet: Fleet, out: TextIO) -> None:
+    steps = fleet.ts
+    counter_ts = np.concatenate([[fleet.start], steps])
+    names = sorted(fleet.service_names)
+    # In label order: container and namespace are the service, then node, then pod.
+    pods = sorted(fleet.pods, key=lambda p: (p.service, p.node.name, p.name))
+    nodes = sorted(fleet.nodes, key=lambda n: n.name)
+
+    def requests() -> Iterator:
+        for code in CODES:
+            for service in names:
+                yield {"code": code, "service": service}, counter_ts, _cumulative(fleet.requests(service, code))
+
+    def saturation() -> Iterator:
+        for service in names:
+            yield {"service": service}, steps, fleet.series(service).saturation
+
+    def deployments() -> Iterator:
+        for service in names:
+            for status in sorted(STATUS_LABELS, key=STATUS_LABELS.get):
+                per_step = _deployments_per_step(fleet, service, status)
+                yield {"service": service, "status": STATUS_LABELS[status]}, counter_ts, _cumulative(per_step)
+
+    def node_gauge(price: Callable) -> Points:
+        return lambda: ((({"node": n.name}), steps, np.full(steps.size, price(n))) for n in nodes)
+
+    def cpu_allocation() -> Iterator:
+        for pod in pods:
+            yield _container_labels(pod), steps, fleet.series(pod.service).cpu_allocation
+
+    def memory_allocation() -> Iterator:
+        for pod in pods:
+            yield _container_labels(pod), steps, np.full(steps.size, pod.memory_bytes, dtype=np.int64)
+
+    _family(out, "container_cpu_allocation", "gauge",
+            "CPU cores allocated to the container: max(request, usage)", cpu_allocation)
+    _family(out, "container_memory_allocation_bytes", "gauge",
+            "Memory allocated to the container", memory_allocation, unit="bytes")
+    _family(out, "deployments", "counter",
+            "Deployments finished, by outcome (success, failed, rolled_back)", deployments)
+    _histogram(out, fleet, names, counter_ts)
+    _family(out, "http_requests", "counter", "HTTP requests answered, by status code", requests)
+    _family(out, "node_cpu_hourly_cost", "gauge", "USD per CPU core-hour of the node",
+            node_gauge(lambda n: n.cpu_hourly_usd))
+    _family(out, "node_ram_hourly_cost", "gauge", "USD per GiB-hour of memory of the node",
+            node_gauge(lambda n: n.ram_hourly_usd))
+    _family(out, "node_total_hourly_cost", "gauge", "USD per hour for the whole node",
+            node_gauge(lambda n: n.total_hourly_usd))
+    _family(out, "process_saturation_ratio", "gauge",
+            "Share of the service's capacity in use, from 0 to 1", saturation)
+    out.write("# EOF\n")
+
+
+def _container_labels(pod) -> dict[str, str]:
+    return {"container": pod.service, "namespace": pod.service, "node": pod.node.name, "pod": pod.name}
+
+
+def _cumulative(per_step: np.ndarray) -> np.ndarray:
+    """Counter values at ``start`` (0) and at each step end."""
+    return np.concatenate([[0], np.cumsum(per_step, dtype=np.int64)])
+
+
+def _deployments_per_step(fleet: Fleet, service: str, status: DeployStatus) -> np.ndarray:
+    finished = [int(d.finished_at.timestamp()) for d in fleet.deployments
+                if d.service == service and d.status is status and d.finished_at is not None]
+    steps = -(-(np.asarray(finished, dtype=np.int64) - fleet.start) // fleet.step_s) - 1
+    return np.bincount(steps, minlength=fleet.ts.size)[: fleet.ts.size].astype(np.int64)
+
+
+def _header(out: TextIO, family: str, kind: str, help_text: str, unit: str | None = None) -> None:
+    out.write(f"# HELP {family} {_escape_help(help_text)}\n# TYPE {family} {kind}\n")
+    if unit:
+        out.write(f"# UNIT {family} {unit}\n")
+
+
+def _family(out: TextIO, family: str, kind: str, help_text: str, points: Points, unit: str | None = None) -> None:
+    """One counter or gauge family; a counter's samples are named ``<family>_total``.
+
+    ``points`` yields its series already in label order, so nothing is held back to sort.
+    """
+    _header(out, family, kind, help_text, unit)
+    sample = f"{family}_total" if kind == "counter" else family
+    for labels, ts, values in points():
+        prefix = f"{sample}{_labels(labels)} "
+        times = ts.tolist()
+        for lo in range(0, len(times), _LINES_PER_WRITE):
+            hi = lo + _LINES_PER_WRITE
+            out.write("".join([f"{prefix}{v} {t}\n" for v, t in zip(_numbers(values[lo:hi]), times[lo:hi])]))
+
+
+def _histogram(out: TextIO, fleet: Fleet, names: list[str], counter_ts: np.ndarray) -> None:
+    """Each point of a histogram is its buckets, ``_count`` and ``_sum`` at one timestamp, together."""
+    family = "http_request_duration_seconds"
+    _header(out, family, "histogram", "Time to answer an HTTP request", unit="seconds")
+    for service in names:
+        series = fleet.series(service)
+        columns = [np.concatenate([[0], np.cumsum(series.buckets[:, i])]) for i in range(len(LE_LABELS))]
+        columns.append(columns[-1])  # _count equals the +Inf bucket
+        columns.append(np.concatenate([[0.0], np.round(np.cumsum(series.duration_sum), 3)]))
+        prefixes = [f'{family}_bucket{_labels({"le": le, "service": service})} ' for le in LE_LABELS]
+        prefixes += [f'{family}_count{_labels({"service": service})} ', f'{family}_sum{_labels({"service": service})} ']
+        times = counter_ts.tolist()
+        rows = len(prefixes)
+        for lo in range(0, len(times), _LINES_PER_WRITE // rows):
+            hi = lo + _LINES_PER_WRITE // rows
+            chunk_times = times[lo:hi]
+            lines: list[str] = [""] * (len(chunk_times) * rows)
+            for r, (prefix, column) in enumerate(zip(prefixes, columns)):
+                lines[r::rows] = [f"{prefix}{v} {t}\n" for v, t in zip(_numbers(column[lo:hi]), chunk_times)]
+            out.write("".join(lines))
+
+
+def _numbers(values: np.ndarray) -> Iterable[str]:
+    """Integers as integers; floats in Python's shortest round-trip form."""
+    if np.issubdtype(values.dtype, np.integer):
+        return map(str, values.tolist())
+    return map(repr, values.tolist())
+
+
+def _labels(labels: dict[str, str]) -> str:
+    body = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
+    return "{" + body + "}"
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
