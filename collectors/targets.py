@@ -43,7 +43,7 @@ def grid(series: list[Series], start: int, end: int, step: int) -> np.ndarray:
 
 
 def _rejected(exc: QueryRejected, what: str) -> QueryRejected:
-    return QueryRejected(f"{what}: Prometheus rejected the query: {exc}")
+    return QueryRejected(f"{what}: {exc}")
 
 
 @dataclass(frozen=True)
