@@ -1,0 +1,178 @@
+"""Pyrra ``apiVersion: pyrra.dev/v1alpha1``, ``kind: ServiceLevelObjective``: schema and mapping.
+
+Schema: https://github.com/pyrra-dev/pyrra, ``kubernetes/api/v1alpha1``. Readings:
+
+- ``spec.target`` is a percent in a string (``"99.9"``); ``spec.window`` a Prometheus
+  duration (``28d``, ``2w``).
+- Metrics are counters (selectors); Pyrra takes ``increase()`` of them, so they map to
+  QueryMode.COUNTER. ``ratio.errors`` is the bad query; ``latency.success`` is the
+  ``le`` bucket (good) and ``latency.total`` the ``_count`` series.
+- Pyrra has no service field: the service is the annotation ``sloboard.dev/service``,
+  else ``metadata.namespace``, else ``default`` (Kubernetes' default namespace).
+- The team is ``sloboard.dev/team``, else the label ``pyrra.dev/team``, else ``team``.
+- ``alerting.disabled: true`` or ``alerting.burnrates: false`` leave the SLO without
+  burn-rate alert windows. ``latencyNative`` and ``bool_gauge`` are not supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from ..domain import SLO, Indicator, IndicatorKind, QueryMode, Window, parse_duration
+from .base import Duration, MappingContext, SpecModel
+from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
+from .extension import read_extension
+from .promql import latency_threshold, parse_selector, uses_window
+
+FORMAT = "pyrra/v1alpha1"
+API_VERSION = "pyrra.dev/v1alpha1"
+KIND = "ServiceLevelObjective"
+DEFAULT_SERVICE = "default"
+
+
+class Metadata(SpecModel):
+    name: str
+    namespace: str | None = None
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+
+class Query(SpecModel):
+    metric: str
+
+
+class Ratio(SpecModel):
+    errors: Query
+    total: Query
+    grouping: list[str] | None = None
+
+
+class Latency(SpecModel):
+    success: Query
+    total: Query
+    grouping: list[str] | None = None
+
+
+class LatencyNative(SpecModel):
+    total: Query
+    latency: str
+    grouping: list[str] | None = None
+
+
+class BoolGauge(SpecModel):
+    metric: str
+    grouping: list[str] | None = None
+
+
+class PyrraIndicator(SpecModel):
+    ratio: Ratio | None = None
+    latency: Latency | None = None
+    latency_native: LatencyNative | None = Field(None, alias="latencyNative")
+    bool_gauge: BoolGauge | None = None
+
+
+class Alerting(SpecModel):
+    disabled: bool | None = None
+    burnrates: bool | None = None
+    absent: bool | None = None
+    name: str | None = None
+    absent_name: str | None = Field(None, alias="absentName")
+
+
+class PyrraSpec(SpecModel):
+    description: str = ""
+    target: str
+    window: Duration
+    indicator: PyrraIndicator
+    alerting: Alerting = Alerting()
+    partial_response_strategy: Literal["abort", "warn", ""] | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _percent(cls, value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"target is a percent in quotes, like \"99.9\"; got {value!r}") from None
+        if not 0 < number < 100:
+            raise ValueError(f"target is a percent between 0 and 100, exclusive; got {value!r}")
+        return value
+
+
+class ServiceLevelObjective(SpecModel):
+    api_version: Literal["pyrra.dev/v1alpha1"] = Field(alias="apiVersion")
+    kind: Literal["ServiceLevelObjective"]
+    metadata: Metadata
+    spec: PyrraSpec
+    status: dict[str, Any] | None = None  # present in `kubectl get -o yaml` output
+
+    def to_domain(self, ctx: MappingContext) -> list[SLO]:
+        """The one SLO this object defines (an empty list when it has errors)."""
+        mark = ctx.checkpoint()
+        meta, spec = self.metadata, self.spec
+        extension = read_extension(meta.annotations, ctx, ("metadata", "annotations"), allow_service=True)
+        service = extension.service or meta.namespace or DEFAULT_SERVICE
+        check_id_part(ctx, ("metadata", "name"), meta.name, "name")
+        check_id_part(ctx, ("metadata", "namespace"), service, "service")
+        indicator, where = self._indicator(ctx)
+        if ctx.failed_since(mark) or indicator is None:
+            return []
+        target = float(spec.target)
+        if target < 1:
+            ctx.warn(("spec", "target"), f"target is 0-100, {spec.target} means {spec.target} %; "
+                     f"did you mean \"{target * 100:g}\"?")
+        alerts_off = spec.alerting.disabled is True or spec.alerting.burnrates is False
+        slo = SLO(
+            id=f"{service}/{meta.name}", service=service, name=meta.name, objective=percent_to_fraction(spec.target),
+            window=Window(parse_duration(spec.window)), indicator=indicator,
+            team=extension.team or meta.labels.get("pyrra.dev/team") or meta.labels.get("team", ""),
+            description=spec.description,
+            alert_windows=() if alerts_off else (extension.alert_windows or ctx.default_windows),
+            policy=extension.policy, labels=tuple(sorted(meta.labels.items())),
+            source=source(ctx, FORMAT), spec_hash=fingerprint(ctx.doc.data), spec_text=ctx.doc.text,
+        )
+        check_slo(ctx, slo, Where(("metadata", "namespace"), ("metadata", "name"), ("spec", "window"),
+                                  *where))
+        return [slo]
+
+    def _indicator(self, ctx: MappingContext) -> tuple[Indicator | None, tuple]:
+        indicator, loc = self.spec.indicator, ("spec", "indicator")
+        given = [n for n, v in (("ratio", indicator.ratio), ("latency", indicator.latency),
+                                ("latencyNative", indicator.latency_native),
+                                ("bool_gauge", indicator.bool_gauge)) if v is not None]
+        if len(given) != 1:
+            ctx.error(loc, "give exactly one of ratio, latency, latencyNative or bool_gauge"
+                      + (f"; got {', '.join(given)}" if given else ""))
+            return None, ()
+        if indicator.ratio is not None:
+            ratio, at = indicator.ratio, loc + ("ratio",)
+            self._counters(ctx, at, ("errors", ratio.errors.metric), ("total", ratio.total.metric))
+            return Indicator(kind=IndicatorKind.RATIO, bad=ratio.errors.metric.strip(),
+                             total=ratio.total.metric.strip(), mode=QueryMode.COUNTER,
+                             group_by=tuple(ratio.grouping or ())), \
+                (at + ("errors", "metric"), at + ("total", "metric"))
+        if indicator.latency is not None:
+            latency, at = indicator.latency, loc + ("latency",)
+            self._counters(ctx, at, ("success", latency.success.metric), ("total", latency.total.metric))
+            threshold = latency_threshold(latency.success.metric, latency.total.metric)
+            if threshold is None:
+                ctx.error(at + ("success", "metric"), "latency.success must be one histogram bucket "
+                          'with an le matcher (x_bucket{le="0.1"}) and latency.total its x_count series')
+                return None, ()
+            return Indicator(kind=IndicatorKind.LATENCY, good=latency.success.metric.strip(),
+                             total=latency.total.metric.strip(), mode=QueryMode.COUNTER,
+                             group_by=tuple(latency.grouping or ()), latency_threshold_s=threshold), \
+                (at + ("success", "metric"), at + ("total", "metric"))
+        ctx.error(loc + (given[0],), f"{given[0]} indicators are not supported by sloboard; "
+                  "use ratio or latency")
+        return None, ()
+
+    @staticmethod
+    def _counters(ctx: MappingContext, loc: tuple, *queries: tuple[str, str]) -> None:
+        # Pyrra wraps each metric in increase(); it must be a plain selector, as Pyrra checks.
+        for name, query in queries:
+            if uses_window(query) or parse_selector(query) is None:
+                ctx.error(loc + (name, "metric"), "a Pyrra metric is one selector, like "
+                          'http_requests_total{service="search"}; Pyrra adds increase() itself')
