@@ -2,7 +2,7 @@
 
 Taking the lock is one atomic upsert: insert the row, or overwrite it only where the
 holder's lease has expired (a crashed holder) or the holder is the same owner. The
-upsert's row count says whether it worked, so two processes cannot both win.
+upsert returns the row only if it wrote it, so two processes cannot both win.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float
         set_={"owner": owner, "acquired_at": now, "expires_at": now + ttl_s},
         where=sa.or_(locks.c.expires_at <= now, locks.c.owner == owner),
     )
-    if conn.execute(stmt).rowcount == 1:
+    if conn.execute(stmt.returning(locks.c.name)).scalar() is not None:
         return
     holder = conn.execute(sa.select(locks).where(locks.c.name == name)).one()
     raise StoreLockedError(

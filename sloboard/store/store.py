@@ -303,8 +303,10 @@ class Store:
             "committed_at": _epoch(d.committed_at, "committed_at"),
         }
         with self._transaction(f"recording a deployment of {d.service}", write=True) as conn:
-            added = conn.execute(insert(conn, deployments).values(**row).on_conflict_do_nothing()).rowcount
-            if added:
+            added = conn.execute(
+                insert(conn, deployments).values(**row).on_conflict_do_nothing().returning(deployments.c.id)
+            ).scalar()
+            if added is not None:
                 return True
             conn.execute(
                 sa.update(deployments)
