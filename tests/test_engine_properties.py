@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from datetime import timedelta
 
@@ -25,6 +24,7 @@ methods = st.sampled_from(list(BudgetingMethod))
 # Event counts: zero or at least a thousandth (rates times steps), never subnormal.
 totals = arrays(np.float64, STEPS, elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e6)))
 shares = arrays(np.float64, STEPS, elements=st.floats(0, 1))
+counts = arrays(np.float64, STEPS, elements=st.integers(0, 10**6).map(float))
 holes = arrays(np.bool_, STEPS)
 
 
@@ -41,22 +41,24 @@ def test_consumed_plus_remaining_is_one_and_sli_is_a_ratio(objective, method, to
         assert status.budget_consumed is None and status.budget_remaining is None
         return
     assert 0.0 <= status.sli <= 1.0
-    assert status.budget_consumed + status.budget_remaining == 1.0
+    assert math.isclose(status.budget_consumed + status.budget_remaining, 1.0, rel_tol=0,
+                        abs_tol=1e-12 * max(1.0, status.budget_consumed))
     assert status.budget_exhausted == (status.budget_remaining <= 0)
     assert status.attainment == (status.sli >= objective)
 
 
 @settings(max_examples=200, deadline=None)
-@given(objectives, methods, totals, shares, holes.filter(lambda h: h.any() and not h.all()))
+@given(objectives, methods, counts, shares, holes.filter(lambda h: h.any() and not h.all()))
 def test_missing_steps_are_neither_good_nor_bad(objective, method, total, share, hole):
-    good = share * total
+    """Whole event counts make every sum exact, so both evaluations must agree to the last bit."""
+    good = np.floor(share * total)
     slo = day_slo(objective, method)
     with_nan = evaluate(slo, TS, np.where(hole, np.nan, good), np.where(hole, np.nan, total), AT, step_s=STEP)
     without_rows = evaluate(slo, TS[~hole], good[~hole], total[~hole], AT, step_s=STEP)
 
-    assert_same_status(with_nan, without_rows)
+    assert with_nan == without_rows
     assert with_nan.data_completeness == (~hole).sum() / STEPS < 1
-    assert math.isclose(with_nan.total, float(np.sum(total[~hole])), rel_tol=1e-12, abs_tol=1e-9)
+    assert with_nan.total == float(np.sum(total[~hole]))
 
 
 @settings(max_examples=200, deadline=None)
@@ -72,21 +74,3 @@ def test_burn_rate_one_over_the_window_uses_exactly_the_budget(objective, total,
     for rate in status.burn_rates.values():
         assert rate is None or abs(rate - 1.0) < 1e-9
 
-
-def assert_same_status(a, b) -> None:
-    """Equal up to the rounding of summing the same numbers in another order."""
-    for field in dataclasses.fields(a):
-        x, y = getattr(a, field.name), getattr(b, field.name)
-        if isinstance(x, float) and isinstance(y, float):
-            assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9), field.name
-        elif field.name == "burn_rates":
-            assert x.keys() == y.keys()
-            for key in x:
-                assert (x[key] is None) == (y[key] is None), key
-                assert x[key] is None or math.isclose(x[key], y[key], rel_tol=1e-9, abs_tol=1e-9), key
-        elif field.name == "alerts":
-            assert [(s.firing, s.long_rate is None, s.short_rate is None) for s in x] == [
-                (s.firing, s.long_rate is None, s.short_rate is None) for s in y
-            ]
-        else:
-            assert x == y, field.name
