@@ -175,7 +175,7 @@ class Objective(SpecModel):
     def _fraction(cls, value: float) -> float:
         if 0 < value < 1:
             return value
-        if 1 <= value < 100:
+        if 50 <= value < 100:
             raise ValueError(f"target is a fraction between 0 and 1 (0.999 means 99.9 %); {value:g} looks "
                              f"like a percent: write target: {value / 100:g} or targetPercent: {value:g}")
         raise ValueError(f"target must be between 0 and 1, exclusive; got {value:g}")

@@ -43,7 +43,10 @@ def read_documents(path: str, text: str) -> tuple[list[Document], list[Problem]]
         for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
             if root is None or _is_null(root):
                 continue
-            problems.extend(_duplicate_keys(path, root))
+            duplicates = _duplicate_keys(path, root)
+            if duplicates:  # the data would silently differ from the text: refuse it
+                problems.extend(duplicates)
+                continue
             for node in _objects(root):
                 if not isinstance(node, yaml.MappingNode):
                     problems.append(Problem(path, node.start_mark.line + 1, "",
@@ -86,6 +89,9 @@ def _malformed(path: str, exc: yaml.YAMLError) -> Problem:
     column = f", column {mark.column + 1}" if mark is not None else ""
     what = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    started = getattr(exc, "context_mark", None)
+    if context and started is not None and started.line + 1 != line:
+        context = f"{context} started on line {started.line + 1}"
     detail = f"{context}: {what}" if context else what
     return Problem(path, line, "", f"malformed YAML (line {line}{column}): {detail}")
 
