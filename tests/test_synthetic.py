@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from datetime import timedelta
 
 import numpy as np
@@ -29,9 +30,11 @@ from collectors.synthetic import (
 )
 from sloboard.domain import DeployStatus, IndicatorKind
 from sloboard.errors import InputError
+from sloboard.specs import load_specs
 from sloboard.store import Store
 from tests.factories import make_indicator, make_slo
 
+REPO = Path(__file__).resolve().parents[1]
 WEDNESDAY = 1_700_006_400  # 2023-11-15 00:00 UTC
 DAY = 86_400
 STEP = 60
@@ -48,8 +51,23 @@ def day_text(day_fleet) -> str:
 
 
 @pytest.fixture(scope="module")
+def day_parsed(day_text):
+    """The day's OpenMetrics, checked strictly once: ({family: type}, {(name, labels): (ts, values)})."""
+    return read_openmetrics(day_text)
+
+
+def demo_fleet_for(seed: int):
+    return generate_fleet(DEMO_SERVICES, WEDNESDAY, WEDNESDAY + 35 * DAY, seed=seed)
+
+
+@pytest.fixture(scope="module")
 def demo_fleet():
-    return generate_fleet(DEMO_SERVICES, WEDNESDAY, WEDNESDAY + 35 * DAY, seed=0)
+    return demo_fleet_for(0)
+
+
+@pytest.fixture(scope="module")
+def demo_slos():
+    return {slo.id: slo for slo in load_specs([REPO / "slo_specs"]).slos}
 
 
 # --- a strict OpenMetrics reader -------------------------------------------------------
@@ -247,19 +265,42 @@ def _rolling_burn(good: np.ndarray, total: np.ndarray, objective: float, steps: 
     return bad / events / (1 - objective)
 
 
-def test_incidents_burn_budget_fast_somewhere_and_leave_a_healthy_service(demo_fleet):
-    burns = {}
-    for service in demo_fleet.service_names:
-        good, total = demo_fleet.availability(service)
-        burns[service] = _rolling_burn(good, total, 0.999, 60)
-    assert max(b.max() for b in burns.values()) > 14.4
-    # Over the last 28 days, checkout overspends a 99.9 % budget and payments stays well inside it.
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_incidents_make_some_slo_burn_over_14_4_for_an_hour(seed, demo_slos):
+    fleet = demo_fleet_for(seed)
+    fastest = max(_rolling_burn(*fleet.sli(slo), slo.objective, 60).max() for slo in demo_slos.values())
+    assert fastest > 14.4
+
+
+def test_the_demo_shows_exhausted_low_and_healthy_budgets(demo_fleet, demo_slos):
     last = slice(-28 * 1440, None)
     spent = {}
-    for service in demo_fleet.service_names:
-        good, total = demo_fleet.availability(service)
-        spent[service] = (1 - good[last].sum() / total[last].sum()) / 0.001
-    assert spent["checkout"] > 1.0 and spent["payments"] < 0.5
+    for slo in demo_slos.values():
+        good, total = demo_fleet.sli(slo)
+        spent[slo.id] = (1 - good[last].sum() / total[last].sum()) / (1 - slo.objective)
+    assert spent["checkout/availability"] > 1.0, spent
+    assert 0.5 < spent["checkout/latency"] < 1.0, spent
+    assert spent["payments/availability"] < 0.7 and spent["payments/latency"] < 0.5, spent
+    assert spent["search/availability"] < 0.3, spent
+
+
+def test_every_demo_spec_maps_to_its_truth(day_fleet, demo_slos):
+    expected = {
+        "checkout/availability": day_fleet.availability("checkout"),
+        "checkout/latency": day_fleet.latency("checkout", 0.25),
+        "payments/availability": day_fleet.availability("payments"),
+        "payments/latency": day_fleet.latency("payments", 0.5),
+        "search/availability": day_fleet.availability("search"),
+        "search/latency": day_fleet.latency("search", 0.1),
+    }
+    assert set(demo_slos) == set(expected)
+    for slo_id, (good, total) in expected.items():
+        got_good, got_total = day_fleet.sli(demo_slos[slo_id])
+        np.testing.assert_array_equal(got_good, good, err_msg=slo_id)
+        np.testing.assert_array_equal(got_total, total, err_msg=slo_id)
+    unknown = make_slo(indicator=make_indicator(good='sum(queue_jobs_total{state="done"})'))
+    with pytest.raises(InputError, match="no truth"):
+        day_fleet.sli(unknown)
 
 
 def test_many_incidents_start_right_after_a_deploy(demo_fleet):
@@ -270,8 +311,8 @@ def test_many_incidents_start_right_after_a_deploy(demo_fleet):
 # --- OpenMetrics --------------------------------------------------------------------------
 
 
-def test_openmetrics_is_strict_and_holds_every_family(day_text, day_fleet):
-    types, parsed = read_openmetrics(day_text)
+def test_openmetrics_is_strict_and_holds_every_family(day_parsed, day_fleet):
+    types, parsed = day_parsed
     assert types == {
         "container_cpu_allocation": "gauge", "container_memory_allocation_bytes": "gauge",
         "deployments": "counter", "http_request_duration_seconds": "histogram", "http_requests": "counter",
@@ -284,8 +325,8 @@ def test_openmetrics_is_strict_and_holds_every_family(day_text, day_fleet):
         np.testing.assert_array_equal(times, expected, err_msg=str(key))
 
 
-def test_counter_deltas_equal_the_truths(day_text, day_fleet):
-    _, parsed = read_openmetrics(day_text)
+def test_counter_deltas_equal_the_truths(day_parsed, day_fleet):
+    _, parsed = day_parsed
     for service in day_fleet.service_names:
         for code in ("200", "404", "500", "503"):
             counter = series_values(parsed, "http_requests_total", code=code, service=service)
@@ -302,9 +343,9 @@ def test_counter_deltas_equal_the_truths(day_text, day_fleet):
             assert counter[-1] == sum(d.status is status for d in mine)
 
 
-def test_cost_truth_is_opencost_prices_times_allocations(day_text, day_fleet):
+def test_cost_truth_is_opencost_prices_times_allocations(day_parsed, day_fleet):
     """Recompute the shipped OpenCost query from the written gauges, per namespace."""
-    _, parsed = read_openmetrics(day_text)
+    _, parsed = day_parsed
     prices = {dict(k[1])["node"]: v for k, (_, v) in parsed.items() if k[0] == "node_cpu_hourly_cost"}
     ram = {dict(k[1])["node"]: v for k, (_, v) in parsed.items() if k[0] == "node_ram_hourly_cost"}
     per_hour: dict[str, np.ndarray] = {}
@@ -331,7 +372,7 @@ def test_writes_to_a_path_the_same_text(tmp_path, day_fleet, day_text):
     assert path.read_text(encoding="utf-8") == day_text
 
 
-def test_promtool_backfills_the_file_and_reads_back_every_sample(tmp_path, day_fleet, day_text):
+def test_promtool_backfills_the_file_and_reads_back_every_sample(tmp_path, day_fleet, day_text, day_parsed):
     promtool = shutil.which("promtool")
     if promtool is None:
         if os.environ.get("CI") == "true":
@@ -345,7 +386,7 @@ def test_promtool_backfills_the_file_and_reads_back_every_sample(tmp_path, day_f
     (blocks / "wal").mkdir()  # `tsdb dump` opens the directory as a database
     dump = subprocess.run([promtool, "tsdb", "dump", str(blocks)], check=True, capture_output=True,
                           text=True, timeout=120).stdout
-    _, parsed = read_openmetrics(day_text)
+    _, parsed = day_parsed
     assert len(dump.splitlines()) == sum(t.size for t, _ in parsed.values())
     wanted = 'http_requests_total", code="503", service="checkout"}'
     got = [line.rsplit(" ", 2) for line in dump.splitlines() if line.endswith(tuple("0123456789")) and wanted in line]
@@ -376,35 +417,28 @@ def test_golden_signals_are_per_step_rates_and_ratios(day_fleet):
     assert 0.05 < np.median(signals["latency_p50"]) < 0.25
 
 
-def test_seed_store_writes_exact_truths_through_the_store(tmp_path):
-    fleet = generate_fleet(DEMO_SERVICES[:2], WEDNESDAY, WEDNESDAY + 8 * DAY, seed=5)
-    availability = make_slo()
-    latency = make_slo(
-        id="checkout/latency", name="latency",
-        indicator=make_indicator(kind=IndicatorKind.LATENCY, latency_threshold_s=0.25,
-                                 good='sum(http_request_duration_seconds_bucket{service="checkout",le="0.25"})',
-                                 total='sum(http_request_duration_seconds_count{service="checkout"})'))
+def test_seed_store_writes_exact_truths_through_the_store(tmp_path, demo_slos):
+    fleet = generate_fleet(DEMO_SERVICES, WEDNESDAY, WEDNESDAY + 8 * DAY, seed=5)
     elsewhere = make_slo(id="billing/availability", service="billing")
+    slos = [*demo_slos.values(), elsewhere]
     calls = []
     with Store.open(f"sqlite:///{tmp_path / 'demo.db'}") as store:
-        written = seed_store(store, fleet, [availability, latency, elsewhere], progress=lambda *a: calls.append(a))
-        assert calls[-1] == (4, 4) and len(calls) == 4  # two services, two blocks each
-        for slo, (want_good, want_total) in ((availability, fleet.availability("checkout")),
-                                             (latency, fleet.latency("checkout", 0.25))):
+        written = seed_store(store, fleet, slos, progress=lambda *a: calls.append(a))
+        assert calls == [(i, 6) for i in range(1, 7)]  # three services, two blocks each
+        for slo in demo_slos.values():
+            want_good, want_total = fleet.sli(slo)
             ts, good, total = store.read_sli_samples(slo.id, fleet.start, fleet.end)
             np.testing.assert_array_equal(ts, fleet.ts)
-            np.testing.assert_array_equal(good, want_good)
-            np.testing.assert_array_equal(total, want_total)
+            np.testing.assert_array_equal(good, want_good, err_msg=slo.id)
+            np.testing.assert_array_equal(total, want_total, err_msg=slo.id)
         assert store.read_sli_samples(elsewhere.id, fleet.start, fleet.end)[0].size == 0
-        ts, usd = store.read_series("cost", "service:payments", "opencost", fleet.start, fleet.end)
+        _, usd = store.read_series("cost", "service:payments", "opencost", fleet.start, fleet.end)
         assert math.isclose(usd.sum(), fleet.cost_usd("service:payments").sum(), rel_tol=1e-12)
         ts, p99 = store.read_series("golden", "checkout", "latency_p99", fleet.start, fleet.end)
         assert ts.size == fleet.ts.size and np.all((p99 > 0) & (p99 <= 2.5))
-        stored = store.deployments()
-        assert len(stored) == len(fleet.deployments) and {d.service for d in stored} == {"checkout", "payments"}
-        assert stored[0] == fleet.deployments[0]
+        assert store.deployments() == list(fleet.deployments)
     steps = fleet.ts.size
-    assert written == 2 * steps + 2 * (6 + 1) * steps  # SLIs, and 6 golden signals + cost per service
+    assert written == 6 * steps + 3 * (6 + 1) * steps  # SLIs, and 6 golden signals + cost per service
 
 
 def test_demo_fleet_generates_in_a_few_seconds():
