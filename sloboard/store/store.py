@@ -292,38 +292,22 @@ class Store:
         Recording a known deployment again updates its status, and fills in the finish
         time and commit when they were missing. Times are kept to the second.
         """
-        row = {
-            "service": d.service,
-            "version": d.version,
-            "status": DeployStatus(d.status).value,
-            "started_at": _epoch(d.started_at, "started_at"),
-            "finished_at": _epoch(d.finished_at, "finished_at"),
-            "source": d.source,
-            "commit": d.commit,
-            "committed_at": _epoch(d.committed_at, "committed_at"),
-        }
         with self._transaction(f"recording a deployment of {d.service}", write=True) as conn:
-            added = conn.execute(
-                insert(conn, deployments).values(**row).on_conflict_do_nothing().returning(deployments.c.id)
-            ).scalar()
-            if added is not None:
-                return True
-            conn.execute(
-                sa.update(deployments)
-                .where(
-                    deployments.c.service == row["service"],
-                    deployments.c.version == row["version"],
-                    deployments.c.started_at == row["started_at"],
-                )
-                .values(
-                    status=row["status"],
-                    **{
-                        col: sa.func.coalesce(row[col], deployments.c[col])
-                        for col in ("finished_at", "commit", "committed_at")
-                    },
-                )
-            )
-            return False
+            return _upsert_deployment(conn, d)
+
+    def record_deployments(
+        self, events: Iterable[Deployment], *, watermark: tuple[str, int] | None = None
+    ) -> int:
+        """Record many deployments as ``record_deployment`` does, in one transaction; returns how many were new.
+
+        With ``watermark=(key, ts)`` the watermark is set in the same transaction, so a
+        collector that dies mid-chunk leaves neither the events nor the watermark behind.
+        """
+        with self._transaction("recording deployments", write=True) as conn:
+            added = sum(_upsert_deployment(conn, d) for d in events)
+            if watermark is not None:
+                self._put_watermark(conn, *watermark)
+        return added
 
     def deployments(
         self, *, service: str | None = None, start: int | None = None, end: int | None = None
@@ -515,6 +499,41 @@ class Store:
 
 def _newest_ts(slo_pk) -> sa.Select:
     return sa.select(sa.func.max(sli_samples.c.ts)).where(sli_samples.c.slo_pk == slo_pk)
+
+
+def _upsert_deployment(conn: sa.Connection, d: Deployment) -> bool:
+    """Insert ``d``, or update the known row with the same service, version and start; True if inserted."""
+    row = {
+        "service": d.service,
+        "version": d.version,
+        "status": DeployStatus(d.status).value,
+        "started_at": _epoch(d.started_at, "started_at"),
+        "finished_at": _epoch(d.finished_at, "finished_at"),
+        "source": d.source,
+        "commit": d.commit,
+        "committed_at": _epoch(d.committed_at, "committed_at"),
+    }
+    added = conn.execute(
+        insert(conn, deployments).values(**row).on_conflict_do_nothing().returning(deployments.c.id)
+    ).scalar()
+    if added is not None:
+        return True
+    conn.execute(
+        sa.update(deployments)
+        .where(
+            deployments.c.service == row["service"],
+            deployments.c.version == row["version"],
+            deployments.c.started_at == row["started_at"],
+        )
+        .values(
+            status=row["status"],
+            **{
+                col: sa.func.coalesce(row[col], deployments.c[col])
+                for col in ("finished_at", "commit", "committed_at")
+            },
+        )
+    )
+    return False
 
 
 def _epoch(value: datetime | None, field: str) -> int | None:
