@@ -67,7 +67,7 @@ GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "laten
 COST_SERIES_NAME = "opencost"  # the name the OpenCost collector writes cost series under
 
 # Random streams per service (the second element of the spawn key).
-_PLAN, _BLOCK = 0, 1
+_PLAN, _BLOCK, _PROFILES = 0, 1, 2
 
 # OpenCost's default list prices (USD per core-hour and per GiB-hour) and a spot node
 # at about 30 % of them.
@@ -345,7 +345,7 @@ def default_profiles(count: int, seed: int = 0) -> tuple[ServiceProfile, ...]:
     if count < 1:
         raise InputError(f"a fleet needs at least one service, not {count}")
     extra = []
-    rng = _rng(seed, 0, 2)
+    rng = _rng(seed, 0, _PROFILES)
     for i in range(len(DEMO_SERVICES), count):
         extra.append(ServiceProfile(
             name=f"svc-{i + 1:04d}", team=f"team-{i // 5 + 1:03d}",
@@ -394,31 +394,33 @@ def _plan_deployments(profile: ServiceProfile, start: int, end: int,
     incidents: list[Incident] = []
     minor, patch = 0, 0
     free_at = start  # no deploy starts before the previous one (and any fix) is done
+    went_wrong_at = start  # when the last failed deploy failed or the last bad one was rolled back
     queue = [(int(t), "feature") for t in planned]
     while queue:
         began, kind = queue.pop(0)
         if began < free_at and kind == "feature":
             continue
-        began = max(began, free_at)
         finished = began + int(rng.integers(120, 600))
         if finished + 3600 > end:
             continue
         if kind == "feature":
             minor, patch = minor + 1, 0
-        else:
+            lead = int(np.clip(rng.lognormal(math.log(4 * 3600), 1.0), 300, 14 * DAY_S))
+        else:  # a retry or a fix, committed after the previous deploy went wrong
             patch += 1
+            lead = max(60, (began - went_wrong_at) // 2)
         version = f"1.{minor}.{patch}"
-        lead = 1800 if kind != "feature" else int(np.clip(rng.lognormal(math.log(4 * 3600), 1.0), 300, 14 * DAY_S))
         outcome = rng.random()
         bad = outcome < profile.change_failure_rate and kind == "feature"
         if bad and outcome < 0.4 * profile.change_failure_rate:
             status = DeployStatus.FAILED
+            went_wrong_at = finished
             free_at = finished + int(rng.integers(1200, 5400))
             queue.insert(0, (free_at, "retry"))
         elif bad:
             status = DeployStatus.ROLLED_BACK
             onset = finished + int(rng.integers(30, 300))
-            rolled_back = onset + int(rng.integers(15, 75)) * 60
+            rolled_back = went_wrong_at = onset + int(rng.integers(15, 75)) * 60
             incidents.append(Incident(
                 profile.name, onset, rolled_back,
                 error_ratio=float(profile.incident_error_ratio * rng.lognormal(0, 0.5)),

@@ -247,8 +247,10 @@ def test_deployments_tell_a_consistent_story(demo_fleet):
             assert before.finished_at <= after.started_at, "deploys of one service never overlap"
         for i, d in enumerate(mine):
             assert d.committed_at < d.started_at < d.finished_at and len(d.commit) == 40
+            if i and d.status is DeployStatus.SUCCEEDED and mine[i - 1].status is not DeployStatus.SUCCEEDED:
+                assert d.committed_at > mine[i - 1].finished_at, "a fix is committed after the bad deploy"
             assert WEDNESDAY <= d.started_at.timestamp() and d.finished_at.timestamp() <= demo_fleet.end
-            if d.status is DeployStatus.ROLLED_BACK:
+            if d.status is DeployStatus.ROLLED_BACK and d.finished_at.timestamp() < demo_fleet.end - 8 * 3600:
                 fix = mine[i + 1]
                 assert fix.status is DeployStatus.SUCCEEDED
                 assert timedelta(hours=1) <= fix.started_at - d.finished_at <= timedelta(hours=7)
