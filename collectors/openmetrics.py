@@ -37,7 +37,7 @@ import numpy as np
 
 from sloboard.domain import DeployStatus
 
-from .synthetic import CODES, GIB, LE_LABELS, Fleet
+from .synthetic import CODES, LE_LABELS, Fleet
 
 _LINES_PER_WRITE = 50_000
 

@@ -63,10 +63,10 @@ LE_LABELS = ("0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "+Inf")
 CODES = ("200", "404", "500", "503")
 CODE_CLASSES = ("2xx", "4xx", "5xx")
 
-GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "latency_p99", "saturation")
 COST_SERIES_NAME = "opencost"  # the name the OpenCost collector writes cost series under
 
-# Random streams per service (the second element of the spawn key).
+# Random streams, the second element of the spawn key: a service's plan and its blocks;
+# generated profiles draw from the stream of service index 0.
 _PLAN, _BLOCK, _PROFILES = 0, 1, 2
 
 # OpenCost's default list prices (USD per core-hour and per GiB-hour) and a spot node

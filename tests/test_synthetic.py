@@ -12,13 +12,14 @@ import re
 import shutil
 import subprocess
 import time
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from collectors.openmetrics import openmetrics_text, write_openmetrics
+from collectors.queries import GOLDEN_SIGNALS
 from collectors.synthetic import (
     DEMO_SERVICES,
     LATENCY_BOUNDS_S,
@@ -28,7 +29,7 @@ from collectors.synthetic import (
     histogram_quantile,
     seed_store,
 )
-from sloboard.domain import DeployStatus, IndicatorKind
+from sloboard.domain import DeployStatus
 from sloboard.errors import InputError
 from sloboard.specs import load_specs
 from sloboard.store import Store
@@ -411,6 +412,7 @@ def test_histogram_quantile_interpolates_like_prometheus():
 def test_golden_signals_are_per_step_rates_and_ratios(day_fleet):
     s = day_fleet.series("checkout")
     signals = golden_signals(s, STEP)
+    assert set(signals) == set(GOLDEN_SIGNALS)  # the names the Prometheus collector stores
     np.testing.assert_allclose(signals["traffic"] * STEP, day_fleet.requests("checkout"))
     i = int(np.argmax(day_fleet.requests("checkout", "5xx")))
     assert signals["error_ratio"][i] == day_fleet.requests("checkout", "5xx")[i] / day_fleet.requests("checkout")[i]
