@@ -344,3 +344,27 @@ def test_folders_are_searched_recursively_in_sorted_order(tmp_path):
     assert result.problems == []
     assert result.files == [tmp_path / "a/b/m.yml", tmp_path / "a/c.yaml", tmp_path / "z.yaml"]
     assert [s.name for s in result.slos] == ["m", "c", "z"]
+
+
+def test_openslo_service_and_alert_objects_are_accepted_and_alert_objects_flagged_unused(tmp_path):
+    path = write(tmp_path, "others.yaml", """
+        apiVersion: openslo/v1
+        kind: Service
+        metadata:
+          name: checkout
+        spec:
+          description: Order placement.
+        ---
+        apiVersion: openslo/v1
+        kind: AlertPolicy
+        metadata:
+          name: page-on-burn
+        spec:
+          alertWhenBreaching: true
+          conditions:
+            - conditionRef: fast-burn
+        """)
+    result = load_specs([path])
+    assert [(p.line, p.field, p.severity) for p in result.problems] == [(9, "kind", "warning")]
+    assert "AlertPolicy objects are not used" in result.problems[0].message
+    assert result.ok and result.slos == []

@@ -280,7 +280,7 @@ class SLOObject(_Object):
             shared = self._ratio_indicator(sli)
         if sli is not None and sli.spec.threshold_metric is not None and len(spec.objectives) > 1:
             ctx.error(("spec", "objectives"), "a thresholdMetric SLO takes exactly one objective")
-        if ctx.failed_since(start):
+        if ctx.failed_since(start) or sli is None or window is None:
             return []
         labels = tuple(sorted((k, ",".join(v)) for k, v in self.metadata.labels.items()))
         team = extension.team or (self.metadata.labels.get("team") or [""])[0]
@@ -291,7 +291,7 @@ class SLOObject(_Object):
             target = self._objective(ctx, objective, loc)
             indicator = shared or self._threshold_indicator(ctx, sli, objective, loc)
             self._check_timeslices(ctx, objective, loc)
-            if ctx.failed_since(mark) or target is None or indicator is None or window is None:
+            if ctx.failed_since(mark) or target is None or indicator is None:
                 continue
             name = self.metadata.name
             if len(spec.objectives) > 1:
@@ -305,14 +305,14 @@ class SLOObject(_Object):
                                   if objective.time_slice_window else None),
                 alert_windows=extension.alert_windows or ctx.default_windows,
                 policy=extension.policy, labels=labels, source=source(ctx, FORMAT),
-                spec_hash=fingerprint(ctx.doc.data, sli.ref_data, i),  # type: ignore[union-attr]
+                spec_hash=fingerprint(ctx.doc.data, sli.ref_data, i),
                 spec_text=ctx.doc.text,
             )
-            metric = "thresholdMetric" if sli.spec.threshold_metric else "ratioMetric"  # type: ignore[union-attr]
+            metric = "thresholdMetric" if sli.spec.threshold_metric else "ratioMetric"
             numerator = "bad" if indicator.bad is not None else "good"
             query_locs = Where(("spec", "service"), ("metadata", "name"), ("spec", "timeWindow"),
-                               sli.prefix + (metric, numerator), sli.prefix + (metric, "total"))  # type: ignore[union-attr]
-            check_slo(ctx, slo, query_locs, query_ctx=sli.ctx)  # type: ignore[union-attr]
+                               sli.prefix + (metric, numerator), sli.prefix + (metric, "total"))
+            check_slo(ctx, slo, query_locs, query_ctx=sli.ctx)
             slos.append(slo)
         return slos
 
