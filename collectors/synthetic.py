@@ -593,7 +593,7 @@ def seed_store(store, fleet: Fleet, slos: Sequence[SLO], *, progress: Progress |
     Syncs ``slos``; then, per service and 7-day block: SLI samples of every SLO on that
     service (``sli_of``), the golden signals (kind ``golden``, scope = service) and the
     OpenCost cost in USD per step (kind ``cost``, scope ``service:NAME``, name ``opencost``,
-    as the OpenCost collector writes it); finally every deployment. Steps without
+    as the OpenCost collector writes it); finally every deployment, in one transaction. Steps without
     requests have no error ratio or latency, so those samples are left out, never 0.
     ``progress(done, total)`` is called after each block.
     """
@@ -619,7 +619,6 @@ def seed_store(store, fleet: Fleet, slos: Sequence[SLO], *, progress: Progress |
             done += 1
             if progress is not None:
                 progress(done, total_blocks)
-    for deployment in fleet.deployments:
-        store.record_deployment(deployment)
+    store.record_deployments(fleet.deployments)
     return written
 
