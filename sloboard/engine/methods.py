@@ -51,7 +51,7 @@ def budget_units(method: BudgetingMethod, steps: Steps, slice_s: int, timeslice_
         bad = (slice_ratio < timeslice_target).astype(np.float64)
     else:
         bad = 1.0 - slice_ratio
-    return BudgetUnits(ends, np.ones_like(slice_ratio), bad)
+    return BudgetUnits(ends, np.broadcast_to(1.0, slice_ratio.shape), bad)  # weight 1 each, without a copy
 
 
 def slice_ratios(steps: Steps, slice_s: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,10 +64,12 @@ def slice_ratios(steps: Steps, slice_s: int) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     slice_end = -(-steps.ts // slice_s) * slice_s
     first = np.flatnonzero(np.concatenate(([True], slice_end[1:] != slice_end[:-1])))
+    ratio = np.full(first.size, np.nan)
+    if first.size == steps.ts.size:  # every step is a slice of its own (slice = step): nothing to group
+        np.divide(steps.good, steps.total, out=ratio, where=steps.has_data & (steps.total > 0))
+        return slice_end, ratio
     good, total = steps.zero_filled()
-    if first.size < total.size:  # else every step is a slice of its own (slice = step)
-        good, total = np.add.reduceat(good, first), np.add.reduceat(total, first)
-    ratio = np.full(total.shape, np.nan)
+    good, total = np.add.reduceat(good, first), np.add.reduceat(total, first)
     np.divide(good, total, out=ratio, where=total > 0)
     return slice_end[first], ratio
 

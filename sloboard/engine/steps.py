@@ -80,9 +80,9 @@ class Steps:
 def completeness(steps_with_data: int, start: int, end: int, step_s: int) -> float:
     """Share of the expected steps in ``(start, end]`` that have data.
 
-    expected = (end - start) // step_s. NaN when nothing at all is there (no data
-    is not 0 % complete: it is unknown), capped at 1 when a source returns more
-    samples than the grid holds.
+    expected = (end - start) // step_s. NaN when nothing at all is there, so a
+    silent source reads "no data" like every other field of the status; capped at
+    1 when a source returns more samples than the grid holds.
     """
     expected = (end - start) // step_s
     if steps_with_data == 0 or expected <= 0:
