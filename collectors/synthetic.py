@@ -593,8 +593,9 @@ def seed_store(store, fleet: Fleet, slos: Sequence[SLO], *, progress: Progress |
     Syncs ``slos``; then, per service and 7-day block: SLI samples of every SLO on that
     service (``sli_of``), the golden signals (kind ``golden``, scope = service) and the
     OpenCost cost in USD per step (kind ``cost``, scope ``service:NAME``, name ``opencost``,
-    as the OpenCost collector writes it); finally every deployment, in one transaction. Steps without
-    requests have no error ratio or latency, so those samples are left out, never 0.
+    as the OpenCost collector writes it; teams are summed from services when read, so
+    no team series is written); finally every deployment, in one transaction. Steps
+    without requests have no error ratio or latency: those samples are left out, never 0.
     ``progress(done, total)`` is called after each block.
     """
     store.sync_slos(list(slos))
