@@ -144,6 +144,8 @@ ERROR_CASES = [
                  "unknown apiVersion 'example.com/v1'", 1, "apiVersion", id="unknown apiVersion is rejected"),
     pytest.param(openslo(GOOD_TAIL).replace("kind: SLO", "kind: Servce"),
                  "unknown kind 'Servce'; did you mean 'Service'?", 2, "kind", id="unknown kind suggests the closest"),
+    pytest.param(openslo(GOOD_TAIL).replace("kind: SLO", "kind: [SLO]"),
+                 "; did you mean 'SLO'?", 2, "kind", id="kind that is a list is rejected"),
     pytest.param("service: checkout\nslos: []\n", "not an SLO spec", 1, "",
                  id="document without apiVersion or version is rejected"),
     pytest.param("- 1\n- 2\n", "a spec object must be a mapping", 1, "", id="list of scalars is rejected"),

@@ -115,7 +115,7 @@ def _recognise(doc: Document, reporter: Reporter) -> type[SpecModel] | None:
         kind = doc.data.get("kind")
         if kind is None:
             reporter.add(doc, ("kind",), "required field is missing")
-        elif kind not in openslo.KINDS:
+        elif not isinstance(kind, str) or kind not in openslo.KINDS:
             reporter.add(doc, ("kind",), unknown_name_message("kind", str(kind), openslo.KINDS))
         return openslo.KINDS.get(kind) if isinstance(kind, str) else None
     if api == pyrra.API_VERSION:
