@@ -293,6 +293,115 @@ def cost_import(obj: _Context, file: Path) -> None:
     click.echo(f"imported {written} cost rows, {rows.total_usd:.2f} USD")
 
 
+def _serve_options(fn):
+    fn = click.option("--port", default=8050, show_default=True, help="TCP port of the dashboard.")(fn)
+    fn = click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on; 0.0.0.0 to accept connections from other machines.",
+    )(fn)
+    return fn
+
+
+@cli.command()
+@_serve_options
+@click.pass_obj
+def serve(obj: _Context, host: str, port: int) -> None:
+    """Serve the dashboard only (no collection, no reports). Ctrl-C stops it."""
+    from dashboard.serve import serve as serve_dashboard
+
+    click.echo(f"dashboard on http://{host}:{port}", err=True)
+    serve_dashboard(obj.settings, host, port)
+
+
+@cli.command()
+@_serve_options
+@click.pass_obj
+def run(obj: _Context, host: str, port: int) -> None:
+    """Production mode: the scheduler (collect every collect.interval_s) and the dashboard
+    in one process. Several processes may share one database; only one collects at a time."""
+    import logging
+
+    from dashboard.serve import serve as serve_dashboard
+
+    from .scheduler import start_scheduler
+    from .store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    scheduler = start_scheduler(obj.settings, lambda: Store.open(obj.settings.db_url))
+    click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
+    try:
+        serve_dashboard(obj.settings, host, port)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@cli.command()
+@_serve_options
+@click.option("--days", default=35, show_default=True, type=click.IntRange(1, 400), help="Days of history to generate.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic fleet; the same seed gives the same data.")
+@click.option("--no-serve", is_flag=True, help="Only seed the store, then exit.")
+@click.pass_obj
+def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bool) -> None:
+    """Seed a fresh SQLite store (<data dir>/demo.db) with a synthetic fleet (checkout,
+    payments, search: traffic, incidents, deploys, rollbacks, cost) for the specs in
+    the specs folder, then serve the dashboard on it."""
+    from pydantic import SecretStr
+
+    from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+
+    from .store import Store
+
+    settings = obj.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_path = settings.data_dir / "demo.db"
+    for leftover in (db_path, db_path.with_name("demo.db-wal"), db_path.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    settings = settings.model_copy(update={"database_url": SecretStr(f"sqlite:///{db_path}")})
+    specs = obj.load_specs()
+    if not specs.slos:
+        raise InputError(f"no valid SLO specs in {settings.specs_dir}; run sloboard validate")
+    step = settings.collect.step_s
+    end = int(time.time()) // step * step
+    fleet = generate_fleet(DEMO_SERVICES, end - days * 86400, end, step_s=step, seed=seed)
+    store = Store.open(settings.db_url)
+    try:
+        with click.progressbar(length=1000, label=f"seeding {days} days", file=sys.stderr) as bar:
+            shown = 0
+
+            def progress(done: int, total: int) -> None:
+                nonlocal shown
+                target = int(1000 * done / max(total, 1))
+                bar.update(target - shown)
+                shown = target
+
+            seed_store(store, fleet, specs.slos, progress=progress)
+    finally:
+        store.close()
+    settings = settings.model_copy(update={"cost": _demo_budgets(settings.cost, fleet)})
+    click.echo(f"demo store ready: {db_path}", err=True)
+    if no_serve:
+        return
+    from dashboard.serve import serve as serve_dashboard
+
+    click.echo(f"dashboard on http://{host}:{port}", err=True)
+    serve_dashboard(settings, host, port)
+
+
+def _demo_budgets(cost_settings, fleet):
+    """Monthly budgets around the fleet's own spend, so the demo shows every budget state:
+    checkout over budget, payments near its warning line, search and the total healthy."""
+    per_month = {name: float(fleet.cost_usd(f"service:{name}").sum()) * 30 * 86400 / (fleet.end - fleet.start)
+                 for name in fleet.service_names}
+    budgets = {"service:checkout": 0.9, "service:payments": 1.15, "service:search": 2.0}
+    chosen = {scope: round(per_month[scope.split(":", 1)[1]] * factor, 2)
+              for scope, factor in budgets.items() if scope.split(":", 1)[1] in per_month}
+    chosen["total"] = round(sum(per_month.values()) * 1.3, 2)
+    return cost_settings.model_copy(update={"budgets_usd": {**chosen, **cost_settings.budgets_usd}})
+
+
 @cli.group()
 def db() -> None:
     """Manage the store's database schema."""

@@ -111,7 +111,7 @@ def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
                     "bands": dict(m.bands),
                 }
             )
-    return sorted(out, key=lambda e: (e["service"] != "*", e["service"], e["window"]))
+    return sorted(out, key=lambda e: (e["service"] != "*", e["service"], DORA_WINDOWS[e["window"]]))
 
 
 def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
