@@ -1,0 +1,74 @@
+"""The Dash app: pages from ``dashboard/pages``, shared components, and the plain HTTP
+routes (``/healthz``, ``/readyz``, ``/metrics``) on the same Flask server.
+
+``create_app`` is the only constructor. It loads the SLO specs once, opens the store
+unless one is given, and reads "now" from the injected ``clock`` (tests pin it).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import dash
+
+from sloboard.settings import Settings
+
+from .components import filters, shell
+from .context import EXTENSION_KEY, DashboardContext
+from .metrics import Metrics
+from .routes import register_routes
+
+HERE = Path(__file__).resolve().parent
+
+
+def load_slos(settings: Settings):
+    """The SLO specs of ``settings.specs_dir``: ``LoadResult(slos, problems, files, ok)``."""
+    from sloboard.specs import load_specs
+
+    return load_specs([settings.specs_dir], alert_windows_file=settings.alert_windows_file)
+
+
+def open_store(settings: Settings):
+    from sloboard.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.open(settings.db_url)
+
+
+def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = time.time) -> dash.Dash:
+    """Build the dashboard for ``settings``; ``store`` defaults to ``Store.open(settings.db_url)``.
+
+    Invalid specs are skipped (``/readyz`` and the collection page name them); the app
+    still starts so that an operator can see what is wrong.
+    """
+    specs = load_slos(settings)
+    ctx = DashboardContext(
+        settings=settings,
+        store=store if store is not None else open_store(settings),
+        clock=clock,
+        slos=list(specs.slos),
+        problems=list(specs.problems),
+        metrics=Metrics(),
+    )
+    app = dash.Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder="pages",
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,  # pages mount their components after the first render
+        title="sloboard",
+        update_title=None,
+    )
+    app.server.extensions[EXTENSION_KEY] = ctx
+    app.layout = shell.shell
+    filters.register_callbacks(app)
+    shell.register_callbacks(app)
+    # Dash (re)executed each page module while building the app; wire their callbacks
+    # to this app rather than to dash's global list, so several apps can coexist.
+    for page in dash.page_registry.values():
+        sys.modules[page["module"]].register_callbacks(app)
+    register_routes(app.server, ctx)
+    return app

@@ -1,0 +1,1 @@
+"""Building blocks shared by the dashboard pages: formatting, tiles, tables, figures, filters."""

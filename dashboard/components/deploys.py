@@ -1,0 +1,61 @@
+"""Deployment charts and tables shared by the deployments and service pages."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from sloboard.domain import Deployment
+from sloboard.views import deployment_counts
+
+from . import format as fmt
+from .empty import empty_state
+from .figures import STATUS_COLORS, graph, period_bars, styled
+from .tables import data_table
+
+NO_DEPLOYS_HINT = ("Record deployments with `sloboard deploy record`, POST /api/v1/deployments, or a "
+                   "deployments_total counter that `sloboard collect` reads.")
+
+
+def deploys_chart(deployments: Sequence[Deployment], at: int, range_s: int, range_label: str, tz: str, graph_id: str):
+    if not deployments:
+        return empty_state(f"No deployments in the last {range_label}", NO_DEPLOYS_HINT, element_id=f"{graph_id}-empty")
+    bucket = 3600 if range_s <= 86_400 else 86_400  # at most 90 bars
+    counts = deployment_counts(deployments, at - range_s, at, bucket)
+    fig = go.Figure()
+    for status, series in counts.items():
+        period_bars(fig, series, bucket, tz, name=status.replace("_", " "), marker_color=STATUS_COLORS[status])
+    fig.update_layout(barmode="stack", bargap=0.15)
+    per = "hour" if bucket == 3600 else "day (UTC)"
+    return graph(styled(fig, f"Deployments per {per} by outcome", "deployments", tz, height=280), graph_id)
+
+
+def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, range_label: str):
+    rows = []
+    for d in sorted(deployments, key=lambda d: d.started_at, reverse=True):
+        lead = (d.finished_at - d.committed_at).total_seconds() if d.finished_at and d.committed_at else None
+        rows.append({
+            "service": d.service,
+            "version": d.version,
+            "status": d.status.value.replace("_", " "),
+            "started": fmt.when(d.started_at.timestamp(), tz),
+            "duration": fmt.seconds(d.duration_s),
+            "commit": (d.commit or "")[:12],
+            "lead_time": fmt.seconds(lead),
+            "source": d.source,
+        })
+    columns = [
+        {"id": "started", "name": f"Started ({tz})"},
+        {"id": "service", "name": "Service"},
+        {"id": "version", "name": "Version"},
+        {"id": "status", "name": "Status"},
+        {"id": "duration", "name": "Duration"},
+        {"id": "commit", "name": "Commit"},
+        {"id": "lead_time", "name": "Lead time"},
+        {"id": "source", "name": "Source"},
+    ]
+    styles = [{"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "color": c, "fontWeight": "600"}
+              for s, c in (("failed", STATUS_COLORS["failed"]), ("rolled back", STATUS_COLORS["rolled_back"]))]
+    return data_table(table_id, columns, rows, empty_title=f"No deployments in the last {range_label}",
+                      empty_hint=NO_DEPLOYS_HINT, style_data_conditional=styles, link_columns=("service",))

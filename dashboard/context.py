@@ -1,0 +1,84 @@
+"""What every page and route of one dashboard app shares: settings, store, specs, clock.
+
+``create_app`` builds one ``DashboardContext`` and keeps it on the Flask app
+(``server.extensions["sloboard"]``). Page layouts and callbacks run inside a Flask
+request, so they reach it through :func:`current` rather than through a global: two
+apps in one process (tests) never see each other's store or clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import flask
+
+from sloboard.domain import SLO
+from sloboard.errors import Problem
+from sloboard.settings import Settings
+from sloboard.status import status_report
+
+from .metrics import Metrics
+
+EXTENSION_KEY = "sloboard"
+_REPORT_CACHE_SIZE = 4
+
+
+@dataclass
+class DashboardContext:
+    """One dashboard's dependencies. ``clock`` returns epoch seconds ("now")."""
+
+    settings: Settings
+    store: Any  # sloboard.store.Store
+    clock: Callable[[], float]
+    slos: list[SLO]
+    problems: list[Problem]
+    metrics: Metrics
+    _reports: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def step_s(self) -> int:
+        return self.settings.collect.step_s
+
+    def at(self) -> int:
+        """The instant every page evaluates: now, floored to the collection step.
+
+        Samples lie on the step grid, so the floor loses nothing, and every callback
+        within one step sees the same instant (and shares one cached report).
+        """
+        return int(self.clock()) // self.step_s * self.step_s
+
+    def report(self, at_epoch: int) -> dict[str, Any]:
+        """``status_report`` for all SLOs at ``at_epoch``, cached for the last few instants.
+
+        The page shows exactly what ``sloboard status --json --at <at>`` prints.
+        """
+        with self._lock:
+            if at_epoch in self._reports:
+                self._reports.move_to_end(at_epoch)
+                return self._reports[at_epoch]
+        report = status_report(self.store, self.slos, at_epoch, settings=self.settings)
+        with self._lock:
+            self._reports[at_epoch] = report
+            while len(self._reports) > _REPORT_CACHE_SIZE:
+                self._reports.popitem(last=False)
+        return report
+
+    def slo(self, slo_id: str) -> SLO | None:
+        return next((s for s in self.slos if s.id == slo_id), None)
+
+    @property
+    def teams(self) -> list[str]:
+        return sorted({s.team for s in self.slos if s.team})
+
+    @property
+    def services(self) -> list[str]:
+        return sorted({s.service for s in self.slos})
+
+
+def current() -> DashboardContext:
+    """The context of the app serving the current request."""
+    return flask.current_app.extensions[EXTENSION_KEY]

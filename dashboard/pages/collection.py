@@ -1,0 +1,143 @@
+"""Collection health: the last run of every query, gaps in each SLO's samples, and the
+spec problems that kept SLOs out of the dashboard."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, html
+
+from dashboard.components import format as fmt
+from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN
+from dashboard.components.tables import data_table, register_link_columns
+from dashboard.components.tiles import tile, tiles
+from dashboard.context import current
+from sloboard.views import freshness, last_runs, sample_gaps
+
+dash.register_page(__name__, path="/collection", name="Collection health", title="Collection health · sloboard",
+                   order=3)
+
+PAGE = "collection"
+
+
+def layout(**query):
+    return html.Div(
+        [
+            html.H1("Collection health"),
+            filter_bar(PAGE, Filters.parse(**query),
+                       range_note="Runs and gaps do not depend on the time range: gaps are counted over each "
+                                  "SLO's own window."),
+            html.Div(id="collection-body"),
+        ]
+    )
+
+
+def runs_table(runs, tz: str):
+    rows = [
+        {
+            "query": r.query_key,
+            "collector": r.collector,
+            "status": {"ok": "✓ ok", "failed": "✕ failed"}.get(r.status, f"… {r.status}"),
+            "started": fmt.when(r.started_at, tz),
+            "duration_s": None if r.finished_at is None else round(r.finished_at - r.started_at, 3),
+            "samples": r.samples_written,
+            "range": f"{fmt.when(r.range_start, tz)} → {fmt.when(r.range_end, tz)}",
+            "error": r.error or "",
+        }
+        for r in runs
+    ]
+    columns = [
+        {"id": "query", "name": "Query"},
+        {"id": "collector", "name": "Collector"},
+        {"id": "status", "name": "Last run"},
+        {"id": "started", "name": f"Started ({tz})"},
+        {"id": "duration_s", "name": "Duration (s)", "type": "numeric"},
+        {"id": "samples", "name": "Samples", "type": "numeric"},
+        {"id": "range", "name": "Range collected"},
+        {"id": "error", "name": "Error"},
+    ]
+    styles = [{"if": {"filter_query": '{status} contains "failed"'}, "backgroundColor": "var(--bad-bg)"}]
+    return data_table("collection-runs-table", columns, rows, empty_title="No collector runs yet",
+                      empty_hint="Run `sloboard collect` once, or `sloboard run` to collect every minute.",
+                      style_data_conditional=styles)
+
+
+def gaps_table(gaps, tz: str):
+    rows = [
+        {
+            "slo": g.slo_id,
+            "window_start": fmt.when(g.window_start, tz),
+            "expected": g.expected,
+            "present": g.present,
+            "missing": g.missing,
+            "completeness": None if g.expected == 0 else round(100 * min(g.present, g.expected) / g.expected, 2),
+            "longest_gap": fmt.seconds(g.longest_gap_s) if g.longest_gap_s else "none",
+            "newest": fmt.when(g.newest, tz),
+        }
+        for g in gaps
+    ]
+    columns = [
+        {"id": "slo", "name": "SLO"},
+        {"id": "window_start", "name": f"Window start ({tz})"},
+        {"id": "expected", "name": "Steps expected", "type": "numeric"},
+        {"id": "present", "name": "Steps with samples", "type": "numeric"},
+        {"id": "missing", "name": "Missing", "type": "numeric"},
+        {"id": "completeness", "name": "Complete (%)", "type": "numeric"},
+        {"id": "longest_gap", "name": "Longest gap"},
+        {"id": "newest", "name": "Newest sample"},
+    ]
+    styles = [{"if": {"filter_query": "{missing} > 0", "column_id": "missing"}, "color": "var(--warn)",
+               "fontWeight": "600"}]
+    return data_table("collection-gaps-table", columns, rows, empty_title="No SLOs loaded",
+                      empty_hint="Add SLO specs and run `sloboard validate`.", style_data_conditional=styles,
+                      link_columns=("slo",))
+
+
+def problems_table(problems):
+    rows = [{"where": f"{p.path}:{p.line}" if p.line else p.path, "field": p.field, "severity": p.severity,
+             "message": p.message} for p in problems]
+    columns = [{"id": "where", "name": "File"}, {"id": "field", "name": "Field"},
+               {"id": "severity", "name": "Severity"}, {"id": "message", "name": "Message"}]
+    return data_table("collection-problems-table", columns, rows, empty_title="Every spec is valid",
+                      empty_hint="`sloboard validate` finds no problem in the spec files.")
+
+
+def register_callbacks(app) -> None:
+    register_link_columns(app, "collection-gaps-table", {"slo": "/slo/{}"})
+
+    @app.callback(
+        Output("collection-body", "children"),
+        Input(filter_id("range"), "value"),
+        Input(tick_id(PAGE), "n_intervals"),
+    )
+    def render(_range, _tick):
+        ctx = current()
+        at = ctx.at()
+        tz = ctx.settings.timezone
+        runs = last_runs(ctx.store)
+        gaps = sample_gaps(ctx.store, ctx.slos, at, ctx.step_s)
+        fresh = freshness(ctx.store, at, ctx.settings.collect.interval_s)
+        failing = sum(r.status == "failed" for r in runs)
+        missing = sum(g.missing for g in gaps)
+        errors = [p for p in ctx.problems if p.severity == "error"]
+        return [
+            tiles([
+                tile("Queries", str(len(runs)), GOOD if runs else UNKNOWN, "with at least one run",
+                     tile_id="tile-queries"),
+                tile("Failing queries", str(failing), BAD if failing else GOOD if runs else UNKNOWN,
+                     "last run failed", tile_id="tile-failing"),
+                tile("Newest sample", fmt.age(fresh.age_s),
+                     UNKNOWN if fresh.newest is None else WARN if fresh.stale else GOOD,
+                     fmt.when(fresh.newest, tz), tile_id="tile-newest"),
+                tile("Missing steps", f"{missing:,}", GOOD if missing == 0 else WARN,
+                     "over the SLO windows", tile_id="tile-missing"),
+                tile("Invalid specs", str(len(errors)), BAD if errors else GOOD, "skipped SLO documents",
+                     tile_id="tile-specs"),
+            ]),
+            html.H2("Last run per query"),
+            runs_table(runs, tz),
+            html.H2("Gaps per SLO"),
+            gaps_table(gaps, tz),
+            html.H2("Spec problems"),
+            problems_table(ctx.problems),
+        ]

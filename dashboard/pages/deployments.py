@@ -1,0 +1,56 @@
+"""Deployments: DORA metrics (as ``sloboard status`` computes them), deployments over
+time by outcome, and every deployment in the time range."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, html
+
+from dashboard.components.deploys import deploys_chart, deploys_table
+from dashboard.components.dora import dora_entry, dora_tiles, dora_window
+from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.tables import register_link_columns
+from dashboard.context import current
+
+dash.register_page(__name__, path="/deployments", name="Deployments", title="Deployments · sloboard", order=1)
+
+PAGE = "deployments"
+
+
+def layout(**query):
+    ctx = current()
+    services = sorted(set(ctx.services) | {e["service"] for e in ctx.report(ctx.at())["dora"] if e["service"] != "*"})
+    return html.Div(
+        [
+            html.H1("Deployments and DORA metrics"),
+            filter_bar(PAGE, Filters.parse(**query), services=services,
+                       range_note="DORA metrics cover 7 days for ranges up to 7d, else 30 days."),
+            html.Div(id="deployments-body"),
+        ]
+    )
+
+
+def register_callbacks(app) -> None:
+    register_link_columns(app, "deployments-table", {"service": "/service/{}"})
+
+    @app.callback(
+        Output("deployments-body", "children"),
+        Input(filter_id("range"), "value"),
+        Input(filter_id("service"), "value"),
+        Input(tick_id(PAGE), "n_intervals"),
+    )
+    def render(range_label, service, _tick):
+        ctx = current()
+        filters = Filters.parse(range=range_label, service=service)
+        at = ctx.at()
+        tz = ctx.settings.timezone
+        window = dora_window(filters.range_s)
+        deployments = ctx.store.deployments(service=filters.service, start=at - filters.range_s, end=at)
+        scope = filters.service or "all services"
+        return [
+            html.H2(f"DORA · {scope} · last {window}"),
+            dora_tiles(dora_entry(ctx.report(at), filters.service, window), window),
+            deploys_chart(deployments, at, filters.range_s, filters.range, tz, "deployments-chart"),
+            html.H2(f"Deployments in the last {filters.range} ({len(deployments)})"),
+            deploys_table("deployments-table", deployments, tz, filters.range),
+        ]

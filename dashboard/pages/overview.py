@@ -1,0 +1,133 @@
+"""Overview: are we inside our SLOs? KPI tiles, the SLO table worst-first, and how each
+shown SLO's error budget moved over the selected time range."""
+
+from __future__ import annotations
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, html
+
+from dashboard.components import format as fmt
+from dashboard.components.empty import empty_state
+from dashboard.components.figures import COLORS, graph, local_times, styled
+from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.levels import BAD, GOOD, INFO, UNKNOWN, WARN, share_level
+from dashboard.components.slo_table import slo_table, worst_first
+from dashboard.components.tables import register_link_columns
+from dashboard.components.tiles import tile, tiles
+from dashboard.context import current
+from sloboard.views import budget_history
+
+dash.register_page(__name__, path="/", name="Overview", title="SLO overview · sloboard", order=0)
+
+PAGE = "overview"
+TREND_LIMIT = 8  # lines on the budget chart; more would not be readable
+
+
+def layout(**query):
+    ctx = current()
+    return html.Div(
+        [
+            html.H1("SLO overview"),
+            filter_bar(PAGE, Filters.parse(**query), teams=ctx.teams, services=ctx.services, search=True),
+            html.Div(id="overview-body"),
+        ]
+    )
+
+
+def matches(slo: dict, team: str | None, service: str | None, q: str) -> bool:
+    """Team and service must equal; the search text may appear in the id, service or team."""
+    if team and slo["team"] != team:
+        return False
+    if service and slo["service"] != service:
+        return False
+    needle = q.strip().lower()
+    return not needle or any(needle in (slo[k] or "").lower() for k in ("id", "service", "team"))
+
+
+def kpi_tiles(shown: list[dict], deploys: int | None, range_label: str) -> html.Div:
+    known = [s for s in shown if s["sli"] is not None]
+    meeting = sum(s["sli"] >= s["objective"] for s in known)
+    frozen = sum(s["policy"] == "freeze" for s in shown)
+    low = sum(s["policy"] == "warn" for s in shown)
+    pages = sum(any(a["firing"] and a["severity"] == "page" for a in s["alerts"]) for s in shown)
+    alerting = sum(any(a["firing"] for a in s["alerts"]) for s in shown)
+    worst = worst_first(shown)[0] if shown else None
+    completeness = [s["data_completeness"] for s in shown if s["data_completeness"] is not None]
+    lowest = min(completeness, default=None)
+
+    attainment_level = share_level(len(known) - meeting, 0, len(known))
+    budget_level = share_level(frozen, low, len([s for s in shown if s["budget_remaining"] is not None]))
+    alert_lvl = share_level(pages, alerting - pages, len(known))
+    data_level = UNKNOWN if lowest is None else GOOD if lowest >= 0.99 else WARN if lowest >= 0.9 else BAD
+    return tiles(
+        [
+            tile("SLOs meeting objective", f"{meeting} / {len(known)}" if known else fmt.NO_DATA, attainment_level,
+                 f"{len(shown) - len(known)} without data" if len(shown) > len(known) else "SLI ≥ objective",
+                 tile_id="tile-meeting"),
+            tile("Lowest budget", fmt.pct(worst["budget_remaining"], 1) if worst else fmt.NO_DATA, budget_level,
+                 f"{worst['id']} · {frozen} frozen, {low} low" if worst else "", tile_id="tile-budget"),
+            tile("SLOs alerting", str(alerting), alert_lvl,
+                 f"{pages} paging, {alerting - pages} ticket only", tile_id="tile-alerts"),
+            tile("Data completeness", fmt.pct(lowest, 1), data_level, "lowest over the SLO windows",
+                 tile_id="tile-data"),
+            tile(f"Deploys ({range_label})", fmt.NO_DATA if deploys is None else str(deploys),
+                 INFO if deploys is not None else UNKNOWN, "of the services shown",
+                 tile_id="tile-deploys"),
+        ]
+    )
+
+
+def budget_trend(ctx, shown: list[dict], at: int, filters: Filters):
+    candidates = [s for s in worst_first(shown) if s["budget_remaining"] is not None][:TREND_LIMIT]
+    if not candidates:
+        return empty_state("No budget history to draw",
+                           "None of the SLOs shown has samples. Run `sloboard collect` (or `sloboard demo`) "
+                           "and check Collection health.", element_id="overview-trend-empty")
+    slos = [ctx.slo(s["id"]) for s in candidates]
+    history = budget_history(ctx.store, slos, at, filters.range_s, step_s=ctx.step_s)
+    tz = ctx.settings.timezone
+    fig = go.Figure()
+    for slo in slos:
+        series = history[slo.id]
+        fig.add_trace(go.Scatter(x=local_times(series.ts, tz), y=series.values * 100, mode="lines", name=slo.id,
+                                 hovertemplate="%{y:.1f}%<extra>" + slo.id + "</extra>"))
+    fig.add_hline(y=0, line={"color": COLORS["objective"], "dash": "dot"}, annotation_text="budget exhausted",
+                  annotation_position="bottom left")
+    title = f"Error budget remaining over the last {filters.range}"
+    if len(shown) > len(candidates):
+        title += f" (the {len(candidates)} lowest)"
+    return graph(styled(fig, title, "budget remaining (%)", tz, height=340), "overview-trend")
+
+
+def register_callbacks(app) -> None:
+    register_link_columns(app, "overview-table", {"slo": "/slo/{}", "service": "/service/{}"})
+
+    @app.callback(
+        Output("overview-body", "children"),
+        Input(filter_id("range"), "value"),
+        Input(filter_id("team"), "value"),
+        Input(filter_id("service"), "value"),
+        Input(filter_id("q"), "value"),
+        Input(tick_id(PAGE), "n_intervals"),
+    )
+    def render(range_label, team, service, q, _tick):
+        ctx = current()
+        filters = Filters.parse(range=range_label, team=team, service=service, q=q)
+        at = ctx.at()
+        if not ctx.slos:
+            return empty_state("No SLOs loaded",
+                               f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
+                               "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
+        report = ctx.report(at)
+        shown = [s for s in report["slos"] if matches(s, filters.team, filters.service, filters.q)]
+        services = {s["service"] for s in shown}
+        deploys = (len([d for d in ctx.store.deployments(start=at - filters.range_s, end=at) if d.service in services])
+                   if shown else None)
+        return [
+            kpi_tiles(shown, deploys, filters.range),
+            html.H2(f"SLOs ({len(shown)} of {len(report['slos'])})"),
+            slo_table("overview-table", shown, empty_title="No SLO matches these filters",
+                      empty_hint="Clear the team, service or search filter to see every SLO."),
+            budget_trend(ctx, shown, at, filters),
+        ]

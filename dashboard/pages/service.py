@@ -1,0 +1,110 @@
+"""One service: the four golden signals, its SLOs, its DORA metrics and its deployments."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import dash
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.deploys import deploys_table
+from dashboard.components.dora import dora_entry, dora_tiles, dora_window
+from dashboard.components.empty import empty_state
+from dashboard.components.figures import deploy_markers, graph, local_times, styled
+from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.slo_table import slo_table
+from dashboard.components.tables import register_link_columns
+from dashboard.context import current
+from sloboard.views import bucket_seconds, golden_signals
+
+PAGE = "service"
+# (title, y axis, signals drawn together, factor to the axis unit)
+CHARTS = (
+    ("Latency", "seconds", ("latency_p50", "latency_p95", "latency_p99"), 1.0),
+    ("Traffic", "requests per second", ("traffic",), 1.0),
+    ("Errors", "5xx share (%)", ("error_ratio",), 100.0),
+    ("Saturation", "busiest instance (%)", ("saturation",), 100.0),
+)
+
+
+def title(name=None):
+    return f"{unquote(name or '')} · service · sloboard"
+
+
+dash.register_page(__name__, path_template="/service/<name>", name="Service", title=title, order=11)
+
+
+def layout(name=None, **query):
+    name = unquote(name or "")
+    return html.Div(
+        [
+            dcc.Store(id="service-name", data=name),
+            html.H1(f"Service {name}"),
+            filter_bar(PAGE, Filters.parse(**query),
+                       range_note="Golden signals are averaged per chart point; DORA covers 7 or 30 days."),
+            html.Div(id="service-body"),
+        ]
+    )
+
+
+def golden_charts(ctx, service: str, at: int, filters: Filters, deployments) -> html.Div:
+    tz = ctx.settings.timezone
+    bucket = bucket_seconds(filters.range_s, ctx.step_s, 300)
+    signals = golden_signals(ctx.store, service, at - filters.range_s, at, bucket)
+    if not any(s.has_data for s in signals.values()):
+        return empty_state(f"No golden signals for {service}",
+                           "Golden signals come from the queries in queries.yaml; run `sloboard collect` and check "
+                           "that Prometheus has http_requests_total and the latency histogram for this service.",
+                           element_id="service-golden-empty")
+    charts = []
+    for chart_title, y_title, names, scale in CHARTS:
+        fig = go.Figure()
+        for name in names:
+            series = signals[name]
+            if series.has_data:
+                fig.add_trace(go.Scatter(x=local_times(series.ts, tz), y=series.values * scale, mode="lines",
+                                         name=name.replace("latency_", ""), connectgaps=False))
+        if not fig.data:
+            charts.append(empty_state(f"No {chart_title.lower()} data", "This signal's query returned nothing.",
+                                      element_id=f"service-{chart_title.lower()}-empty"))
+            continue
+        if chart_title == "Latency":
+            top = max(float(np.nanmax(signals[n].values)) for n in names if signals[n].has_data)
+            deploy_markers(fig, deployments, top * 1.05, tz)
+        charts.append(graph(styled(fig, f"{chart_title} (mean per {fmt.seconds(bucket)})", y_title, tz,
+                                   height=260), f"service-{chart_title.lower()}"))
+    return html.Div(charts, className="grid-2")
+
+
+def register_callbacks(app) -> None:
+    register_link_columns(app, "service-slo-table", {"slo": "/slo/{}"})
+
+    @app.callback(
+        Output("service-body", "children"),
+        Input(filter_id("range"), "value"),
+        Input(tick_id(PAGE), "n_intervals"),
+        State("service-name", "data"),
+    )
+    def render(range_label, _tick, service):
+        ctx = current()
+        filters = Filters.parse(range=range_label)
+        at = ctx.at()
+        tz = ctx.settings.timezone
+        report = ctx.report(at)
+        slos = [s for s in report["slos"] if s["service"] == service]
+        deployments = ctx.store.deployments(service=service, start=at - filters.range_s, end=at)
+        window = dora_window(filters.range_s)
+        return [
+            html.H2("Golden signals"),
+            golden_charts(ctx, service, at, filters, deployments),
+            html.H2(f"SLOs of {service}"),
+            slo_table("service-slo-table", slos, empty_title=f"No SLOs for {service}",
+                      empty_hint=f"Add a spec with service: {service} to {ctx.settings.specs_dir}."),
+            html.H2(f"DORA · last {window}"),
+            dora_tiles(dora_entry(report, service, window), window),
+            html.H2(f"Deployments in the last {filters.range} ({len(deployments)})"),
+            deploys_table("service-deploys-table", deployments, tz, filters.range),
+        ]

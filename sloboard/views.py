@@ -1,0 +1,394 @@
+"""Read-side views over the store: the time series that the dashboard draws and the
+reports print, so a chart and a PDF built from one store can never disagree.
+
+Each function reads the store once and shapes arrays with the engine; it never
+reads the clock (``at_epoch`` is passed in) and never formats for a screen.
+
+Buckets: charts over long ranges show one point per bucket. A bucket ending at
+``e`` covers ``(e - bucket_s, e]``; bucket ends are multiples of ``bucket_s`` in
+epoch time (so daily buckets are UTC days), matching the step convention of the
+store. Each function states how it folds the steps of a bucket into one value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Sequence
+
+import numpy as np
+
+from .domain import SLO, Deployment, DeployStatus, format_duration
+from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, ratio, window_bounds
+from .status import cost_by_scope, lookback_start
+
+# Bucket lengths a chart may use, shortest first: each divides the next day boundary.
+NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+DEPLOY_IMPACT_S = 3600  # "the hour after a deploy"
+
+
+@dataclass(frozen=True)
+class Series:
+    """Values at times: ``ts`` (int64 epoch seconds, bucket or sample ends) and ``values``
+    (float64, NaN where there is no data)."""
+
+    ts: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "Series":
+        return cls(np.empty(0, np.int64), np.empty(0, np.float64))
+
+    @property
+    def has_data(self) -> bool:
+        return bool(np.any(~np.isnan(self.values)))
+
+
+def bucket_seconds(span_s: int, step_s: int, max_points: int = 400) -> int:
+    """The shortest nice bucket (a multiple of ``step_s``) giving at most ``max_points`` buckets."""
+    for bucket in NICE_BUCKETS_S:
+        if bucket >= step_s and bucket % step_s == 0 and span_s / bucket <= max_points:
+            return bucket
+    days = -(-span_s // (max_points * 86400))
+    return days * 86400
+
+
+def bucket_ends(start: int, end: int, bucket_s: int) -> np.ndarray:
+    """The ends of the buckets that cover ``(start, end]``: multiples of ``bucket_s``."""
+    first = (start // bucket_s + 1) * bucket_s
+    last = -(-end // bucket_s) * bucket_s
+    return np.arange(first, last + 1, bucket_s, dtype=np.int64)
+
+
+def _bucket_of(ts: np.ndarray, ends: np.ndarray, bucket_s: int) -> np.ndarray:
+    """Index into ``ends`` of the bucket that holds each time."""
+    return ((-(-ts // bucket_s) * bucket_s) - ends[0]) // bucket_s if ends.size else np.empty(0, np.int64)
+
+
+def bucket_sum(ts, values, start: int, end: int, bucket_s: int) -> Series:
+    """Sum of ``values`` per bucket over ``(start, end]``; NaN for a bucket without samples."""
+    ends = bucket_ends(start, end, bucket_s)
+    ts, values = _within(ts, values, start, end)
+    sums = np.zeros(ends.size)
+    seen = np.zeros(ends.size, bool)
+    idx = _bucket_of(ts, ends, bucket_s)
+    np.add.at(sums, idx, values)
+    seen[idx] = True
+    return Series(_shown(ends, end), np.where(seen, sums, np.nan))
+
+
+def bucket_mean(ts, values, start: int, end: int, bucket_s: int) -> Series:
+    """Mean of ``values`` per bucket over ``(start, end]``; NaN for a bucket without samples."""
+    ends = bucket_ends(start, end, bucket_s)
+    ts, values = _within(ts, values, start, end)
+    idx = _bucket_of(ts, ends, bucket_s)
+    sums = np.bincount(idx, weights=values, minlength=ends.size)
+    counts = np.bincount(idx, minlength=ends.size)
+    means = np.full(ends.size, np.nan)
+    np.divide(sums, counts, out=means, where=counts > 0)
+    return Series(_shown(ends, end), means)
+
+
+def bucket_max(ts, values, start: int, end: int, bucket_s: int) -> Series:
+    """Largest of ``values`` per bucket over ``(start, end]``; NaN for a bucket without samples."""
+    ends = bucket_ends(start, end, bucket_s)
+    ts, values = _within(ts, values, start, end)
+    out = np.full(ends.size, -np.inf)
+    np.maximum.at(out, _bucket_of(ts, ends, bucket_s), values)
+    return Series(_shown(ends, end), np.where(np.isneginf(out), np.nan, out))
+
+
+def bucket_last(ts, values, start: int, end: int, bucket_s: int) -> Series:
+    """The last value in each bucket over ``(start, end]``: exact samples of a cumulative curve."""
+    ends = bucket_ends(start, end, bucket_s)
+    ts, values = _within(ts, values, start, end)
+    out = np.full(ends.size, np.nan)
+    out[_bucket_of(ts, ends, bucket_s)] = values  # later samples overwrite earlier ones
+    return Series(_shown(ends, end), out)
+
+
+def _shown(ends: np.ndarray, end: int) -> np.ndarray:
+    """Bucket ends as plotted: the last, unfinished bucket is drawn at ``end``, not in the future."""
+    return np.minimum(ends, end)
+
+
+def _within(ts, values, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    ts = np.asarray(ts, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    lo, hi = np.searchsorted(ts, [start, end], side="right")
+    ts, values = ts[lo:hi], values[lo:hi]
+    keep = ~np.isnan(values)
+    return ts[keep], values[keep]
+
+
+# --- one SLO ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeployImpact:
+    """What the SLO went through in the hour after one deployment of its service.
+
+    ``budget_consumed``: the drop of the burn-down curve over ``(started, started + 1h]``,
+    as a fraction of the whole budget (None when the deploy lies outside the SLO
+    window, or the window has no data). ``burn_rate``: (bad / total over that hour) /
+    (1 - objective), None without events.
+    """
+
+    deployment: Deployment
+    budget_consumed: float | None
+    burn_rate: float | None
+
+
+@dataclass(frozen=True)
+class SLOHistory:
+    """The series of the SLO detail page, all ending at ``at``.
+
+    - ``good_ratio``: good / total events per bucket over the range.
+    - ``burndown``: budget remaining over the SLO window (``engine.budget_burndown``),
+      its last value in each bucket; its final value equals the status's budget remaining.
+    - ``burn_rates``: per alert window label, the highest trailing burn rate within
+      each bucket (so a short spike that would fire an alert stays visible).
+    - ``impacts``: every deployment of the service in the range, oldest first.
+    """
+
+    slo_id: str
+    at: int
+    start: int
+    bucket_s: int
+    window_start: int
+    good_ratio: Series
+    burndown: Series
+    burn_rates: dict[str, Series]
+    impacts: list[DeployImpact]
+
+
+def slo_history(store, slo: SLO, at_epoch: int, range_s: int, *, step_s: int = 60, max_points: int = 400) -> SLOHistory:
+    """Read the SLO's samples once, covering the range, its window and its alert windows."""
+    start = at_epoch - range_s
+    window_start, _ = window_bounds(slo.window, at_epoch)
+    longest = max((a.long for a in slo.alert_windows), default=timedelta(0))
+    read_from = min(start - int(longest.total_seconds()), lookback_start(slo, at_epoch))
+    ts, good, total = store.read_sli_samples(slo.id, read_from, at_epoch)
+    bucket = bucket_seconds(range_s, step_s, max_points)
+
+    good_sum = bucket_sum(ts, good, start, at_epoch, bucket)
+    total_sum = bucket_sum(ts, total, start, at_epoch, bucket)
+    good_ratio = np.full(total_sum.values.shape, np.nan)
+    np.divide(good_sum.values, total_sum.values, out=good_ratio, where=total_sum.values > 0)
+
+    bd_ts, bd_remaining = budget_burndown(slo, ts, good, total, at_epoch, step_s)
+    window_bucket = bucket_seconds(at_epoch - window_start, step_s, max_points)
+    burndown = bucket_last(bd_ts, bd_remaining, window_start, at_epoch, window_bucket)
+
+    rates = {}
+    for window in sorted({w for a in slo.alert_windows for w in (a.long, a.short)}):
+        r_ts, r_values = burn_rate_series(ts, good, total, slo.objective, window, start, at_epoch)
+        rates[format_duration(window)] = bucket_max(r_ts, r_values, start, at_epoch, bucket)
+
+    deploys = store.deployments(service=slo.service, start=start, end=at_epoch)
+    impacts = deploy_impacts(slo, (ts, good, total), (bd_ts, bd_remaining), deploys, window_start, at_epoch)
+    return SLOHistory(
+        slo_id=slo.id,
+        at=at_epoch,
+        start=start,
+        bucket_s=bucket,
+        window_start=window_start,
+        good_ratio=Series(good_sum.ts, good_ratio),
+        burndown=burndown,
+        burn_rates=rates,
+        impacts=impacts,
+    )
+
+
+def deploy_impacts(
+    slo: SLO,
+    samples: tuple[np.ndarray, np.ndarray, np.ndarray],
+    burndown: tuple[np.ndarray, np.ndarray],
+    deployments: Sequence[Deployment],
+    window_start: int,
+    at_epoch: int,
+    after_s: int = DEPLOY_IMPACT_S,
+) -> list[DeployImpact]:
+    """Budget consumed and burn rate in the ``after_s`` seconds after each deployment.
+
+    Budget consumed is ``remaining(t0) - remaining(min(t0 + after_s, at))`` on the
+    burn-down curve, where ``remaining(t)`` is the curve's last value at or before
+    ``t`` (1 before its first point), so the numbers add up with the chart.
+    """
+    ts, good, total = (np.asarray(a) for a in samples)
+    bd_ts, bd_remaining = burndown
+    has_budget = bd_ts.size > 0 and not np.isnan(bd_remaining).all()
+    out = []
+    for d in deployments:
+        t0 = int(d.started_at.timestamp())
+        t1 = min(t0 + after_s, at_epoch)
+        consumed = None
+        if has_budget and window_start <= t0 < at_epoch:
+            consumed = _remaining_at(bd_ts, bd_remaining, t0) - _remaining_at(bd_ts, bd_remaining, t1)
+        lo, hi = np.searchsorted(ts, [t0, t1], side="right")
+        window_good, window_total = np.nansum(good[lo:hi]), np.nansum(total[lo:hi])
+        sli = ratio(float(window_good), float(window_total))
+        rate = None if sli != sli else burn_rate(1.0 - sli, slo.objective)  # sli != sli: NaN, no events
+        out.append(DeployImpact(d, None if consumed is None else float(consumed), rate))
+    return out
+
+
+def _remaining_at(ts: np.ndarray, remaining: np.ndarray, t: int) -> float:
+    i = int(np.searchsorted(ts, t, side="right"))
+    return 1.0 if i == 0 else float(remaining[i - 1])
+
+
+def top_burners(impacts: Sequence[DeployImpact], limit: int = 5) -> list[DeployImpact]:
+    """The deployments after which the most budget was consumed, most first (ties: newest first)."""
+    known = [i for i in impacts if i.budget_consumed is not None and i.budget_consumed > 0]
+    known.sort(key=lambda i: (-i.budget_consumed, -i.deployment.started_at.timestamp()))
+    return known[:limit]
+
+
+def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, step_s: int = 60,
+                   max_points: int = 120) -> dict[str, Series]:
+    """Budget remaining of each SLO as it stood at each bucket end of the range.
+
+    Each point is ``engine.evaluate`` at that instant, so the last point equals the
+    status at ``at_epoch`` exactly, for every window kind and budgeting method.
+    """
+    start = at_epoch - range_s
+    bucket = bucket_seconds(range_s, step_s, max_points)
+    times = bucket_ends(start, at_epoch, bucket)
+    times = times[times <= at_epoch]
+    if times.size == 0 or times[-1] != at_epoch:
+        times = np.append(times, at_epoch)
+    read_from = min((lookback_start(s, int(times[0])) for s in slos), default=start)
+    samples = store.read_sli_samples_many([s.id for s in slos], read_from, at_epoch)
+    out = {}
+    for slo in slos:
+        ts, good, total = samples[slo.id]
+        values = [evaluate(slo, ts, good, total, int(t), step_s).budget_remaining for t in times]
+        out[slo.id] = Series(times, np.array([np.nan if v is None else v for v in values], dtype=np.float64))
+    return out
+
+
+# --- services, deployments, cost ----------------------------------------------------------
+
+GOLDEN_SIGNALS = ("latency_p50", "latency_p95", "latency_p99", "traffic", "error_ratio", "saturation")
+
+
+def golden_signals(store, service: str, start: int, end: int, bucket_s: int) -> dict[str, Series]:
+    """The mean of each golden signal's per-step values in each bucket (no data: NaN)."""
+    raw = store.read_series_many("golden", [(service, name) for name in GOLDEN_SIGNALS], start, end)
+    return {name: bucket_mean(*raw[(service, name)], start, end, bucket_s) for name in GOLDEN_SIGNALS}
+
+
+def deployment_counts(deployments: Sequence[Deployment], start: int, end: int, bucket_s: int) -> dict[str, Series]:
+    """Deployments started per bucket, by status (every status present, zeros included)."""
+    ends = bucket_ends(start, end, bucket_s)
+    out = {}
+    for status in DeployStatus:
+        started = np.array(
+            [int(d.started_at.timestamp()) for d in deployments if d.status == status], dtype=np.int64
+        )
+        started = started[(started > start) & (started <= end)]
+        counts = np.bincount(_bucket_of(started, ends, bucket_s), minlength=ends.size).astype(np.float64)
+        out[status.value] = Series(_shown(ends, end), counts)
+    return out
+
+
+def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dict[str, str]) -> dict[str, Series]:
+    """USD spent per bucket per scope, with scopes merged exactly as the status report merges
+    them (``status.cost_by_scope``: sources added, services rolled up into teams and total)."""
+    start = at_epoch - range_s
+    return {
+        scope: bucket_sum(ts, usd, start, at_epoch, bucket_s)
+        for scope, (ts, usd) in cost_by_scope(store, start, at_epoch, team_of).items()
+    }
+
+
+# --- collection health ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleGaps:
+    """Steps missing from one SLO's window ``(window_start, at]``.
+
+    ``expected`` = window length / step; ``present`` = steps with a sample; the longest
+    gap is the longest run of consecutive missing steps, in seconds (including a gap
+    at either end of the window). ``newest`` is the newest sample time, None if none.
+    """
+
+    slo_id: str
+    window_start: int
+    expected: int
+    present: int
+    longest_gap_s: int
+    newest: int | None
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.expected - self.present)
+
+
+def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int) -> list[SampleGaps]:
+    """Gaps per SLO over its own window, from one read of all SLOs."""
+    if not slos:
+        return []
+    bounds = {s.id: window_bounds(s.window, at_epoch)[0] for s in slos}
+    samples = store.read_sli_samples_many([s.id for s in slos], min(bounds.values()), at_epoch)
+    out = []
+    for slo in sorted(slos, key=lambda s: s.id):
+        start = bounds[slo.id]
+        ts = samples[slo.id][0]
+        ts = ts[ts > start]
+        edges = np.concatenate(([start], ts, [at_epoch // step_s * step_s]))
+        longest = int(max(0, (np.diff(edges) - step_s).max())) if edges.size > 1 else 0
+        out.append(
+            SampleGaps(
+                slo_id=slo.id,
+                window_start=start,
+                expected=(at_epoch - start) // step_s,
+                present=int(ts.size),
+                longest_gap_s=longest,
+                newest=int(ts[-1]) if ts.size else None,
+            )
+        )
+    return out
+
+
+def last_runs(store, limit: int = 1000) -> list:
+    """The newest collector run of each query (``CollectorRun``), sorted by query key."""
+    latest = {}
+    for run in store.runs(limit=limit):  # newest first
+        latest.setdefault(run.query_key, run)
+    return [latest[key] for key in sorted(latest)]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether the data behind the pages is current.
+
+    Stale when the newest SLI sample is older than ``factor`` collection intervals,
+    when there is no sample at all, or when the last run of any query failed.
+    """
+
+    newest: int | None
+    age_s: int | None
+    failed_runs: list
+    stale: bool
+    reasons: list[str]
+
+
+def freshness(store, at_epoch: int, interval_s: int, factor: int = 3) -> Freshness:
+    newest = store.latest_sample_ts()
+    failed = [r for r in last_runs(store) if r.status == "failed"]
+    reasons = []
+    age = None if newest is None else int(at_epoch - newest)
+    if newest is None:
+        reasons.append("no SLI samples stored yet")
+    elif age > factor * interval_s:
+        reasons.append(
+            f"newest sample is {format_duration(timedelta(seconds=age))} old "
+            f"(more than {factor} collection intervals of {interval_s}s)"
+        )
+    if failed:
+        names = ", ".join(r.query_key for r in failed[:3]) + (" …" if len(failed) > 3 else "")
+        reasons.append(f"last run failed for {len(failed)} quer{'y' if len(failed) == 1 else 'ies'}: {names}")
+    return Freshness(newest, age, failed, bool(reasons), reasons)

@@ -1,0 +1,170 @@
+"""A real headless Chromium for dashboard tests, and the dashboard served in a thread.
+
+Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``,
+``/usr/bin/chromedriver``) with plain selenium 4. The ``Service`` is passed
+explicitly so that Selenium Manager never looks anything up on the network.
+Without Chromium the tests skip, and fail when CI=true.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from .prom import in_ci
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def require_chromium() -> tuple[str, str]:
+    binary = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    driver = shutil.which("chromedriver") or (CHROMEDRIVER if Path(CHROMEDRIVER).exists() else None)
+    if binary is None or driver is None:
+        message = "chromium and chromedriver must be installed (Debian: apt-get install chromium chromium-driver)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        if in_ci():
+            pytest.fail("selenium is not installed (pip install -e '.[test]')")
+        pytest.skip("selenium is not installed")
+    return binary, driver
+
+
+def start_chrome(download_dir: Path, *, width: int = 1400, height: int = 1000):
+    """A headless Chromium that saves downloads into ``download_dir`` and keeps console logs."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(download_dir),
+        "download.prompt_for_download": False,
+    })
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
+    return driver
+
+
+def severe_console_messages(driver) -> list[str]:
+    """Console entries of level SEVERE since the last call (the log is drained on read)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as exc:  # stale elements while Dash re-renders: retry
+            last_error = exc
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+
+
+def wait_for_callbacks(driver, timeout: float = 30.0) -> None:
+    """Wait until Dash has no callback in flight (the renderer marks the document while loading)."""
+    wait_until(
+        lambda: driver.execute_script(
+            "return document.querySelector('[data-dash-is-loading=\"true\"]') === null"
+            " && document.querySelector('#_pages_content') !== null"
+        ),
+        timeout,
+        "Dash callbacks to finish",
+    )
+
+
+def table_rows(driver, table_id: str) -> list[dict[str, str]]:
+    """The cells shown in a DataTable, as dicts keyed by column id (the header names are display text)."""
+    return driver.execute_script(
+        """
+        const rows = [];
+        document.querySelectorAll(`#${arguments[0]} tr`).forEach(tr => {
+          const cells = tr.querySelectorAll('td[data-dash-column]');
+          if (!cells.length) return;
+          const row = {};
+          cells.forEach(td => { row[td.getAttribute('data-dash-column')] = td.innerText.trim(); });
+          rows.push(row);
+        });
+        return rows;
+        """,
+        table_id,
+    )
+
+
+def export_csv(driver, table_id: str, download_dir: Path, timeout: float = 15.0) -> list[dict[str, str]]:
+    """Click the table's Export button and read the CSV file it downloads."""
+    before = set(download_dir.glob("*.csv"))
+    button = driver.find_element("css selector", f"#{table_id} button.export, #{table_id} ~ button.export")
+    button.click()
+
+    def downloaded():
+        fresh = [p for p in download_dir.glob("*.csv") if p not in before]
+        return fresh[0] if fresh and not list(download_dir.glob("*.crdownload")) else None
+
+    path = wait_until(downloaded, timeout, f"the CSV export of {table_id}")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def screenshot(driver, name: str) -> Path:
+    """Save a screenshot of the whole page (not only the viewport) to ``tests/artifacts/<name>.png``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png",
+        "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1},
+    })
+    path = ARTIFACTS / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+@dataclass
+class DashboardServer:
+    """The dashboard served by ``dashboard.serve.build_server`` on a free loopback port."""
+
+    server: object
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    @classmethod
+    def start(cls, settings, *, store, clock) -> "DashboardServer":
+        from dashboard.serve import build_server
+
+        server = build_server(settings, "127.0.0.1", 0, store=store, clock=clock)
+        thread = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
+        thread.start()
+        return cls(server, thread)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
