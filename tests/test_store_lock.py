@@ -98,3 +98,35 @@ def test_sqlite_locked_by_another_writer_gives_a_store_error_after_the_busy_time
         assert store.read_sli_samples("checkout/availability", 0, 2**62)[0].tolist() == [1_800_000_060]
     finally:
         store.close()
+
+
+def test_postgres_row_held_by_another_transaction_gives_a_store_error_after_the_lock_timeout(pg_url):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from sloboard.store import Store
+
+    store = Store.open(pg_url, busy_timeout_s=0.3)
+    try:
+        store.set_watermark("prom/checkout", 100)
+        url = make_url(pg_url)
+        blocker = psycopg.connect(
+            host=url.host, port=url.port, user=url.username, dbname=url.database, options=url.query["options"]
+        )
+        try:
+            blocker.execute("UPDATE watermarks SET ts = 200 WHERE key = 'prom/checkout'")  # not committed
+            started = time.monotonic()
+            with pytest.raises(StoreError) as info:
+                store.set_watermark("prom/checkout", 300)
+            waited = time.monotonic() - started
+        finally:
+            blocker.rollback()
+            blocker.close()
+        message = str(info.value)
+        assert 0.25 <= waited < 3, waited
+        assert message.startswith(f"database {store.url}: setting a watermark failed: ")
+        assert "lock timeout" in message and "\n" not in message
+        store.set_watermark("prom/checkout", 300)
+        assert store.watermark("prom/checkout") == 300
+    finally:
+        store.close()

@@ -60,7 +60,8 @@ def create_engine(url: URL, *, busy_timeout_s: float, connect_timeout_s: float) 
     SQLite: every new connection gets WAL, synchronous=NORMAL, foreign keys and a
     ``busy_timeout`` of ``busy_timeout_s``; pysqlite's own transaction handling is
     switched off so that the store emits BEGIN / BEGIN IMMEDIATE itself (see
-    ``Store._transaction``). PostgreSQL: ``connect_timeout`` bounds an unreachable server.
+    ``Store._transaction``). PostgreSQL: ``connect_timeout`` bounds an unreachable server
+    and ``lock_timeout`` (= ``busy_timeout_s``) a lock held by another connection.
     """
     if is_sqlite(url):
         if url.database and url.database != ":memory:":
@@ -83,9 +84,19 @@ def create_engine(url: URL, *, busy_timeout_s: float, connect_timeout_s: float) 
             raise StoreError(
                 f"database URL {mask_url(url)!r}: use the psycopg 3 driver (postgresql+psycopg://...)"
             )
-        return sa.create_engine(
+        engine = sa.create_engine(
             url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(connect_timeout_s))}
         )
+        lock_ms = int(busy_timeout_s * 1000)
+
+        @sa.event.listens_for(engine, "connect")
+        def _configure_pg(dbapi_conn, _record):
+            # The counterpart of SQLite's busy_timeout: give up on a held lock with an error.
+            dbapi_conn.autocommit = True
+            dbapi_conn.execute(f"SET lock_timeout = {lock_ms}")
+            dbapi_conn.autocommit = False
+
+        return engine
     raise StoreError(
         f"database URL {mask_url(url)!r}: unsupported database {url.get_backend_name()!r}; "
         "use sqlite:///path or postgresql+psycopg://..."

@@ -27,6 +27,8 @@ def describe(exc: BaseException) -> str:
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
         return f"{text} (another connection holds a write transaction; gave up after the busy timeout)"
+    if "lock timeout" in lowered:
+        return f"{text} (another connection holds a lock; gave up after the lock timeout)"
     if "connection refused" in lowered or "could not connect" in lowered or "timeout expired" in lowered:
         return f"cannot connect: {text}"
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
