@@ -1,0 +1,247 @@
+"""``sloboard.views``: chart series read from a real store, checked against counts the
+tests write and sum by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from sloboard.domain import AlertWindow, Deployment, DeployStatus, Severity, Window
+from sloboard.status import status_report
+from sloboard.views import (
+    budget_history,
+    bucket_ends,
+    bucket_last,
+    bucket_max,
+    bucket_mean,
+    bucket_seconds,
+    bucket_sum,
+    cost_history,
+    deployment_counts,
+    freshness,
+    golden_signals,
+    last_runs,
+    sample_gaps,
+    slo_history,
+    top_burners,
+)
+from tests.factories import make_slo
+
+STEP = 60
+DAY = 86_400
+AT = 1_800_000_000 // DAY * DAY + 12 * 3600  # noon UTC, on the step grid
+ALERTS = (AlertWindow(Severity.PAGE, timedelta(hours=1), timedelta(minutes=5), 14.4),)
+
+
+def utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def daily_slo(**overrides):
+    """A 99 % SLO over a rolling day, so two days of minutes cover every window."""
+    return make_slo(objective=0.99, window=Window(duration=timedelta(days=1)), alert_windows=ALERTS, **overrides)
+
+
+def write_two_days(store, slo, bad_at: dict[int, float], total: float = 100.0):
+    """100 events per step over two days ending at AT; ``bad_at`` maps step end -> bad events."""
+    ts = np.arange(AT - 2 * DAY + STEP, AT + 1, STEP, dtype=np.int64)
+    totals = np.full(ts.size, total)
+    bad = np.array([bad_at.get(int(t), 0.0) for t in ts])
+    store.sync_slos([slo])
+    store.write_sli_samples(slo.id, ts, totals - bad, totals)
+    return ts, totals - bad, totals
+
+
+# --- buckets ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span_s", "expected"),
+    [
+        pytest.param(DAY, 300, id="a day gets 5-minute buckets (288 points)"),
+        pytest.param(7 * DAY, 1800, id="a week gets 30-minute buckets (336 points)"),
+        pytest.param(30 * DAY, 7200, id="30 days get 2-hour buckets (360 points)"),
+        pytest.param(90 * DAY, 21600, id="90 days get 6-hour buckets (360 points)"),
+        pytest.param(2000 * DAY, 5 * DAY, id="beyond a day per point the bucket grows in whole days"),
+    ],
+)
+def test_bucket_seconds_keeps_charts_under_the_point_limit(span_s, expected):
+    assert bucket_seconds(span_s, STEP, max_points=400) == expected
+    assert span_s / expected <= 400
+
+
+def test_buckets_fold_steps_and_leave_empty_buckets_as_no_data():
+    ts = np.array([60, 120, 300, 360, 1200])
+    values = np.array([1.0, 3.0, 5.0, np.nan, 7.0])
+    # Buckets of 300 s over (0, 1140]: ends 300, 600, 900, 1200 (the last drawn at 1140).
+    assert list(bucket_ends(0, 1140, 300)) == [300, 600, 900, 1200]
+    summed = bucket_sum(ts, values, 0, 1140, 300)
+    assert list(summed.ts) == [300, 600, 900, 1140]
+    # 1200 lies outside (0, 1140]; 360 is NaN (no data), so (300, 600] has nothing.
+    np.testing.assert_array_equal(summed.values, [9.0, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(bucket_mean(ts, values, 0, 1200, 300).values, [3.0, np.nan, np.nan, 7.0])
+    np.testing.assert_array_equal(bucket_max(ts, values, 0, 1200, 300).values, [5.0, np.nan, np.nan, 7.0])
+    np.testing.assert_array_equal(bucket_last(ts, values, 0, 1200, 300).values, [5.0, np.nan, np.nan, 7.0])
+
+
+# --- one SLO -----------------------------------------------------------------------
+
+
+def test_slo_history_matches_hand_counts_and_the_status(store):
+    slo = daily_slo()
+    incident = AT - 5 * 3600  # 30 bad events per step for 10 minutes, five hours ago
+    bad_at = {incident + i * STEP: 30.0 for i in range(1, 11)}
+    write_two_days(store, slo, bad_at)
+    deploy = Deployment("checkout", "1.2.3", DeployStatus.SUCCEEDED, utc(incident - 600), utc(incident - 300))
+    store.record_deployment(deploy)
+
+    history = slo_history(store, slo, AT, DAY, step_s=STEP)
+
+    # 300-s buckets: the two buckets holding the incident have 5 steps x 30 bad each.
+    assert history.bucket_s == 300
+    bad_buckets = {int(t): v for t, v in zip(history.good_ratio.ts, history.good_ratio.values) if v < 1}
+    assert bad_buckets == {incident + 300: pytest.approx(1 - 150 / 500), incident + 600: pytest.approx(1 - 150 / 500)}
+
+    # Burn-down: all 300 bad events fall inside the day; allowed = 1 % of 1440 x 100 events.
+    status = status_report(store, [slo], AT)["slos"][0]
+    expected_remaining = 1 - 300 / (0.01 * 1440 * 100)
+    assert history.burndown.values[-1] == pytest.approx(expected_remaining)
+    assert status["budget_remaining"] == pytest.approx(expected_remaining)
+    assert history.burndown.values[0] == pytest.approx(1.0)
+
+    # Burn rate: the 5-minute window fully inside the incident has (30/100) / 0.01 = 30x.
+    assert np.nanmax(history.burn_rates["5m"].values) == pytest.approx(30.0)
+    # The 1h window's peak holds all ten bad steps: (300 / 6000) / 0.01 = 5x.
+    assert np.nanmax(history.burn_rates["1h"].values) == pytest.approx(5.0)
+
+    # The deploy's hour holds the whole incident: 300 bad of 6000 events.
+    (impact,) = history.impacts
+    assert impact.deployment.version == "1.2.3"
+    assert impact.budget_consumed == pytest.approx(300 / (0.01 * 1440 * 100))
+    assert impact.burn_rate == pytest.approx((300 / 6000) / 0.01)
+    assert top_burners(history.impacts) == [impact]
+
+
+def test_deploy_before_the_slo_window_has_a_burn_rate_but_no_budget_share(store):
+    slo = daily_slo()
+    write_two_days(store, slo, {})
+    started = AT - 30 * 3600  # inside the 2-day range, before the 1-day window
+    store.record_deployment(Deployment("checkout", "0.9", DeployStatus.FAILED, utc(started), utc(started + 60)))
+    (impact,) = slo_history(store, slo, AT, 2 * DAY, step_s=STEP).impacts
+    assert impact.budget_consumed is None
+    assert impact.burn_rate == 0.0
+    assert top_burners([impact]) == []
+
+
+def test_slo_history_without_samples_is_no_data_not_zero(store):
+    slo = daily_slo()
+    store.sync_slos([slo])
+    history = slo_history(store, slo, AT, DAY, step_s=STEP)
+    assert not history.good_ratio.has_data
+    assert not history.burndown.has_data
+    assert not history.burn_rates["1h"].has_data
+    assert history.impacts == []
+
+
+def test_budget_history_is_the_status_at_each_instant(store):
+    slo = daily_slo()
+    # One bad step per hour over both days: 1 bad event each.
+    bad_at = {t: 1.0 for t in range(AT - 2 * DAY + 3600, AT + 1, 3600)}
+    write_two_days(store, slo, bad_at)
+    # 2 bad events at noon yesterday on top, which leave the rolling window 24 h later.
+    store.write_sli_samples(slo.id, [AT - DAY], [97.0], [100.0])
+
+    history = budget_history(store, [slo], AT, DAY, step_s=STEP, max_points=24)[slo.id]
+
+    assert history.ts[-1] == AT
+    for t, remaining in zip(history.ts, history.values):
+        lo, hi = t - DAY, t  # the rolling window (lo, hi]
+        bad = sum(v for ts, v in bad_at.items() if lo < ts <= hi)
+        bad += 2.0 if lo < AT - DAY <= hi else 0.0
+        assert remaining == pytest.approx(1 - bad / (0.01 * 1440 * 100)), f"at {t}"
+    assert history.values[-1] == pytest.approx(status_report(store, [slo], AT)["slos"][0]["budget_remaining"])
+
+
+def test_sample_gaps_count_missing_steps_and_the_longest_gap(store):
+    slo = daily_slo()
+    ts, good, total = write_two_days(store, slo, {})
+    # Keep the samples, except 7 steps two hours ago and the last 3 steps.
+    hole = (ts > AT - 7200) & (ts <= AT - 7200 + 7 * STEP)
+    store_keep = ~hole & (ts <= AT - 3 * STEP)
+    fresh_slo = daily_slo(id="checkout/gappy", name="gappy")
+    store.sync_slos([slo, fresh_slo])
+    store.write_sli_samples(fresh_slo.id, ts[store_keep], good[store_keep], total[store_keep])
+
+    gaps = {g.slo_id: g for g in sample_gaps(store, [slo, fresh_slo], AT, STEP)}
+
+    assert gaps[slo.id].expected == 1440 and gaps[slo.id].missing == 0 and gaps[slo.id].longest_gap_s == 0
+    gappy = gaps[fresh_slo.id]
+    assert gappy.present == 1440 - 10
+    assert gappy.missing == 10
+    assert gappy.longest_gap_s == 7 * STEP
+    assert gappy.newest == AT - 3 * STEP
+
+
+def test_freshness_flags_old_samples_and_failed_runs(store, clock):
+    slo = daily_slo()
+    write_two_days(store, slo, {})
+    assert not freshness(store, AT + 120, interval_s=60).stale
+
+    old = freshness(store, AT + 181, interval_s=60)
+    assert old.stale and old.age_s == 181
+    assert "newest sample is 3m1s old" in old.reasons[0]
+
+    run = store.start_run("prometheus", "sli:checkout/availability", AT - 60, AT)
+    store.finish_run(run, status="failed", samples_written=0, error="connection refused")
+    failed = freshness(store, AT + 60, interval_s=60)
+    assert failed.stale
+    assert [r.query_key for r in failed.failed_runs] == ["sli:checkout/availability"]
+    # A later successful run of the same query clears it.
+    run = store.start_run("prometheus", "sli:checkout/availability", AT - 60, AT)
+    store.finish_run(run, status="ok", samples_written=1)
+    assert not freshness(store, AT + 60, interval_s=60).stale
+    assert [r.status for r in last_runs(store)] == ["ok"]
+
+
+def test_empty_store_is_stale_with_a_reason(store):
+    state = freshness(store, AT, interval_s=60)
+    assert state.stale and state.newest is None
+    assert state.reasons == ["no SLI samples stored yet"]
+
+
+# --- services, deployments, cost ----------------------------------------------------
+
+
+def test_golden_signals_are_bucket_means(store):
+    ts = np.arange(AT - 3600 + STEP, AT + 1, STEP, dtype=np.int64)
+    store.write_series("golden", "checkout", "traffic", ts, np.arange(ts.size, dtype=float))
+    signals = golden_signals(store, "checkout", AT - 3600, AT, 1800)
+    # First half hour: values 0..29, mean 14.5; second: 30..59, mean 44.5.
+    np.testing.assert_allclose(signals["traffic"].values, [14.5, 44.5])
+    assert not signals["latency_p99"].has_data
+
+
+def test_deployment_counts_per_bucket_by_status():
+    deploys = [
+        Deployment("a", "1", DeployStatus.SUCCEEDED, utc(AT - 3000)),
+        Deployment("a", "2", DeployStatus.FAILED, utc(AT - 2000)),
+        Deployment("b", "3", DeployStatus.SUCCEEDED, utc(AT - 100)),
+        Deployment("b", "4", DeployStatus.SUCCEEDED, utc(AT - 9000)),  # before the range
+    ]
+    counts = deployment_counts(deploys, AT - 3600, AT, 1800)
+    np.testing.assert_array_equal(counts["succeeded"].values, [1, 1])
+    np.testing.assert_array_equal(counts["failed"].values, [1, 0])
+    np.testing.assert_array_equal(counts["rolled_back"].values, [0, 0])
+
+
+def test_cost_history_adds_sources_and_rolls_services_up_into_teams(store):
+    ts = np.arange(AT - 2 * 3600 + 3600, AT + 1, 3600, dtype=np.int64)  # two hourly samples
+    store.write_series("cost", "service:checkout", "opencost", ts, [1.0, 2.0])
+    store.write_series("cost", "service:checkout", "bill", ts, [0.5, 0.5])
+    store.write_series("cost", "service:search", "opencost", ts, [10.0, 20.0])
+    history = cost_history(store, AT, 2 * 3600, 3600, {"checkout": "storefront"})
+    np.testing.assert_allclose(history["service:checkout"].values, [1.5, 2.5])
+    np.testing.assert_allclose(history["team:storefront"].values, [1.5, 2.5])
+    np.testing.assert_allclose(history["total"].values, [11.5, 22.5])
