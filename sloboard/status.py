@@ -88,8 +88,13 @@ def slo_status(slo: SLO, arrays, at_epoch: int, step_s: int) -> dict[str, Any]:
 
 
 def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
-    """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``."""
+    """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
+
+    Empty when no deployment was recorded in the longest window.
+    """
     deployments = store.deployments(start=at_epoch - max(DORA_WINDOWS.values()), end=at_epoch)
+    if not deployments:
+        return []  # nothing recorded: no data, rather than a "low" band for zero deploys
     end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
     out = []
     for label, length in DORA_WINDOWS.items():

@@ -1,0 +1,169 @@
+"""The ``sloboard`` command as users meet it: exit codes, messages, help, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from sloboard.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SLOBOARD = [sys.executable, "-m", "sloboard"]
+
+GOOD_SPEC = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: availability
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  indicator:
+    metadata:
+      name: shop-availability
+    spec:
+      ratioMetric:
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{service="shop",code!~"5.."})
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{service="shop"})
+"""
+
+
+def run(args, tmp_path, **env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLOBOARD_")}
+    environment.update(SLOBOARD_DATA_DIR=str(tmp_path / "var"), SLOBOARD_SPECS_DIR=str(ROOT / "slo_specs"), **env)
+    return subprocess.run(SLOBOARD + args, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120)
+
+
+def test_demo_specs_validate_clean(tmp_path):
+    result = run(["validate"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 error(s)" in result.stderr + result.stdout
+    assert "valid: checkout/availability" in result.stdout
+
+
+def test_bad_specs_give_one_line_per_problem_and_exit_2_yet_list_the_valid_ones(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "good.yaml").write_text(GOOD_SPEC)
+    (specs / "objective.yaml").write_text(GOOD_SPEC.replace("target: 0.99", "target: 1.5").replace("shop", "cart"))
+    (specs / "typo.yaml").write_text(GOOD_SPEC.replace("budgetingMethod", "budgetMethod").replace("shop", "api"))
+    (specs / "broken.yaml").write_text("apiVersion: openslo/v1\nkind: SLO\nmetadata: [\n")
+    (specs / "empty.yaml").write_text("")
+    result = run(["validate", str(specs)], tmp_path)
+    assert result.returncode == 2
+    assert "valid: shop/availability" in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith(str(specs))]
+    by_file = {Path(line.split(":", 1)[0]).name: line for line in lines}
+    assert set(by_file) == {"objective.yaml", "typo.yaml", "broken.yaml", "empty.yaml"}
+    assert by_file["objective.yaml"].startswith(f"{specs / 'objective.yaml'}:9: spec.objectives[0].target:")
+    assert "budgetMethod" in by_file["typo.yaml"] and f"{specs / 'typo.yaml'}:7:" in by_file["typo.yaml"]
+    assert "Traceback" not in result.stderr
+
+
+def test_status_of_an_empty_store_says_no_data_not_zero(tmp_path):
+    table = run(["status"], tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "no data" in table.stdout and "0.000%" not in table.stdout
+    report = json.loads(run(["status", "--json", "--at", "2026-11-20T12:00:00Z"], tmp_path).stdout)
+    assert report["at"] == "2026-11-20T12:00:00Z"
+    assert {s["id"] for s in report["slos"]} >= {"checkout/availability", "search/latency"}
+    for slo in report["slos"]:
+        assert slo["sli"] is None and slo["budget_remaining"] is None and slo["data_completeness"] is None
+    assert report["dora"] == [] and report["cost"] == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        pytest.param(["status", "--slo", "nope/none"], "no SLO with id 'nope/none'", id="unknown SLO id"),
+        pytest.param(["status", "--at", "yesterday"], "is not a time", id="unparseable time"),
+        pytest.param(["collect", "--since", "forever"], "--since:", id="unparseable duration"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    result = run(args, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_settings_file_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "sloboard.yaml"
+    cfg.write_text("prometheus:\n  timeout_s: -1\n")
+    result = run(["--config", str(cfg), "status"], tmp_path)
+    assert result.returncode == 2
+    assert f"{cfg}: prometheus.timeout_s:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_a_failure_not_a_traceback(tmp_path):
+    result = run(["status"], tmp_path, SLOBOARD_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_deploy_record_is_idempotent_and_counted_in_status(tmp_path):
+    args = ["deploy", "record", "--service", "checkout", "--version", "v1.2.3", "--status", "rolled_back",
+            "--started", "2026-11-20T10:00:00Z", "--finished", "2026-11-20T10:05:00Z"]
+    first, second = run(args, tmp_path), run(args, tmp_path)
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr
+    assert first.stdout.startswith("recorded") and second.stdout.startswith("already recorded")
+    report = json.loads(run(["status", "--json", "--at", "2026-11-21T00:00:00Z"], tmp_path).stdout)
+    week = next(d for d in report["dora"] if d["service"] == "checkout" and d["window"] == "7d")
+    assert (week["deployments"], week["rolled_back"], week["change_failure_rate"]) == (1, 1, 1.0)
+
+
+def test_cost_import_shows_in_status_and_is_idempotent(tmp_path):
+    bill = tmp_path / "bill.csv"
+    bill.write_text("date,service,usd\n2026-11-18,checkout,10\n2026-11-19,checkout,5.5\n2026-11-19,search,2\n")
+    for _ in range(2):
+        result = run(["cost", "import", str(bill)], tmp_path)
+        assert result.returncode == 0, result.stderr
+    report = json.loads(run(["status", "--json", "--at", "2026-11-20T00:00:00Z"], tmp_path).stdout)
+    cost = {(c["scope"], c["window"]): c["usd"] for c in report["cost"]}
+    assert cost[("service:checkout", "7d")] == pytest.approx(15.5)
+    assert cost[("service:checkout", "1d")] == pytest.approx(5.5)
+    assert cost[("total", "7d")] == pytest.approx(17.5)
+    assert cost[("team:storefront", "7d")] == pytest.approx(15.5)  # checkout's team in slo_specs/
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+
+
+def test_every_command_and_option_explains_itself():
+    missing = []
+    for path, command in _commands(cli):
+        if not (command.help or "").strip():
+            missing.append(" ".join(path))
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{' '.join(path)} {param.opts[0]}")
+    assert missing == []
+
+
+def test_help_starts_without_heavy_imports():
+    code = "import sys; from sloboard.cli import main; sys.argv=['sloboard','--help']\ntry:\n main()\nexcept SystemExit: pass\nheavy=[m for m in ('pandas','numpy','dash','weasyprint','sqlalchemy','plotly') if m in sys.modules]\nprint('HEAVY', heavy)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "HEAVY []" in out, out
+    assert "validate" in out and "status" in out
