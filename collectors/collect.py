@@ -3,8 +3,10 @@
 - Incremental: each target resumes after its watermark; the first run backfills ``since``.
 - Chunked: no request asks for more than ``max_points`` steps, and each chunk is written
   with its watermark in one transaction.
-- Exclusive: a store lock keeps a second collector from writing at the same time.
-- Resilient: a failing target is recorded as a failed run and the pass goes on.
+- Exclusive: a store lock keeps a second collector from writing at the same time; the
+  pass renews its lease after every target, so a long backfill keeps the lock.
+- Resilient: a target whose source or spec fails is recorded as a failed run and the
+  pass goes on; a store failure stops the pass.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from sloboard.errors import SourceError
+from sloboard.domain import SLO
+from sloboard.errors import SourceError, SpecError
 
 from .source import Source, step_grid_chunks
 from .targets import Target
+
+LOCK_NAME = "collector"
 
 
 @dataclass(frozen=True)
@@ -60,17 +65,26 @@ def collect_pass(
     since_s: int,
     step: int,
     max_points: int,
+    slos: Sequence[SLO] | None = None,
     on_progress: Callable[[TargetResult, int, int], None] = lambda result, done, count: None,
     clock: Callable[[], float] = time.monotonic,
 ) -> PassSummary:
-    """Run one pass under the collector lock and record a run per target."""
+    """Run one pass under the collector lock and record a run per target.
+
+    ``slos`` (the SLO definitions behind the targets) are synced into the store first,
+    under the same lock, so a collector that finds the lock taken writes nothing.
+    """
     summary = PassSummary()
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    with store.lock("collector", owner):
+    with store.lock(LOCK_NAME, owner):
+        if slos is not None:
+            store.sync_slos(slos)
         for done, target in enumerate(targets, start=1):
             result = _collect_target(store, source, target, until, since_s, step, max_points, clock)
             summary.results.append(result)
             on_progress(result, done, len(targets))
+            # Raises StoreLockedError if the lease ran out and another collector took over.
+            store.renew_lock(LOCK_NAME, owner)
     return summary
 
 
@@ -79,12 +93,13 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
     first, end = plan_range(store.watermark(target.key), until, since_s, step)
     if first > end:
         return TargetResult(target.key, target.label, 0, 0.0, up_to_date=True)
-    run_id = store.start_run("prometheus", target.key, first, end)
+    # A run covers the steps ending at first .. end, that is (first - step, end].
+    run_id = store.start_run("prometheus", target.key, first - step, end)
     written = 0
     try:
         for chunk_start, chunk_end in step_grid_chunks(first, end, step, max_points):
             written += target.collect_chunk(source, store, chunk_start, chunk_end, step)
-    except SourceError as exc:
+    except (SourceError, SpecError) as exc:
         store.finish_run(run_id, status="failed", samples_written=written, error=str(exc))
         return TargetResult(target.key, target.label, written, clock() - began, error=str(exc))
     except BaseException as exc:  # a store failure or Ctrl-C: record it, then let it stop the pass
@@ -104,14 +119,19 @@ def collect_once(settings, store, slos, *, until: int, since_s: int | None = Non
 
     if since_s is None:
         since_s = int(parse_duration(settings.collect.backfill).total_seconds())
-    store.sync_slos(slos)
-    return collect_pass(
-        store,
-        PrometheusSource(settings.prometheus),
-        targets_for(slos, load_queries(settings.queries_file)),
-        until=until,
-        since_s=since_s,
-        step=settings.collect.step_s,
-        max_points=settings.collect.max_points_per_query,
-        on_progress=on_progress,
-    )
+    targets = targets_for(slos, load_queries(settings.queries_file))
+    source = PrometheusSource(settings.prometheus)
+    try:
+        return collect_pass(
+            store,
+            source,
+            targets,
+            until=until,
+            since_s=since_s,
+            step=settings.collect.step_s,
+            max_points=settings.collect.max_points_per_query,
+            slos=slos,
+            on_progress=on_progress,
+        )
+    finally:
+        source.close()

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from sloboard.domain import SLO, Deployment, DeployStatus
-from sloboard.errors import QueryRejected
+from sloboard.errors import Problem, QueryRejected, SourceError, SpecError
 
 from .promql import per_step_count_query
 from .queries import Queries, fill
@@ -61,12 +61,28 @@ class SLITarget:
         src = self.slo.source
         return f"SLO {self.slo.id}" + (f" ({src.path}:{src.line})" if src else "")
 
-    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+    def per_step_queries(self, step: int) -> tuple[str, str]:
+        """The numerator (good or bad) and total queries, rewritten to count events per step.
+
+        Raises SpecError naming the spec file and line when a query cannot be rewritten
+        (e.g. ``rate(x[5m])`` in counter mode), which validation only warns about.
+        """
         ind = self.slo.indicator
         numerator = ind.good if ind.good is not None else ind.bad
         try:
-            num_series = source.query_range(per_step_count_query(numerator, ind.mode, step), start, end, step)
-            total_series = source.query_range(per_step_count_query(ind.total, ind.mode, step), start, end, step)
+            return per_step_count_query(numerator, ind.mode, step), per_step_count_query(ind.total, ind.mode, step)
+        except ValueError as exc:
+            src = self.slo.source
+            problem = Problem(src.path if src else "?", src.line if src else 0, "indicator",
+                              f"SLO {self.slo.id}: cannot count events per step: {exc}", slo_id=self.slo.id)
+            raise SpecError([problem]) from exc
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        ind = self.slo.indicator
+        num_query, total_query = self.per_step_queries(step)
+        try:
+            num_series = source.query_range(num_query, start, end, step)
+            total_series = source.query_range(total_query, start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
         total = grid(total_series, start, end, step)
@@ -163,7 +179,10 @@ class DeploymentCounterTarget:
         events = []
         for s in series:
             labels = s.label_map
-            status = DeployStatus.parse(labels.get("status", "success"))
+            try:
+                status = DeployStatus.parse(labels.get("status", "success"))
+            except ValueError as exc:
+                raise SourceError(f"{self.label}: series {s.labels}: {exc}") from exc
             service = labels.get("service", "unknown")
             counts = np.rint(np.nan_to_num(s.values)).astype(np.int64)
             for t, n in zip(s.ts[counts > 0], counts[counts > 0]):

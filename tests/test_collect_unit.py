@@ -1,0 +1,319 @@
+"""The collection pass against a fake Source (our own seam): watermarks, chunks, runs,
+failures, the lock and each kind of target, with exact counts known in the test."""
+
+from __future__ import annotations
+
+import dataclasses
+import numpy as np
+import pytest
+
+from collectors.collect import LOCK_NAME, collect_pass
+from collectors.queries import Queries, load_queries
+from collectors.source import Series
+from collectors.targets import CostTarget, DeploymentCounterTarget, SLITarget
+from sloboard.domain import DeployStatus, SpecSource
+from sloboard.errors import QueryRejected, SourceUnavailable, StoreLockedError
+from sloboard.store import Store
+from tests.factories import make_indicator, make_slo
+
+STEP = 60
+UNTIL = 1_800_003_600  # on the minute grid
+SINCE_S = 6 * 3600
+STEPS = SINCE_S // STEP  # 360 step ends: UNTIL - SINCE_S + 60 .. UNTIL
+MAX_POINTS = 50  # 8 chunks per target: 7 of 50 steps and one of 10
+GRID = UNTIL - SINCE_S + STEP * np.arange(1, STEPS + 1, dtype=np.int64)
+
+CHECKOUT = make_slo(source=SpecSource("slo_specs/checkout.yaml", 3, "openslo/v1"))
+SEARCH = make_slo(
+    id="search/availability", service="search", name="availability",
+    indicator=make_indicator(
+        good=None,
+        bad='sum(http_requests_total{service="search",code=~"5.."})',
+        total='sum(http_requests_total{service="search"})',
+    ),
+    source=SpecSource("slo_specs/search.yaml", 7, "sloth/prometheus/v1"),
+)
+
+
+class FakeSource:
+    """Answers ``query_range`` from whole series on the step grid, cut to the asked range.
+
+    ``down_from_call`` makes call N and later raise SourceUnavailable (a server that
+    went away); ``rejected`` maps a query to the message of a QueryRejected;
+    ``on_call(n)`` runs before call n answers.
+    """
+
+    def __init__(self, answers: dict[str, list[Series]]):
+        self.answers = answers
+        self.calls: list[tuple[str, int, int, int]] = []
+        self.down_from_call: int | None = None
+        self.rejected: dict[str, str] = {}
+        self.on_call = lambda n: None
+
+    def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]:
+        self.calls.append((promql, start, end, step))
+        self.on_call(len(self.calls))
+        if self.down_from_call is not None and len(self.calls) >= self.down_from_call:
+            raise SourceUnavailable("http://127.0.0.1:9: connection failed: Connection refused")
+        if promql in self.rejected:
+            raise QueryRejected(f"http://127.0.0.1:9 rejected the query: {self.rejected[promql]}")
+        out = []
+        for s in self.answers.get(promql, []):
+            keep = (s.ts >= start) & (s.ts <= end) & ((s.ts - start) % step == 0)
+            out.append(Series(s.labels, s.ts[keep], s.values[keep]))
+        return out
+
+    def query(self, promql: str, at: int):
+        raise AssertionError("the collector only asks for ranges")
+
+
+@dataclasses.dataclass
+class Counts:
+    good: np.ndarray
+    total: np.ndarray
+
+
+@pytest.fixture
+def truth() -> dict[str, Counts]:
+    rng = np.random.default_rng(7)
+    out = {}
+    for slo in (CHECKOUT, SEARCH):
+        total = rng.integers(100, 1000, STEPS).astype(np.float64)
+        bad = rng.binomial(total.astype(np.int64), 0.01).astype(np.float64)
+        out[slo.id] = Counts(total - bad, total)
+    return out
+
+
+def _answers(truth: dict[str, Counts], ts: np.ndarray = GRID) -> dict[str, list[Series]]:
+    answers = {}
+    for slo in (CHECKOUT, SEARCH):
+        num_query, total_query = SLITarget(slo).per_step_queries(STEP)
+        counts = truth[slo.id]
+        numerator = counts.good if slo.indicator.good is not None else counts.total - counts.good
+        answers[num_query] = [Series((), ts, numerator)]
+        answers[total_query] = [Series((), ts, counts.total)]
+    return answers
+
+
+@pytest.fixture
+def source(truth) -> FakeSource:
+    return FakeSource(_answers(truth))
+
+
+def _pass(store, source, *, until=UNTIL, targets=None, slos=(CHECKOUT, SEARCH), **options):
+    targets = targets if targets is not None else [SLITarget(s) for s in slos]
+    return collect_pass(store, source, targets, until=until, since_s=SINCE_S, step=STEP,
+                        max_points=MAX_POINTS, slos=list(slos), **options)
+
+
+def _assert_exact(store, truth, slo_id, upto=UNTIL):
+    """Stored samples equal the truth on every step: no duplicates, no holes, exact counts."""
+    ts, good, total = store.read_sli_samples(slo_id, 0, upto)
+    n = int((upto - GRID[0]) // STEP) + 1
+    assert np.array_equal(ts, GRID[:n])
+    assert np.array_equal(good, truth[slo_id].good[:n])
+    assert np.array_equal(total, truth[slo_id].total[:n])
+
+
+def test_first_pass_backfills_in_chunks_and_leaves_a_watermark(store, source, truth):
+    seen = []
+    summary = _pass(store, source, on_progress=lambda result, done, count: seen.append((result.key, done, count)))
+    assert [r.error for r in summary.results] == [None, None]
+    assert summary.samples == 2 * STEPS
+    assert seen == [("sli:checkout/availability", 1, 2), ("sli:search/availability", 2, 2)]
+    for slo in (CHECKOUT, SEARCH):
+        _assert_exact(store, truth, slo.id)
+        assert store.watermark(f"sli:{slo.id}") == UNTIL
+    # Two queries per chunk, 8 chunks per SLO; no request longer than MAX_POINTS points.
+    assert len(source.calls) == 2 * 8 * 2
+    assert max((end - start) // STEP + 1 for _, start, end, _ in source.calls) == MAX_POINTS
+    runs = store.runs()
+    assert {(r.query_key, r.status, r.samples_written, r.range_start, r.range_end) for r in runs} == {
+        (f"sli:{s.id}", "ok", STEPS, UNTIL - SINCE_S, UNTIL) for s in (CHECKOUT, SEARCH)
+    }
+
+
+def test_later_pass_fetches_only_the_new_steps(store, truth):
+    early = UNTIL - 3600
+    _pass(store, FakeSource(_answers(truth)), until=early)
+    later = FakeSource(_answers(truth))
+    summary = _pass(store, later)
+    assert summary.samples == 2 * 60
+    assert {start for _, start, _, _ in later.calls} == {early + STEP, early + STEP + MAX_POINTS * STEP}
+    newest = store.runs(limit=2)
+    assert {(r.range_start, r.range_end, r.samples_written) for r in newest} == {(early, UNTIL, 60)}
+    for slo in (CHECKOUT, SEARCH):
+        _assert_exact(store, truth, slo.id)
+
+
+def test_repeating_a_pass_asks_nothing_and_writes_nothing(store, source, truth):
+    _pass(store, source)
+    runs_before = store.runs()
+    again = FakeSource(_answers(truth))
+    summary = _pass(store, again)
+    assert again.calls == []
+    assert [r.up_to_date for r in summary.results] == [True, True]
+    assert summary.samples == 0
+    assert store.runs() == runs_before
+    for slo in (CHECKOUT, SEARCH):
+        _assert_exact(store, truth, slo.id)
+
+
+def test_source_down_mid_target_keeps_the_last_whole_chunk_and_the_next_pass_fills_in(store, source, truth):
+    # Call 21 is the first query of the third chunk of the second SLO (16 calls for the first).
+    source.down_from_call = 21
+    summary = _pass(store, source)
+    assert [r.error is None for r in summary.results] == [True, False]
+    assert "Connection refused" in summary.results[1].error
+    failed = store.runs(limit=1)[0]
+    assert (failed.query_key, failed.status, failed.samples_written) == ("sli:search/availability", "failed", 100)
+    assert "Connection refused" in failed.error
+    assert store.watermark("sli:search/availability") == int(GRID[99])  # two whole chunks
+
+    summary = _pass(store, FakeSource(_answers(truth)))
+    assert [r.error for r in summary.results] == [None, None]
+    assert summary.samples == STEPS - 100
+    for slo in (CHECKOUT, SEARCH):
+        _assert_exact(store, truth, slo.id)
+
+
+def test_rejected_query_names_the_slo_and_spec_and_the_pass_goes_on(store, source, truth):
+    num_query, _ = SLITarget(CHECKOUT).per_step_queries(STEP)
+    source.rejected[num_query] = '1:5: parse error: unexpected "}"'
+    summary = _pass(store, source)
+    error = summary.results[0].error
+    assert error.startswith("SLO checkout/availability (slo_specs/checkout.yaml:3): ")
+    assert error.endswith('rejected the query: 1:5: parse error: unexpected "}"')
+    assert summary.results[1].error is None
+    _assert_exact(store, truth, SEARCH.id)
+    assert store.watermark("sli:checkout/availability") is None
+    assert store.read_sli_samples(CHECKOUT.id, 0, UNTIL)[0].size == 0
+
+
+def test_query_that_cannot_be_counted_per_step_fails_its_slo_with_file_and_line(store, source, truth):
+    # Validation only warns about rate() without {{.window}}; collecting must not crash the pass.
+    with_rate = dataclasses.replace(
+        CHECKOUT, indicator=make_indicator(total='sum(rate(http_requests_total{service="checkout"}[5m]))')
+    )
+    summary = _pass(store, source, slos=(with_rate, SEARCH))
+    error = summary.results[0].error
+    assert error.startswith("slo_specs/checkout.yaml:3: indicator: SLO checkout/availability: cannot count")
+    assert "already has a range" in error
+    assert store.runs(limit=2)[1].status == "failed"
+    _assert_exact(store, truth, SEARCH.id)
+
+
+def test_a_held_lock_stops_the_pass_before_any_write(store, source):
+    with store.lock(LOCK_NAME, "other-host:4242"):
+        with pytest.raises(StoreLockedError, match="other-host:4242"):
+            _pass(store, source)
+    assert source.calls == []
+    assert store.runs() == []
+    assert store.slo_rows() == []
+    assert store.watermark("sli:checkout/availability") is None
+
+
+def test_a_long_pass_renews_its_lease(store, store_url, clock, source):
+    # Each query takes "five minutes": the lease (600 s) would run out during the first
+    # SLO's 16 queries without renewal after each target.
+    intruder = Store.open(store_url, clock=clock)
+    outcomes = []
+
+    def slow(n: int) -> None:
+        clock.advance(300)
+        if n == 17:  # the first target is done and 4800 s have passed since the lock was taken
+            try:
+                with intruder.lock(LOCK_NAME, "intruder:1"):
+                    outcomes.append("taken")
+            except StoreLockedError:
+                outcomes.append("refused")
+
+    source.on_call = slow
+    try:
+        summary = _pass(store, source)
+    finally:
+        intruder.close()
+    assert outcomes == ["refused"]
+    assert [r.error for r in summary.results] == [None, None]
+
+
+def _queries(**overrides) -> Queries:
+    return dataclasses.replace(load_queries(), **overrides)
+
+
+def test_deployment_counter_gives_one_event_per_increment_once(store):
+    queries = _queries(deployments="sum by (service, status) (increase(deployments_total[$window]))")
+    query = "sum by (service, status) (increase(deployments_total[1m]))"  # $window is the step
+    ok = np.zeros(STEPS)
+    ok[[10, 200]] = [1, 2]
+    rolled = np.zeros(STEPS)
+    rolled[300] = 1
+    source = FakeSource({query: [
+        Series((("service", "checkout"), ("status", "success")), GRID, ok),
+        Series((("service", "checkout"), ("status", "rolled_back")), GRID, rolled),
+    ]})
+    target = DeploymentCounterTarget(queries)
+    summary = _pass(store, source, targets=[target], slos=())
+    assert summary.samples == 4
+    got = [(d.service, d.status, int(d.started_at.timestamp())) for d in store.deployments()]
+    assert got == [
+        ("checkout", DeployStatus.SUCCEEDED, int(GRID[10])),
+        ("checkout", DeployStatus.SUCCEEDED, int(GRID[200])),
+        ("checkout", DeployStatus.SUCCEEDED, int(GRID[200])),
+        ("checkout", DeployStatus.ROLLED_BACK, int(GRID[300])),
+    ]
+    assert store.watermark(target.key) == UNTIL
+    # Collecting the same steps again (a watermark moved back) records nothing twice.
+    store.set_watermark(target.key, UNTIL - SINCE_S)
+    assert _pass(store, source, targets=[target], slos=()).samples == 0
+    assert len(store.deployments()) == 4
+
+
+def test_deployment_counter_with_an_unknown_status_fails_that_target_only(store, truth):
+    queries = _queries(deployments="sum by (service, status) (increase(deployments_total[$window]))")
+    answers = _answers(truth)
+    answers["sum by (service, status) (increase(deployments_total[1m]))"] = [
+        Series((("service", "checkout"), ("status", "exploded")), GRID, np.ones(STEPS))
+    ]
+    summary = _pass(store, FakeSource(answers), targets=[DeploymentCounterTarget(queries), SLITarget(CHECKOUT)],
+                    slos=(CHECKOUT,))
+    assert "unknown deployment status 'exploded'" in summary.results[0].error
+    assert summary.results[1].error is None
+    assert store.deployments() == []
+
+
+def test_cost_target_turns_usd_per_hour_into_usd_per_step_per_namespace(store):
+    queries = _queries(cost="sum by (namespace) (cost_per_hour)", cost_scope_label="namespace")
+    source = FakeSource({"sum by (namespace) (cost_per_hour)": [
+        Series((("namespace", "checkout"),), GRID, np.full(STEPS, 1.2)),
+        Series((), GRID[:10], np.full(10, 6.0)),  # no namespace label: unallocated
+    ]})
+    summary = _pass(store, source, targets=[CostTarget(queries)], slos=())
+    assert summary.samples == STEPS + 10
+    ts, usd = store.read_series("cost", "service:checkout", "opencost", 0, UNTIL)
+    assert np.array_equal(ts, GRID)
+    assert usd.sum() == pytest.approx(1.2 * SINCE_S / 3600, rel=1e-12)
+    assert store.read_series("cost", "service:unallocated", "opencost", 0, UNTIL)[1].sum() == pytest.approx(1.0)
+    assert store.watermark("cost:opencost") == UNTIL
+
+
+def test_cost_target_without_any_cost_series_still_moves_its_watermark(store):
+    summary = _pass(store, FakeSource({}), targets=[CostTarget(_queries(cost="sum(nothing)"))], slos=())
+    assert summary.samples == 0 and summary.failed == []
+    assert store.watermark("cost:opencost") == UNTIL
+    assert store.series_keys("cost") == []
+
+
+def test_steps_without_total_are_no_data_and_a_missing_bad_series_means_zero_bad(store, truth):
+    num_query, total_query = SLITarget(SEARCH).per_step_queries(STEP)
+    total = truth[SEARCH.id].total
+    answers = {
+        total_query: [Series((), GRID[:100], total[:100]), Series((), GRID[200:], total[200:])],
+        num_query: [],  # no 5xx series exists yet
+    }
+    _pass(store, FakeSource(answers), slos=(SEARCH,))
+    ts, good, stored_total = store.read_sli_samples(SEARCH.id, 0, UNTIL)
+    assert np.array_equal(ts, np.concatenate([GRID[:100], GRID[200:]]))
+    assert np.array_equal(good, stored_total)
+    assert store.watermark(f"sli:{SEARCH.id}") == UNTIL
+
