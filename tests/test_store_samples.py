@@ -249,3 +249,17 @@ def test_concurrent_writers_of_one_slo_both_land(store, open_store):
     np.testing.assert_array_equal(got_ts, ts)
     np.testing.assert_array_equal(got_good, good)
     np.testing.assert_array_equal(got_total, total)
+
+
+def test_a_crashed_first_write_of_a_series_leaves_no_trace_and_the_next_one_works(store_url):
+    crashing = _CrashBeforeWatermark.open(store_url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            crashing.write_series("cost", "team-a", "usd", [T0 + 60], [1.5], watermark=("cost/team-a", T0 + 60))
+        assert crashing.series_keys("cost") == []
+        # The same store object writes the series again without the crash.
+        crashing.write_series("cost", "team-a", "usd", [T0 + 60], [1.5])
+        assert crashing.read_series("cost", "team-a", "usd", 0, 2**62)[1].tolist() == [1.5]
+        assert crashing.series_keys("cost") == [("team-a", "usd")]
+    finally:
+        crashing.close()

@@ -104,6 +104,7 @@ class Store:
 
     @property
     def is_sqlite(self) -> bool:
+        """True for SQLite, False for PostgreSQL."""
         return self._sqlite
 
     def upgrade(self) -> str:
@@ -251,6 +252,7 @@ class Store:
             written = samples.write(conn, samples.SERIES_SAMPLES, series_id, ts_arr, [value_arr])
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
+        self._series_ids[(kind, scope, name)] = series_id  # only now: the new row is committed
         return written
 
     def read_series(self, kind: str, scope: str, name: str, start: int, end: int) -> SeriesSamples:
@@ -265,6 +267,7 @@ class Store:
             ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
             known = sorted(i for i in ids.values() if i is not None)
             found, ts, (values,) = samples.read(conn, samples.SERIES_SAMPLES, known, start, end)
+        self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
         out: dict[tuple[str, str], SeriesSamples] = {}
         for key, series_id in ids.items():
             lo, hi = (
@@ -282,16 +285,13 @@ class Store:
             return sorted((r.scope, r.name) for r in conn.execute(query))
 
     def _series_id(self, conn: sa.Connection, kind: str, scope: str, name: str, *, create: bool) -> int | None:
-        key = (kind, scope, name)
-        if key not in self._series_ids:
-            where = (series.c.kind == kind, series.c.scope == scope, series.c.name == name)
-            if create:
-                conn.execute(insert(conn, series).values(kind=kind, scope=scope, name=name).on_conflict_do_nothing())
-            found = conn.execute(sa.select(series.c.id).where(*where)).scalar()
-            if found is None:
-                return None
-            self._series_ids[key] = found
-        return self._series_ids[key]
+        """The id of a series, inserting it if ``create``; callers cache it once committed."""
+        if (kind, scope, name) in self._series_ids:
+            return self._series_ids[(kind, scope, name)]
+        if create:
+            conn.execute(insert(conn, series).values(kind=kind, scope=scope, name=name).on_conflict_do_nothing())
+        query = sa.select(series.c.id).where(series.c.kind == kind, series.c.scope == scope, series.c.name == name)
+        return conn.execute(query).scalar()
 
     # --- deployments ------------------------------------------------------------------
 
