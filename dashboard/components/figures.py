@@ -34,15 +34,16 @@ def local_times(epochs, tz: str) -> pd.DatetimeIndex:
 
 def styled(fig: go.Figure, title: str, y_title: str, tz: str, *, height: int = 300, y_format: str | None = None) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": f"{title} <span style='font-size:12px;color:#59636e'>· times in {tz}</span>", "x": 0,
+               "xanchor": "left", "font": {"size": 15}},
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 44, "b": 40},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        margin={"l": 60, "r": 20, "t": 44, "b": 30},
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
         hovermode="x unified",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
-    fig.update_xaxes(title_text=f"time ({tz})", showgrid=True)
+    fig.update_xaxes(showgrid=True)
     fig.update_yaxes(title_text=y_title, tickformat=y_format)
     return fig
 

@@ -168,3 +168,41 @@ class DashboardServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+# --- the demo fleet, seeded once per test session ----------------------------------------
+
+DAY = 86_400
+DEMO_END = 1_789_948_800 + 14 * 3600  # 2026-09-21 14:00 UTC, on the 60-s step grid
+DEMO_DAYS = 35
+SPECS_DIR = Path(__file__).resolve().parents[2] / "slo_specs"
+
+
+def demo_fleet():
+    """The synthetic demo fleet (checkout, payments, search) over 35 days ending at DEMO_END."""
+    from collectors.synthetic import DEMO_SERVICES, generate_fleet
+
+    return generate_fleet(DEMO_SERVICES, DEMO_END - DEMO_DAYS * DAY, DEMO_END, step_s=60, seed=0)
+
+
+def demo_specs():
+    from sloboard.specs import load_specs
+
+    result = load_specs([SPECS_DIR])
+    assert result.slos and not [p for p in result.problems if p.severity == "error"], result.problems
+    return result.slos
+
+
+def seeded_demo_url(base_temp: Path) -> str:
+    """A SQLite store holding the demo fleet, seeded on first use in this session's temp dir."""
+    from collectors.synthetic import seed_store
+    from sloboard.store import Store
+
+    path = base_temp / "demo-fleet.db"
+    done = base_temp / "demo-fleet.done"
+    url = f"sqlite:///{path}"
+    if not done.exists():
+        with Store.open(url) as store:
+            seed_store(store, demo_fleet(), demo_specs())
+        done.touch()
+    return url
