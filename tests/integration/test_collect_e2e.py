@@ -1,0 +1,308 @@
+"""`sloboard collect` and `sloboard status` against a real Prometheus holding the synthetic
+fleet, checked against truths computed here from the fleet's integer counters.
+
+The fleet is written as OpenMetrics, backfilled with promtool and served by Prometheus;
+the CLI runs as a subprocess with its settings in SLOBOARD_* variables, on the demo specs
+in slo_specs/. Truths are plain numpy sums over the per-step counts the fleet generated,
+never sloboard's engine: an SLI over ``(t - W, t]`` is the sum of good over the sum of total
+of the steps ending in that interval.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from collectors.openmetrics import openmetrics_text
+from collectors.synthetic import CODES, DEMO_SERVICES, GIB, LE_LABELS, Fleet, generate_fleet
+from sloboard.store import Store
+
+from .sloboard_cli import cli_env, run_sloboard
+
+pytestmark = pytest.mark.integration
+
+STEP = 60
+HOUR, DAY = 3600, 86400
+AT = int(datetime(2026, 5, 28, tzinfo=timezone.utc).timestamp())  # a midnight: no deploys near the edge
+MONTH_START = int(datetime(2026, 5, 1, tzinfo=timezone.utc).timestamp())
+SEED = 11
+
+# What each demo SLO counts, written out here from the specs rather than read from them:
+# (service, good = non-5xx requests or the bucket with this `le`).
+SLO_TRUTHS = {
+    "checkout/availability": ("checkout", "non-5xx"),
+    "checkout/latency": ("checkout", "0.25"),
+    "payments/availability": ("payments", "non-5xx"),
+    "payments/latency": ("payments", "0.5"),
+    "search/availability": ("search", "non-5xx"),
+    "search/latency": ("search", "0.1"),
+}
+# The start of each SLO's own window at AT: 28 days rolling, the calendar month, 30 days (Sloth).
+SLO_WINDOW_START = {
+    "checkout/availability": AT - 28 * DAY,
+    "checkout/latency": AT - 28 * DAY,
+    "payments/availability": MONTH_START,
+    "payments/latency": AT - 28 * DAY,
+    "search/availability": AT - 30 * DAY,
+    "search/latency": AT - 28 * DAY,
+}
+WINDOWS = {"1h": HOUR, "6h": 6 * HOUR, "1d": DAY, "7d": 7 * DAY, "28d": 28 * DAY}
+
+
+def good_and_total(fleet: Fleet, slo_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step good and total of one demo SLO, from the fleet's counters."""
+    service, good_kind = SLO_TRUTHS[slo_id]
+    per_code = {code: fleet.requests(service, code) for code in CODES}
+    total = sum(per_code.values())
+    if good_kind == "non-5xx":
+        good = sum(v for code, v in per_code.items() if not code.startswith("5"))
+    else:
+        good = fleet.series(service).buckets[:, LE_LABELS.index(good_kind)]
+    return good.astype(np.int64), total.astype(np.int64)
+
+
+def assert_counts(got: np.ndarray, expected: np.ndarray, what) -> None:
+    """Equal counts. A Sloth query (``rate(x[{{.window}}])``, multiplied back by the step)
+    carries float round-off near 1e-12; one event more or less is off by far more than 1e-12."""
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=str(what))
+
+
+def in_window(ts: np.ndarray, start: int, end: int) -> np.ndarray:
+    return (ts > start) & (ts <= end)
+
+
+def cost_per_step(fleet: Fleet, service: str) -> np.ndarray:
+    """USD per step as OpenCost prices it: cores and GiB allocated times their node's hourly prices."""
+    cores = fleet.series(service).cpu_allocation
+    usd_per_hour = np.zeros(fleet.ts.size)
+    for pod in fleet.pods:
+        if pod.service == service:
+            usd_per_hour += cores * pod.node.cpu_hourly_usd + pod.memory_bytes / GIB * pod.node.ram_hourly_usd
+    return usd_per_hour * STEP / 3600
+
+
+def deployment_truth(fleet: Fleet, at: int, length: int) -> dict[tuple[str, str], int]:
+    """Counts by (service or "*", status) of deployments the counter shows in ``[at - length, at)``.
+
+    The counter counts a deployment at the first step end at or after it finished; DORA
+    counts deployments whose time lies in ``[start, end)``.
+    """
+    out: dict[tuple[str, str], int] = {}
+    for d in fleet.deployments:
+        finished = int(d.finished_at.timestamp())
+        counted_at = fleet.start + -(-(finished - fleet.start) // STEP) * STEP
+        if at - length <= counted_at < at:
+            for service in (d.service, "*"):
+                out[(service, d.status.value)] = out.get((service, d.status.value), 0) + 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def fleet35() -> Fleet:
+    return generate_fleet(DEMO_SERVICES, AT - 35 * DAY, AT, step_s=STEP, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def timings() -> dict[str, float]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def prometheus35(prometheus_with, fleet35, timings):
+    began = time.monotonic()
+    text = openmetrics_text(fleet35)
+    timings["write_openmetrics_s"] = time.monotonic() - began
+    began = time.monotonic()
+    server = prometheus_with(text)
+    timings["backfill_and_start_s"] = time.monotonic() - began
+    return server
+
+
+@pytest.fixture(scope="module")
+def collected35(prometheus35, tmp_path_factory, timings):
+    """One `sloboard collect --since 35d --until AT` into a fresh SQLite store, then `status --json`."""
+    workdir = tmp_path_factory.mktemp("collect35")
+    env = cli_env(workdir / "var", prometheus35.url)
+    began = time.monotonic()
+    collect = run_sloboard(["collect", "--since", "35d", "--until", str(AT)], env, workdir)
+    timings["collect_s"] = time.monotonic() - began
+    assert collect.returncode == 0, collect.stderr
+    began = time.monotonic()
+    status = run_sloboard(["status", "--json", "--at", str(AT)], env, workdir)
+    timings["status_s"] = time.monotonic() - began
+    assert status.returncode == 0, status.stderr
+    store = Store.open(f"sqlite:///{workdir / 'var' / 'sloboard.db'}", upgrade=False)
+    yield json.loads(status.stdout), store, collect
+    store.close()
+
+
+def test_35_days_collected_give_exact_slis_dora_and_cost(fleet35, collected35, timings, record_property):
+    report, store, collect = collected35
+    assert collect.stdout.strip().endswith("from 26 queries; 0 failed"), collect.stdout
+
+    # SLIs over each SLO's own window, as `status` reports them.
+    by_id = {entry["id"]: entry for entry in report["slos"]}
+    assert sorted(by_id) == sorted(SLO_TRUTHS)
+    ts = fleet35.ts
+    for slo_id, entry in by_id.items():
+        good, total = good_and_total(fleet35, slo_id)
+        keep = in_window(ts, SLO_WINDOW_START[slo_id], AT)
+        assert entry["window_start"] == datetime.fromtimestamp(SLO_WINDOW_START[slo_id], timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), slo_id
+        assert_counts(np.array([entry["good"], entry["total"]]), np.array([good[keep].sum(), total[keep].sum()]), slo_id)
+        assert entry["sli"] == pytest.approx(good[keep].sum() / total[keep].sum(), abs=1e-4), slo_id
+        assert entry["data_completeness"] == pytest.approx(1.0), slo_id
+
+    # SLIs over the other windows, from the samples the collector stored.
+    for slo_id in SLO_TRUTHS:
+        good, total = good_and_total(fleet35, slo_id)
+        for label, length in WINDOWS.items():
+            keep = in_window(ts, AT - length, AT)
+            got_ts, got_good, got_total = store.read_sli_samples(slo_id, AT - length, AT)
+            assert np.array_equal(got_ts, ts[keep]), (slo_id, label)  # no holes, no duplicates
+            assert_counts(got_good, good[keep], (slo_id, label))
+            assert_counts(got_total, total[keep], (slo_id, label))
+            truth_sli = good[keep].sum() / total[keep].sum()
+            assert got_good.sum() / got_total.sum() == pytest.approx(truth_sli, abs=1e-4), (slo_id, label)
+
+    # Deployments and rollbacks, from the deployments_total counter.
+    dora = {(e["service"], e["window"]): e for e in report["dora"]}
+    for label, length in (("7d", 7 * DAY), ("30d", 30 * DAY)):
+        truth = deployment_truth(fleet35, AT, length)
+        for service in ("*", *sorted(s.name for s in DEMO_SERVICES)):
+            entry = dora[(service, label)]
+            expected = {status: truth.get((service, status), 0) for status in ("succeeded", "failed", "rolled_back")}
+            got = {status: entry[status] for status in expected}
+            assert got == expected, (service, label)
+            assert entry["deployments"] == sum(expected.values()), (service, label)
+        assert truth[("*", "rolled_back")] > 0 and truth[("*", "failed")] > 0  # the check can fail
+
+    # Cost per service and in total, from OpenCost's allocation and node prices.
+    cost = {(e["scope"], e["window"]): e["usd"] for e in report["cost"]}
+    for label, length in (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY)):
+        keep = in_window(ts, AT - length, AT)
+        per_service = {s.name: cost_per_step(fleet35, s.name)[keep].sum() for s in DEMO_SERVICES}
+        for service, usd in per_service.items():
+            assert cost[(f"service:{service}", label)] == pytest.approx(usd, rel=1e-3), (service, label)
+        assert cost[("total", label)] == pytest.approx(sum(per_service.values()), rel=1e-3), label
+
+    for name, seconds in timings.items():
+        record_property(name, round(seconds, 2))
+    print("35-day e2e timings: " + ", ".join(f"{k}={v:.1f}" for k, v in timings.items()))
+
+
+def test_golden_signals_follow_the_counters(fleet35, collected35):
+    """Traffic, error ratio and saturation per step, as the shipped queries compute them."""
+    _, store, _ = collected35
+    ts = fleet35.ts
+    for profile in DEMO_SERVICES:
+        total = sum(fleet35.requests(profile.name, code) for code in CODES).astype(np.float64)
+        errors = (fleet35.requests(profile.name, "500") + fleet35.requests(profile.name, "503")).astype(np.float64)
+        got_ts, traffic = store.read_series("golden", profile.name, "traffic", 0, AT)
+        assert np.array_equal(got_ts, ts)
+        np.testing.assert_allclose(traffic, total / STEP, rtol=1e-12)
+        got_ts, ratio = store.read_series("golden", profile.name, "error_ratio", 0, AT)
+        has_requests = total > 0
+        assert np.array_equal(got_ts, ts[has_requests])  # no requests: no ratio, not 0
+        np.testing.assert_allclose(ratio, errors[has_requests] / total[has_requests], rtol=1e-9, atol=1e-15)
+        got_ts, saturation = store.read_series("golden", profile.name, "saturation", 0, AT)
+        assert np.array_equal(got_ts, ts)
+        np.testing.assert_array_equal(saturation, fleet35.series(profile.name).saturation)
+
+
+# --- incremental and idempotent, on two days ---------------------------------------------------
+
+SMALL_START = AT - 2 * DAY
+FIRST_UNTIL = AT - 12 * HOUR
+
+
+@pytest.fixture(scope="module")
+def fleet2() -> Fleet:
+    return generate_fleet(DEMO_SERVICES, SMALL_START, AT, step_s=STEP, seed=SEED + 1)
+
+
+@pytest.fixture(scope="module")
+def prometheus2(prometheus_with, fleet2):
+    return prometheus_with(openmetrics_text(fleet2))
+
+
+def _snapshot(store: Store, slo_ids) -> dict:
+    """Everything a collect pass writes, as plain lists."""
+    out = {}
+    for slo_id in slo_ids:
+        out[("sli", slo_id)] = [a.tolist() for a in store.read_sli_samples(slo_id, 0, AT)]
+    for kind in ("golden", "cost"):
+        for scope, name in store.series_keys(kind):
+            out[(kind, scope, name)] = [a.tolist() for a in store.read_series(kind, scope, name, 0, AT)]
+    out["deployments"] = store.deployments()
+    out["runs"] = store.runs(limit=10_000)
+    return out
+
+
+def _increase(server_url: str, promql: str, at: int) -> float:
+    query = urllib.parse.urlencode({"query": promql, "time": str(at)})
+    with urllib.request.urlopen(f"{server_url}/api/v1/query?{query}", timeout=30) as answer:
+        body = json.load(answer)
+    (sample,) = body["data"]["result"]
+    return float(sample["value"][1])
+
+
+def test_second_collect_writes_only_new_steps_and_a_repeat_changes_nothing(
+    prometheus2, fleet2, store_url, store, tmp_path
+):
+    env = cli_env(tmp_path / "var", prometheus2.url, database_url=store_url)
+    first = run_sloboard(["collect", "--since", "2d", "--until", str(FIRST_UNTIL)], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    ids = sorted(SLO_TRUTHS)
+    assert {r.query_key for r in store.runs()} >= {f"sli:{i}" for i in ids}
+    assert all(store.watermark(f"sli:{i}") == FIRST_UNTIL for i in ids)
+
+    second = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
+    assert second.returncode == 0, second.stderr
+    new_steps = (AT - FIRST_UNTIL) // STEP
+    newest = {r.query_key: r for r in store.runs(limit=26)}
+    for slo_id in ids:
+        run = newest[f"sli:{slo_id}"]
+        assert (run.status, run.range_start, run.range_end, run.samples_written) == ("ok", FIRST_UNTIL, AT, new_steps)
+        assert f"sli:{slo_id}: {new_steps} samples" in second.stderr
+        good, total = good_and_total(fleet2, slo_id)
+        got_ts, got_good, got_total = store.read_sli_samples(slo_id, 0, AT)
+        assert np.array_equal(got_ts, fleet2.ts)
+        assert_counts(got_good, good, slo_id)
+        assert_counts(got_total, total, slo_id)
+
+    before = _snapshot(store, ids)
+    marks = {key: store.watermark(key) for key in newest}
+    third = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert third.stdout.strip() == "collected 0 samples from 26 queries; 0 failed"
+    lines = third.stderr.strip().splitlines()
+    assert len(lines) == 26 and all(line.endswith(": up to date") for line in lines), lines
+    assert _snapshot(store, ids) == before
+    assert {key: store.watermark(key) for key in newest} == marks
+
+
+# (SLO, which count, the same count as Prometheus's own increase() over a window W)
+INCREASES = [
+    ("checkout/availability", "total", 'sum(increase(http_requests_total{service="checkout"}[W]))'),
+    ("payments/availability", "good", 'sum(increase(http_requests_total{service="payments",code!~"5.."}[W]))'),
+    ("search/latency", "good", 'sum(increase(http_request_duration_seconds_bucket{service="search",le="0.1"}[W]))'),
+]
+COLUMN = {"good": 1, "total": 2}  # in (ts, good, total)
+
+
+def test_per_step_sums_equal_prometheus_increase_over_sample_aligned_windows(prometheus2, store_url, store, tmp_path):
+    env = cli_env(tmp_path / "var", prometheus2.url, database_url=store_url)
+    done = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    for slo_id, column, promql in INCREASES:
+        for at, length in ((AT, HOUR), (AT - 5 * HOUR, 6 * HOUR), (AT - 7 * HOUR, DAY), (AT, 2 * DAY)):
+            stored = store.read_sli_samples(slo_id, at - length, at)[COLUMN[column]].sum()
+            expected = _increase(prometheus2.url, promql.replace("[W]", f"[{length}s]"), at)
+            assert stored == expected, (slo_id, column, at, length)
