@@ -1,0 +1,195 @@
+"""Benchmark fleets: spec files and a SQLite store of 1-minute counts, built once and cached.
+
+Sizes (services / SLOs / days of data):
+
+========  ========  =====  ====
+small          3       6     35
+standard      50     100     90
+large        500    1000    400
+========  ========  =====  ====
+
+Each service has an availability and a latency SLO (``bench.specs``). The data is the
+synthetic fleet of ``collectors.synthetic`` written by its ``seed_store`` through the
+Store API: per-step SLI counts of every SLO, the six golden signals and the OpenCost
+cost of every service, and the deployments. That is what a store holds after
+collecting the same fleet from Prometheus, so its size is the size users would see.
+
+Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
+``manifest.json``. The key hashes everything that shapes the data, so a changed
+definition builds a new store. A build writes into ``<folder>.partial`` and renames it
+when done, so an interrupted build is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
+from sloboard.domain import SLO
+from sloboard.specs import load_specs
+from sloboard.store import Store
+
+from .specs import write_specs
+
+BENCH_DIR = Path(".bench")
+# 2026-01-01T00:00:00Z: a fixed end keeps cached stores valid and runs comparable.
+END_EPOCH = 1_767_225_600
+SEED = 7
+STEP_S = 60
+SLOS_PER_SERVICE = 2
+# Series per service besides its SLIs, as seed_store writes them: six golden signals
+# and the OpenCost cost. Only the disk-space estimate uses this.
+SERIES_PER_SERVICE = 7
+# Bump when the way a store is built changes, so old caches are not reused.
+BUILD_VERSION = 1
+MANIFEST = "manifest.json"
+DB_NAME = "sloboard.db"
+# Measured on the standard fleet (SQLite, WITHOUT ROWID tables); only for the disk check.
+EXPECTED_BYTES_PER_SAMPLE = 22
+
+
+@dataclass(frozen=True)
+class FleetSize:
+    name: str
+    services: int
+    days: int
+
+    @property
+    def slos(self) -> int:
+        return self.services * SLOS_PER_SERVICE
+
+    @property
+    def start(self) -> int:
+        return END_EPOCH - self.days * DAY_S
+
+    @property
+    def expected_samples(self) -> int:
+        steps = self.days * DAY_S // STEP_S
+        return self.services * steps * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
+
+    def key(self) -> str:
+        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+SIZES = {
+    "small": FleetSize("small", services=3, days=35),
+    "standard": FleetSize("standard", services=50, days=90),
+    "large": FleetSize("large", services=500, days=400),
+}
+
+
+class FleetTooLarge(Exception):
+    """Not enough free disk for the store; the message says how much is needed."""
+
+
+@dataclass(frozen=True)
+class BuiltFleet:
+    """A finished fleet on disk."""
+
+    size: FleetSize
+    folder: Path
+    manifest: dict
+
+    @property
+    def specs_dir(self) -> Path:
+        return self.folder / "specs"
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / DB_NAME
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path.resolve()}"
+
+    @property
+    def end(self) -> int:
+        return END_EPOCH
+
+    def slos(self) -> list[SLO]:
+        return load_slos(self.specs_dir)
+
+    def db_bytes(self) -> int:
+        """The database file and its WAL and shared-memory files, if any."""
+        return sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*"))
+
+
+def load_slos(specs_dir: Path) -> list[SLO]:
+    """The SLOs of a spec folder; raises RuntimeError if any spec is invalid (a bench bug)."""
+    result = load_specs([specs_dir])
+    if result.errors:
+        raise RuntimeError("benchmark specs are invalid:\n" + "\n".join(map(str, result.errors)))
+    return result.slos
+
+
+def fleet_folder(size: FleetSize, root: Path = BENCH_DIR) -> Path:
+    return root / "fleets" / f"{size.name}-{size.key()}"
+
+
+def cached(size: FleetSize, root: Path = BENCH_DIR) -> BuiltFleet | None:
+    folder = fleet_folder(size, root)
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        return None
+    return BuiltFleet(size, folder, json.loads(manifest.read_text()))
+
+
+def build(size: FleetSize, root: Path = BENCH_DIR, log: Callable[[str], None] = print) -> BuiltFleet:
+    """The fleet of ``size`` from the cache, or built now (minutes for the standard size)."""
+    found = cached(size, root)
+    if found is not None:
+        return found
+    folder = fleet_folder(size, root)
+    need = size.expected_samples * EXPECTED_BYTES_PER_SAMPLE
+    free = shutil.disk_usage(root if root.exists() else Path.cwd()).free
+    if free < 1.2 * need:
+        raise FleetTooLarge(
+            f"the {size.name} fleet needs about {need / 1e9:.0f} GB of disk "
+            f"({size.expected_samples:,} samples); {free / 1e9:.0f} GB free"
+        )
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    log(f"building the {size.name} fleet ({size.services} services, {size.slos} SLOs, {size.days} days) "
+        f"in {folder}; about {size.expected_samples:,} samples")
+    began = time.perf_counter()
+    fleet = generate_fleet(size.services, size.start, END_EPOCH, step_s=STEP_S, seed=SEED)
+    write_specs(staging / "specs", fleet.profiles)
+    slos = load_slos(staging / "specs")
+    written = _seed(staging / DB_NAME, fleet, slos, log, began)
+    seconds = time.perf_counter() - began
+    manifest = {
+        "size": asdict(size),
+        "slos": len(slos),
+        "start": size.start,
+        "end": END_EPOCH,
+        "step_s": STEP_S,
+        "seed": SEED,
+        "samples": written,
+        "deployments": len(fleet.deployments),
+        "build_seconds": round(seconds, 1),
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    staging.rename(folder)
+    log(f"built the {size.name} fleet: {written:,} samples in {seconds:.0f} s")
+    return BuiltFleet(size, folder, manifest)
+
+
+def _seed(db_path: Path, fleet, slos: list[SLO], log: Callable[[str], None], began: float) -> int:
+    last_tenth = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last_tenth
+        tenth = done * 10 // total
+        if tenth != last_tenth:
+            last_tenth = tenth
+            log(f"  {done}/{total} blocks of {BLOCK_DAYS} days, {time.perf_counter() - began:.0f} s")
+
+    with Store.open(f"sqlite:///{db_path.resolve()}") as store:
+        return seed_store(store, fleet, slos, progress=progress)

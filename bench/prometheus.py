@@ -1,0 +1,120 @@
+"""The benchmark Prometheus: a real server holding a synthetic fleet, backfilled with promtool.
+
+Data, 31 days of 1-minute samples ending at ``fleet.END_EPOCH``, from one fleet of
+``SERVICES`` services (``collectors.synthetic``, same seed as the stores):
+
+- the three demo services (checkout, payments, search) with every family a real
+  exporter would have (``collectors.openmetrics``): what the demo specs query;
+- the other services with ``http_requests_total{code,service}`` only: all that an
+  availability SLO reads. Writing every family for 100 services would be 30 times
+  the samples and make promtool take many minutes for data no benchmark reads.
+
+Time is pinned: data ends at a fixed instant, and every query names it (``--until``,
+``--at``, PromQL ``@``), so the cached TSDB stays valid and runs are comparable.
+The TSDB is built once under ``.bench/prometheus/`` and reused; the server runs on a
+free loopback port and is stopped by PID (``tests/integration/prom.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from collectors.openmetrics import write_openmetrics
+from collectors.synthetic import CODES, DAY_S, Fleet, ServiceProfile, generate_fleet
+from tests.integration.prom import MAX_BLOCK_DURATION, PrometheusServer, find_binaries
+
+from .fleet import END_EPOCH, SEED, STEP_S
+
+DAYS = 31
+SERVICES = 100
+FULL_SERVICES = 3  # the demo services, first in every generated fleet
+BUILD_VERSION = 1
+_LINES_PER_WRITE = 100_000
+
+
+class PrometheusUnavailable(Exception):
+    """prometheus or promtool is missing or failed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BenchPrometheus:
+    server: PrometheusServer
+    start: int
+    end: int
+    profiles: tuple[ServiceProfile, ...]  # every service; the first FULL_SERVICES have every family
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def _key() -> str:
+    text = json.dumps([DAYS, SERVICES, FULL_SERVICES, END_EPOCH, SEED, STEP_S, BUILD_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def start_bench_prometheus(root: Path, log: Callable[[str], None]) -> BenchPrometheus:
+    binaries = find_binaries()
+    if binaries is None:
+        raise PrometheusUnavailable("prometheus and promtool are not on PATH; run `make system-deps`")
+    start = END_EPOCH - DAYS * DAY_S
+    fleet = generate_fleet(SERVICES, start, END_EPOCH, step_s=STEP_S, seed=SEED)
+    folder = root / "prometheus" / f"fleet-{_key()}"
+    if not (folder / "manifest.json").exists():
+        _build(folder, fleet, binaries.promtool, log)
+    server = PrometheusServer(binaries.prometheus, folder / "data")
+    try:
+        server.start(ready_timeout_s=180)
+    except RuntimeError as exc:
+        raise PrometheusUnavailable(str(exc)) from exc
+    return BenchPrometheus(server, start, END_EPOCH, fleet.profiles)
+
+
+def _build(folder: Path, fleet: Fleet, promtool: str, log: Callable[[str], None]) -> None:
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    began = time.perf_counter()
+    log(f"backfilling the benchmark Prometheus ({SERVICES} services, {DAYS} days) into {folder}")
+    demo = generate_fleet(FULL_SERVICES, fleet.start, fleet.end, step_s=fleet.step_s, seed=SEED)
+    files = [staging / "demo.om", staging / "requests.om"]
+    write_openmetrics(demo, files[0])
+    _write_request_counters(fleet, fleet.profiles[FULL_SERVICES:], files[1])
+    for path in files:
+        # Two runs into one folder give overlapping blocks, which Prometheus >= 2.39 merges.
+        done = subprocess.run(
+            [promtool, "tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={MAX_BLOCK_DURATION}",
+             str(path), str(staging / "data")],
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            raise PrometheusUnavailable(f"promtool failed on {path.name}: {(done.stderr or done.stdout)[-500:]}")
+        log(f"  {path.name}: {path.stat().st_size / 1e6:.0f} MB backfilled, {time.perf_counter() - began:.0f} s")
+        path.unlink()
+    (staging / "manifest.json").write_text(json.dumps(
+        {"services": SERVICES, "days": DAYS, "start": fleet.start, "end": fleet.end,
+         "build_seconds": round(time.perf_counter() - began, 1)}, indent=2))
+    staging.rename(folder)
+
+
+def _write_request_counters(fleet: Fleet, profiles: tuple[ServiceProfile, ...], path: Path) -> None:
+    """``http_requests_total{code,service}`` as OpenMetrics: 0 at ``start``, then cumulative counts."""
+    times = np.concatenate([[fleet.start], fleet.ts]).tolist()
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for profile in profiles:
+            for code in CODES:
+                values = np.concatenate([[0], np.cumsum(fleet.requests(profile.name, code))]).tolist()
+                prefix = f'http_requests_total{{code="{code}",service="{profile.name}"}} '
+                for lo in range(0, len(times), _LINES_PER_WRITE):
+                    hi = lo + _LINES_PER_WRITE
+                    out.write("".join([f"{prefix}{v} {t}\n" for v, t in zip(values[lo:hi], times[lo:hi])]))
+        out.write("# EOF\n")
