@@ -118,3 +118,30 @@ def test_a_store_without_schema_says_to_upgrade(sqlite_url):
             store.slo_rows()
     finally:
         store.close()
+
+
+def test_processes_starting_together_all_open_the_store(store_url):
+    import threading
+
+    barrier = threading.Barrier(3)
+    revisions: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            store = Store.open(store_url, busy_timeout_s=30)
+            try:
+                revisions.append(store.schema_revision())
+            finally:
+                store.close()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert revisions == [head_revision()] * 3
