@@ -108,112 +108,106 @@ def fleet35() -> Fleet:
     return generate_fleet(DEMO_SERVICES, AT - 35 * DAY, AT, step_s=STEP, seed=SEED)
 
 
-@pytest.fixture(scope="module")
-def timings() -> dict[str, float]:
-    return {}
-
-
-@pytest.fixture(scope="module")
-def prometheus35(prometheus_with, fleet35, timings):
+def test_35_days_collected_give_exact_slis_dora_cost_and_golden_signals(
+    prometheus_with, fleet35, tmp_path, record_property
+):
+    """The done criterion. One test, so that a parallel run backfills the 35 days once."""
+    timings = {}
     began = time.monotonic()
-    text = openmetrics_text(fleet35)
-    timings["write_openmetrics_s"] = time.monotonic() - began
-    began = time.monotonic()
-    server = prometheus_with(text)
-    timings["backfill_and_start_s"] = time.monotonic() - began
-    return server
+    server = prometheus_with(openmetrics_text(fleet35))
+    timings["write_backfill_start_s"] = time.monotonic() - began
 
-
-@pytest.fixture(scope="module")
-def collected35(prometheus35, tmp_path_factory, timings):
-    """One `sloboard collect --since 35d --until AT` into a fresh SQLite store, then `status --json`."""
-    workdir = tmp_path_factory.mktemp("collect35")
-    env = cli_env(workdir / "var", prometheus35.url)
+    env = cli_env(tmp_path / "var", server.url)
     began = time.monotonic()
-    collect = run_sloboard(["collect", "--since", "35d", "--until", str(AT)], env, workdir)
+    collect = run_sloboard(["collect", "--since", "35d", "--until", str(AT)], env, tmp_path)
     timings["collect_s"] = time.monotonic() - began
     assert collect.returncode == 0, collect.stderr
+    assert collect.stdout.strip().endswith("from 26 queries; 0 failed"), collect.stdout
     began = time.monotonic()
-    status = run_sloboard(["status", "--json", "--at", str(AT)], env, workdir)
+    status = run_sloboard(["status", "--json", "--at", str(AT)], env, tmp_path)
     timings["status_s"] = time.monotonic() - began
     assert status.returncode == 0, status.stderr
-    store = Store.open(f"sqlite:///{workdir / 'var' / 'sloboard.db'}", upgrade=False)
-    yield json.loads(status.stdout), store, collect
-    store.close()
+    report = json.loads(status.stdout)
 
-
-def test_35_days_collected_give_exact_slis_dora_and_cost(fleet35, collected35, timings, record_property):
-    report, store, collect = collected35
-    assert collect.stdout.strip().endswith("from 26 queries; 0 failed"), collect.stdout
-
-    # SLIs over each SLO's own window, as `status` reports them.
-    by_id = {entry["id"]: entry for entry in report["slos"]}
-    assert sorted(by_id) == sorted(SLO_TRUTHS)
-    ts = fleet35.ts
-    for slo_id, entry in by_id.items():
-        good, total = good_and_total(fleet35, slo_id)
-        keep = in_window(ts, SLO_WINDOW_START[slo_id], AT)
-        assert entry["window_start"] == datetime.fromtimestamp(SLO_WINDOW_START[slo_id], timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"), slo_id
-        assert_counts(np.array([entry["good"], entry["total"]]), np.array([good[keep].sum(), total[keep].sum()]), slo_id)
-        assert entry["sli"] == pytest.approx(good[keep].sum() / total[keep].sum(), abs=1e-4), slo_id
-        assert entry["data_completeness"] == pytest.approx(1.0), slo_id
-
-    # SLIs over the other windows, from the samples the collector stored.
-    for slo_id in SLO_TRUTHS:
-        good, total = good_and_total(fleet35, slo_id)
-        for label, length in WINDOWS.items():
-            keep = in_window(ts, AT - length, AT)
-            got_ts, got_good, got_total = store.read_sli_samples(slo_id, AT - length, AT)
-            assert np.array_equal(got_ts, ts[keep]), (slo_id, label)  # no holes, no duplicates
-            assert_counts(got_good, good[keep], (slo_id, label))
-            assert_counts(got_total, total[keep], (slo_id, label))
-            truth_sli = good[keep].sum() / total[keep].sum()
-            assert got_good.sum() / got_total.sum() == pytest.approx(truth_sli, abs=1e-4), (slo_id, label)
-
-    # Deployments and rollbacks, from the deployments_total counter.
-    dora = {(e["service"], e["window"]): e for e in report["dora"]}
-    for label, length in (("7d", 7 * DAY), ("30d", 30 * DAY)):
-        truth = deployment_truth(fleet35, AT, length)
-        for service in ("*", *sorted(s.name for s in DEMO_SERVICES)):
-            entry = dora[(service, label)]
-            expected = {status: truth.get((service, status), 0) for status in ("succeeded", "failed", "rolled_back")}
-            got = {status: entry[status] for status in expected}
-            assert got == expected, (service, label)
-            assert entry["deployments"] == sum(expected.values()), (service, label)
-        assert truth[("*", "rolled_back")] > 0 and truth[("*", "failed")] > 0  # the check can fail
-
-    # Cost per service and in total, from OpenCost's allocation and node prices.
-    cost = {(e["scope"], e["window"]): e["usd"] for e in report["cost"]}
-    for label, length in (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY)):
-        keep = in_window(ts, AT - length, AT)
-        per_service = {s.name: cost_per_step(fleet35, s.name)[keep].sum() for s in DEMO_SERVICES}
-        for service, usd in per_service.items():
-            assert cost[(f"service:{service}", label)] == pytest.approx(usd, rel=1e-3), (service, label)
-        assert cost[("total", label)] == pytest.approx(sum(per_service.values()), rel=1e-3), label
+    with Store.open(f"sqlite:///{tmp_path / 'var' / 'sloboard.db'}", upgrade=False) as store:
+        check_status_slis(fleet35, report)
+        check_stored_slis(fleet35, store)
+        check_golden_signals(fleet35, store)
+    check_dora(fleet35, report)
+    check_cost(fleet35, report)
 
     for name, seconds in timings.items():
         record_property(name, round(seconds, 2))
     print("35-day e2e timings: " + ", ".join(f"{k}={v:.1f}" for k, v in timings.items()))
 
 
-def test_golden_signals_follow_the_counters(fleet35, collected35):
+def check_status_slis(fleet: Fleet, report: dict) -> None:
+    """SLIs over each SLO's own window, as `status` reports them."""
+    by_id = {entry["id"]: entry for entry in report["slos"]}
+    assert sorted(by_id) == sorted(SLO_TRUTHS)
+    for slo_id, entry in by_id.items():
+        good, total = good_and_total(fleet, slo_id)
+        keep = in_window(fleet.ts, SLO_WINDOW_START[slo_id], AT)
+        assert entry["window_start"] == datetime.fromtimestamp(SLO_WINDOW_START[slo_id], timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), slo_id
+        assert_counts(np.array([entry["good"], entry["total"]]), np.array([good[keep].sum(), total[keep].sum()]), slo_id)
+        assert entry["sli"] == pytest.approx(good[keep].sum() / total[keep].sum(), abs=1e-4), slo_id
+        assert entry["data_completeness"] == pytest.approx(1.0), slo_id
+
+
+def check_stored_slis(fleet: Fleet, store: Store) -> None:
+    """SLIs over 1h .. 28d, from the per-step samples the collector stored."""
+    for slo_id in SLO_TRUTHS:
+        good, total = good_and_total(fleet, slo_id)
+        for label, length in WINDOWS.items():
+            keep = in_window(fleet.ts, AT - length, AT)
+            got_ts, got_good, got_total = store.read_sli_samples(slo_id, AT - length, AT)
+            assert np.array_equal(got_ts, fleet.ts[keep]), (slo_id, label)  # no holes, no duplicates
+            assert_counts(got_good, good[keep], (slo_id, label))
+            assert_counts(got_total, total[keep], (slo_id, label))
+            truth_sli = good[keep].sum() / total[keep].sum()
+            assert got_good.sum() / got_total.sum() == pytest.approx(truth_sli, abs=1e-4), (slo_id, label)
+
+
+def check_golden_signals(fleet: Fleet, store: Store) -> None:
     """Traffic, error ratio and saturation per step, as the shipped queries compute them."""
-    _, store, _ = collected35
-    ts = fleet35.ts
     for profile in DEMO_SERVICES:
-        total = sum(fleet35.requests(profile.name, code) for code in CODES).astype(np.float64)
-        errors = (fleet35.requests(profile.name, "500") + fleet35.requests(profile.name, "503")).astype(np.float64)
+        total = sum(fleet.requests(profile.name, code) for code in CODES).astype(np.float64)
+        errors = (fleet.requests(profile.name, "500") + fleet.requests(profile.name, "503")).astype(np.float64)
         got_ts, traffic = store.read_series("golden", profile.name, "traffic", 0, AT)
-        assert np.array_equal(got_ts, ts)
+        assert np.array_equal(got_ts, fleet.ts)
         np.testing.assert_allclose(traffic, total / STEP, rtol=1e-12)
         got_ts, ratio = store.read_series("golden", profile.name, "error_ratio", 0, AT)
         has_requests = total > 0
-        assert np.array_equal(got_ts, ts[has_requests])  # no requests: no ratio, not 0
+        assert np.array_equal(got_ts, fleet.ts[has_requests])  # no requests: no ratio, not 0
         np.testing.assert_allclose(ratio, errors[has_requests] / total[has_requests], rtol=1e-9, atol=1e-15)
         got_ts, saturation = store.read_series("golden", profile.name, "saturation", 0, AT)
-        assert np.array_equal(got_ts, ts)
-        np.testing.assert_array_equal(saturation, fleet35.series(profile.name).saturation)
+        assert np.array_equal(got_ts, fleet.ts)
+        np.testing.assert_array_equal(saturation, fleet.series(profile.name).saturation)
+
+
+def check_dora(fleet: Fleet, report: dict) -> None:
+    """Deployments and rollbacks per service and in all, from the deployments_total counter."""
+    dora = {(e["service"], e["window"]): e for e in report["dora"]}
+    for label, length in (("7d", 7 * DAY), ("30d", 30 * DAY)):
+        truth = deployment_truth(fleet, AT, length)
+        assert truth[("*", "rolled_back")] > 0 and truth[("*", "failed")] > 0  # the check can fail
+        for service in ("*", *sorted(s.name for s in DEMO_SERVICES)):
+            entry = dora[(service, label)]
+            expected = {status: truth.get((service, status), 0) for status in ("succeeded", "failed", "rolled_back")}
+            assert {status: entry[status] for status in expected} == expected, (service, label)
+            assert entry["deployments"] == sum(expected.values()), (service, label)
+
+
+def check_cost(fleet: Fleet, report: dict) -> None:
+    """Cost per service and in total, from OpenCost's allocation and node prices, within 0.1 %."""
+    cost = {(e["scope"], e["window"]): e["usd"] for e in report["cost"]}
+    for label, length in (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY)):
+        keep = in_window(fleet.ts, AT - length, AT)
+        per_service = {s.name: cost_per_step(fleet, s.name)[keep].sum() for s in DEMO_SERVICES}
+        for service, usd in per_service.items():
+            assert cost[(f"service:{service}", label)] == pytest.approx(usd, rel=1e-3), (service, label)
+        assert cost[("total", label)] == pytest.approx(sum(per_service.values()), rel=1e-3), label
 
 
 # --- incremental and idempotent, on two days ---------------------------------------------------
