@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -32,6 +32,8 @@ from ..errors import StoreError
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _PG_HEADER = _PG_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, no extension
 _PG_TRAILER = b"\xff\xff"
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,19 @@ def read(
         np.ascontiguousarray(rows["ts"], dtype=np.int64),
         [np.ascontiguousarray(rows[name], dtype=np.float64) for name in table.values],
     )
+
+
+def split_by_key(wanted: dict[K, int | None], keys: np.ndarray, *arrays: np.ndarray) -> dict[K, tuple[np.ndarray, ...]]:
+    """Slice arrays sorted by ``keys`` into ``{name: (array slices...)}`` for each wanted name.
+
+    ``wanted`` maps a caller's name (an SLO id, a series key) to its store key, or to None
+    when the store does not know it; such names, and keys without rows, get empty slices.
+    """
+    out: dict[K, tuple[np.ndarray, ...]] = {}
+    for name, key in wanted.items():
+        lo, hi = (0, 0) if key is None else (np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right"))
+        out[name] = tuple(a[lo:hi] for a in arrays)
+    return out
 
 
 def _upsert_sql(table: SampleTable, source: str) -> str:

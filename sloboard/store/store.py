@@ -212,11 +212,7 @@ class Store:
             pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
             known = sorted(pk for pk in pks.values() if pk is not None)
             keys, ts, (good, total) = samples.read(conn, samples.SLI_SAMPLES, known, start, end)
-        out: dict[str, SLISamples] = {}
-        for slo_id, pk in pks.items():
-            lo, hi = (np.searchsorted(keys, pk, "left"), np.searchsorted(keys, pk, "right")) if pk is not None else (0, 0)
-            out[slo_id] = (ts[lo:hi], good[lo:hi], total[lo:hi])
-        return out
+        return samples.split_by_key(pks, keys, ts, good, total)
 
     def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
         """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""
@@ -268,15 +264,7 @@ class Store:
             known = sorted(i for i in ids.values() if i is not None)
             found, ts, (values,) = samples.read(conn, samples.SERIES_SAMPLES, known, start, end)
         self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
-        out: dict[tuple[str, str], SeriesSamples] = {}
-        for key, series_id in ids.items():
-            lo, hi = (
-                (np.searchsorted(found, series_id, "left"), np.searchsorted(found, series_id, "right"))
-                if series_id is not None
-                else (0, 0)
-            )
-            out[key] = (ts[lo:hi], values[lo:hi])
-        return out
+        return samples.split_by_key(ids, found, ts, values)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
