@@ -338,8 +338,9 @@ def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int) -> list[
         start = bounds[slo.id]
         ts = samples[slo.id][0]
         ts = ts[ts > start]
-        edges = np.concatenate(([start], ts, [at_epoch // step_s * step_s]))
-        longest = int(max(0, (np.diff(edges) - step_s).max())) if edges.size > 1 else 0
+        # Virtual samples just outside the window: at its start, and one step after its last step.
+        edges = np.concatenate(([start], ts, [at_epoch // step_s * step_s + step_s]))
+        longest = int(max(0, (np.diff(edges) - step_s).max()))
         out.append(
             SampleGaps(
                 slo_id=slo.id,
@@ -376,7 +377,10 @@ class Freshness:
     reasons: list[str]
 
 
-def freshness(store, at_epoch: int, interval_s: int, factor: int = 3) -> Freshness:
+STALE_INTERVALS = 3  # samples older than this many collection intervals are stale
+
+
+def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS) -> Freshness:
     newest = store.latest_sample_ts()
     failed = [r for r in last_runs(store) if r.status == "failed"]
     reasons = []

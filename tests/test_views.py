@@ -171,10 +171,14 @@ def test_sample_gaps_count_missing_steps_and_the_longest_gap(store):
     hole = (ts > AT - 7200) & (ts <= AT - 7200 + 7 * STEP)
     store_keep = ~hole & (ts <= AT - 3 * STEP)
     fresh_slo = daily_slo(id="checkout/gappy", name="gappy")
-    store.sync_slos([slo, fresh_slo])
+    behind = daily_slo(id="checkout/behind", name="behind")  # stopped ten steps ago
+    silent = daily_slo(id="checkout/silent", name="silent")  # never reported
+    store.sync_slos([slo, fresh_slo, behind, silent])
     store.write_sli_samples(fresh_slo.id, ts[store_keep], good[store_keep], total[store_keep])
+    early = ts <= AT - 10 * STEP
+    store.write_sli_samples(behind.id, ts[early], good[early], total[early])
 
-    gaps = {g.slo_id: g for g in sample_gaps(store, [slo, fresh_slo], AT, STEP)}
+    gaps = {g.slo_id: g for g in sample_gaps(store, [slo, fresh_slo, behind, silent], AT, STEP)}
 
     assert gaps[slo.id].expected == 1440 and gaps[slo.id].missing == 0 and gaps[slo.id].longest_gap_s == 0
     gappy = gaps[fresh_slo.id]
@@ -182,6 +186,8 @@ def test_sample_gaps_count_missing_steps_and_the_longest_gap(store):
     assert gappy.missing == 10
     assert gappy.longest_gap_s == 7 * STEP
     assert gappy.newest == AT - 3 * STEP
+    assert (gaps[behind.id].missing, gaps[behind.id].longest_gap_s) == (10, 10 * STEP)
+    assert (gaps[silent.id].missing, gaps[silent.id].longest_gap_s, gaps[silent.id].newest) == (1440, DAY, None)
 
 
 def test_freshness_flags_old_samples_and_failed_runs(store, clock):

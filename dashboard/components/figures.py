@@ -38,8 +38,8 @@ def styled(fig: go.Figure, title: str, y_title: str, tz: str, *, height: int = 3
                "xanchor": "left", "font": {"size": 15}},
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 44, "b": 30},
-        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
+        margin={"l": 60, "r": 20, "t": 44, "b": 60},
+        legend={"orientation": "h", "y": -0.1, "yanchor": "top", "x": 0},
         hovermode="x unified",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
@@ -55,8 +55,7 @@ def period_bars(fig: go.Figure, series, bucket_s: int, tz: str, **bar) -> None:
 
 
 def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=fig, config={"displaylogo": False, "responsive": True},
-                     className="graph")
+    return dcc.Graph(id=graph_id, figure=fig, config={"displaylogo": False}, className="graph")
 
 
 def deploy_markers(fig: go.Figure, deployments: Sequence[Deployment], y: float, tz: str, *, row=None, col=None) -> None:

@@ -12,7 +12,7 @@ from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN
 from dashboard.components.tables import data_table, register_link_columns
 from dashboard.components.tiles import tile, tiles
 from dashboard.context import current
-from sloboard.views import freshness, last_runs, sample_gaps
+from sloboard.views import STALE_INTERVALS, freshness, last_runs, sample_gaps
 
 dash.register_page(__name__, path="/collection", name="Collection health", title="Collection health · sloboard",
                    order=3)
@@ -120,6 +120,7 @@ def register_callbacks(app) -> None:
         failing = sum(r.status == "failed" for r in runs)
         missing = sum(g.missing for g in gaps)
         errors = [p for p in ctx.problems if p.severity == "error"]
+        stale_after = STALE_INTERVALS * ctx.settings.collect.interval_s
         return [
             tiles([
                 tile("Queries", str(len(runs)), GOOD if runs else UNKNOWN, "with at least one run",
@@ -127,12 +128,12 @@ def register_callbacks(app) -> None:
                 tile("Failing queries", str(failing), BAD if failing else GOOD if runs else UNKNOWN,
                      "last run failed", tile_id="tile-failing"),
                 tile("Newest sample", fmt.age(fresh.age_s),
-                     UNKNOWN if fresh.newest is None else WARN if fresh.stale else GOOD,
+                     UNKNOWN if fresh.age_s is None else WARN if fresh.age_s > stale_after else GOOD,
                      fmt.when(fresh.newest, tz), tile_id="tile-newest"),
                 tile("Missing steps", f"{missing:,}", GOOD if missing == 0 else WARN,
                      "over the SLO windows", tile_id="tile-missing"),
-                tile("Invalid specs", str(len(errors)), BAD if errors else GOOD, "skipped SLO documents",
-                     tile_id="tile-specs"),
+                tile("Spec errors", str(len(errors)), BAD if errors else GOOD,
+                     f"in {len({p.path for p in errors})} file(s); those SLOs are skipped", tile_id="tile-specs"),
             ]),
             html.H2("Last run per query"),
             runs_table(runs, tz),

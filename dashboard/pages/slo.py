@@ -72,14 +72,16 @@ def status_tiles(status: dict, slo: SLO, tz: str, at: int) -> html.Div:
     label = format_duration(forecast_window(slo))
     rate = status["burn_rates"].get(label)
     exhaustion = fmt.iso_to_epoch(status["exhaustion_at"])
+    forecast_detail = f"forecast at the {label} burn rate"
     if remaining is None:
         forecast_text, forecast_level = fmt.NO_DATA, UNKNOWN
     elif exhaustion is None:
-        forecast_text, forecast_level = "not at this burn rate", GOOD
+        forecast_text, forecast_level = "not at this rate", GOOD
     elif exhaustion <= at:
         forecast_text, forecast_level = "exhausted", BAD
     else:
-        forecast_text = fmt.when(exhaustion, tz)
+        forecast_text, _, clock_time = fmt.when(exhaustion, tz).partition(" ")
+        forecast_detail = f"at {clock_time} {tz}, " + forecast_detail
         forecast_level = BAD if exhaustion - at < 3 * 86400 else WARN
     completeness = status["data_completeness"]
     return tiles(
@@ -87,11 +89,12 @@ def status_tiles(status: dict, slo: SLO, tz: str, at: int) -> html.Div:
             tile("SLI", fmt.pct(sli, 3), UNKNOWN if sli is None else GOOD if sli >= slo.objective else BAD,
                  f"objective {fmt.objective(slo.objective)}", tile_id="tile-sli"),
             tile("Budget remaining", fmt.pct(remaining, 1), policy,
-                 f"{fmt.pct(status['budget_consumed'], 1)} consumed", tile_id="tile-budget"),
-            tile(f"Burn rate {label}", fmt.rate(rate),
+                 "no events in the window" if remaining is None else f"{fmt.pct(status['budget_consumed'], 1)} consumed",
+                 tile_id="tile-budget"),
+            tile(f"Burn rate {label}", fmt.NO_DATA if rate is None else fmt.rate(rate),
                  UNKNOWN if rate is None else GOOD if rate <= 1 else WARN,
                  "1× spends the budget exactly over the window", tile_id="tile-burn"),
-            tile("Budget exhausted", forecast_text, forecast_level, f"forecast at the {label} burn rate",
+            tile("Budget exhausted", forecast_text, forecast_level, forecast_detail,
                  tile_id="tile-forecast"),
             tile("Alerts", alert_level(status["alerts"]).word, alert_level(status["alerts"]),
                  f"{sum(a['firing'] for a in status['alerts'])} of {len(status['alerts'])} firing", tile_id="tile-alerts"),
@@ -140,7 +143,7 @@ def burndown_figure(history: SLOHistory, status: dict, slo: SLO, tz: str, at: in
                   annotation_position="bottom left")
     in_window = [i.deployment for i in history.impacts if i.deployment.started_at.timestamp() > history.window_start]
     deploy_markers(fig, in_window, 100, tz)
-    return graph(styled(fig, f"Error budget burn-down over the {slo.window.label} window",
+    return graph(styled(fig, f"Error budget burn-down ({slo.window.label} window)",
                         "budget remaining (%)", tz), "slo-burndown")
 
 
@@ -274,6 +277,7 @@ def register_callbacks(app) -> None:
             html.Div([sli_figure(history, slo, tz), burndown_figure(history, status, slo, tz, at)], className="grid-2"),
             html.H2("Burn rate per alert window"),
             burn_rate_figures(history, status, tz),
+            html.H3("Alert state now"),
             alerts_table(status),
             html.H2(f"Deployments of {slo.service} in the last {filters.range}"),
             deploys_table(history, tz, filters.range),

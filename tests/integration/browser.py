@@ -58,6 +58,8 @@ def start_chrome(download_dir: Path, *, width: int = 1400, height: int = 1000):
     options.add_experimental_option("prefs", {
         "download.default_directory": str(download_dir),
         "download.prompt_for_download": False,
+        # Otherwise Chromium blocks every download after the first one from a site.
+        "profile.default_content_setting_values.automatic_downloads": 1,
     })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
@@ -116,14 +118,19 @@ def table_rows(driver, table_id: str) -> list[dict[str, str]]:
 
 
 def export_csv(driver, table_id: str, download_dir: Path, timeout: float = 15.0) -> list[dict[str, str]]:
-    """Click the table's Export button and read the CSV file it downloads."""
-    before = set(download_dir.glob("*.csv"))
-    button = driver.find_element("css selector", f"#{table_id} button.export, #{table_id} ~ button.export")
-    button.click()
+    """Click the table's Export button and read the CSV file it downloads.
+
+    The folder is emptied first: Chromium reuses the table's file name, so a second
+    export would otherwise overwrite the first and look like no download at all.
+    """
+    for old in download_dir.iterdir():
+        old.unlink()
+    driver.find_element("css selector", f"#{table_id} button.export, #{table_id} ~ button.export").click()
 
     def downloaded():
-        fresh = [p for p in download_dir.glob("*.csv") if p not in before]
-        return fresh[0] if fresh and not list(download_dir.glob("*.crdownload")) else None
+        files = list(download_dir.iterdir())
+        done = [p for p in files if p.suffix == ".csv"]
+        return done[0] if done and not any(p.suffix == ".crdownload" for p in files) else None
 
     path = wait_until(downloaded, timeout, f"the CSV export of {table_id}")
     with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -206,3 +213,44 @@ def seeded_demo_url(base_temp: Path) -> str:
             seed_store(store, demo_fleet(), demo_specs())
         done.touch()
     return url
+
+
+# --- fixtures shared by the dashboard test modules (import them by name) ----------------
+
+
+@dataclass
+class Demo:
+    """The dashboard over the demo fleet, and the status report it must agree with."""
+
+    server: DashboardServer
+    settings: object
+    store: object
+    report: dict
+
+
+DEMO_BUDGETS = {"total": 300.0, "service:checkout": 40.0, "team:payments": 50.0}
+
+
+@pytest.fixture(scope="module")
+def chrome(tmp_path_factory):
+    downloads = tmp_path_factory.mktemp("downloads")
+    driver = start_chrome(downloads)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from sloboard.settings import Settings
+    from sloboard.status import status_report
+    from sloboard.store import Store
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), specs_dir=SPECS_DIR,
+                        cost={"budgets_usd": DEMO_BUDGETS})
+    store = Store.open(seeded_demo_url(tmp_path_factory.getbasetemp()))
+    report = status_report(store, demo_specs(), DEMO_END, settings=settings)
+    server = DashboardServer.start(settings, store=store, clock=lambda: DEMO_END + 30)
+    yield Demo(server, settings, store, report)
+    server.stop()
+    store.close()

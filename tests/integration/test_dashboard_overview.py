@@ -10,46 +10,22 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from sloboard.settings import Settings
-from sloboard.status import status_report
-from sloboard.store import Store
 
-from .browser import (
+from .browser import (  # noqa: F401 (chrome and demo are fixtures)
     DEMO_END,
     SPECS_DIR,
     DashboardServer,
+    chrome,
+    demo,
     demo_fleet,
-    demo_specs,
     export_csv,
     screenshot,
-    seeded_demo_url,
     severe_console_messages,
-    start_chrome,
     table_rows,
     wait_until,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def chrome(tmp_path_factory):
-    downloads = tmp_path_factory.mktemp("downloads")
-    driver = start_chrome(downloads)
-    driver.downloads = downloads
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), specs_dir=SPECS_DIR)
-    store = Store.open(seeded_demo_url(tmp_path_factory.getbasetemp()))
-    slos = demo_specs()
-    report = status_report(store, slos, DEMO_END, settings=settings)
-    server = DashboardServer.start(settings, store=store, clock=lambda: DEMO_END + 30)
-    yield server, report, store
-    server.stop()
-    store.close()
 
 
 def open_page(chrome, url: str) -> None:
@@ -75,7 +51,7 @@ def assert_shown(text: str, value: float | None, digits: int) -> None:
 
 
 def test_overview_numbers_equal_the_status_report(chrome, demo):
-    server, report, _ = demo
+    server, report = demo.server, demo.report
     open_page(chrome, server.url + "/")
     rows = table_rows(chrome, "overview-table")
 
@@ -102,7 +78,7 @@ def test_overview_numbers_equal_the_status_report(chrome, demo):
 
 
 def test_csv_export_holds_the_rows_shown(chrome, demo):
-    server, report, _ = demo
+    server, report = demo.server, demo.report
     open_page(chrome, server.url + "/?team=storefront")
     wait_until(lambda: shown_ids(chrome) == ["checkout/availability", "checkout/latency"], what="storefront rows")
     exported = export_csv(chrome, "overview-table", chrome.downloads)
@@ -127,7 +103,7 @@ def test_csv_export_holds_the_rows_shown(chrome, demo):
     ],
 )
 def test_filters_in_the_url_choose_the_rows(chrome, demo, query, expected):
-    server, _, _ = demo
+    server = demo.server
     chrome.get(server.url + "/" + query)
     if expected:
         wait_until(lambda: set(shown_ids(chrome)) == expected, what=f"rows {sorted(expected)}")
@@ -138,7 +114,7 @@ def test_filters_in_the_url_choose_the_rows(chrome, demo, query, expected):
 
 
 def test_search_box_filters_as_you_type_and_lands_in_the_url(chrome, demo):
-    server, _, _ = demo
+    server = demo.server
     open_page(chrome, server.url + "/")
     box = chrome.find_element("css selector", ".filter-search input")
     box.send_keys("latency")
@@ -148,7 +124,7 @@ def test_search_box_filters_as_you_type_and_lands_in_the_url(chrome, demo):
 
 
 def test_time_range_changes_the_deploy_count_and_the_url(chrome, demo):
-    server, _, _ = demo
+    server = demo.server
     fleet = demo_fleet()
     open_page(chrome, server.url + "/?team=payments")
 
@@ -171,7 +147,7 @@ def test_time_range_changes_the_deploy_count_and_the_url(chrome, demo):
 
 
 def test_clicking_an_slo_opens_its_detail_page(chrome, demo):
-    server, report, _ = demo
+    server, report = demo.server, demo.report
     open_page(chrome, server.url + "/?range=24h")
     cell = chrome.find_element("css selector", '#overview-table td[data-dash-column="slo"]')
     slo_id = cell.text
@@ -186,7 +162,7 @@ def test_clicking_an_slo_opens_its_detail_page(chrome, demo):
 
 
 def test_no_stale_banner_when_data_is_fresh(chrome, demo):
-    server, _, _ = demo
+    server = demo.server
     open_page(chrome, server.url + "/")
     as_of = wait_until(lambda: chrome.find_element("id", "as-of").text, what="the as-of line")
     assert as_of.startswith("as of 2026-09-21 14:00 UTC")
@@ -194,7 +170,7 @@ def test_no_stale_banner_when_data_is_fresh(chrome, demo):
 
 
 def test_stale_banner_when_the_newest_sample_is_older_than_three_intervals(chrome, demo, tmp_path):
-    _, _, store = demo
+    store = demo.store
     later = DEMO_END + int(timedelta(hours=2).total_seconds())
     settings = Settings(data_dir=tmp_path, specs_dir=SPECS_DIR)
     stale = DashboardServer.start(settings, store=store, clock=lambda: later)
