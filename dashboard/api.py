@@ -14,7 +14,6 @@ Every answer is JSON; errors are ``{"error": message}`` with a 4xx status.
 from __future__ import annotations
 
 import hmac
-import time
 from datetime import datetime, timezone
 
 import flask
@@ -22,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sloboard.domain import Deployment, DeployStatus
 from sloboard.errors import StoreError
-from sloboard.status import slo_status
 from sloboard.timeparse import parse_time
 
 from .context import DashboardContext
@@ -139,8 +137,7 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         slos = [s for s in ctx.slos if s.service == service]
         if not slos:
             return _error(f"no SLO covers service {service!r}; known: {', '.join(ctx.services) or 'none'}", 404)
-        at = ctx.at()
-        answer = gate_decision(ctx, slos, at)
+        answer = gate_decision(ctx.report(ctx.at()), service)
         return flask.jsonify(answer), (200 if answer["allowed"] else 423)
 
     @bp.errorhandler(StoreError)
@@ -150,38 +147,29 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
     server.register_blueprint(bp)
 
 
-def gate_decision(ctx: DashboardContext, slos, at: int) -> dict:
-    """Deploys are frozen when any SLO of the service is in its policy's freeze state."""
-    from sloboard.timeparse import iso
+def gate_decision(report: dict, service: str) -> dict:
+    """Deploys are frozen when any SLO of the service is in its policy's freeze state.
 
-    samples = ctx.store.read_sli_samples_many(
-        [s.id for s in slos], min(_lookback(s, at) for s in slos), at
-    )
-    entries = [slo_status(s, samples[s.id], at, ctx.step_s) for s in slos]
+    ``report`` is ``status_report``'s answer, so the gate and the dashboard agree.
+    """
+    entries = [e for e in report["slos"] if e["service"] == service]
+    states = {e["policy"] for e in entries}
     frozen = [e for e in entries if e["policy"] == "freeze"]
-    reasons = [
-        f"{e['id']}: error budget {e['budget_remaining'] * 100:.1f}% remaining, policy freezes deploys"
-        for e in frozen
-    ] + [
-        f"{e['id']}: error budget {e['budget_remaining'] * 100:.1f}% remaining, below the warning line"
-        for e in entries if e["policy"] == "warn"
-    ] + [f"{e['id']}: no data; the gate stays open" for e in entries if e["policy"] == "unknown"]
+
+    def budget(e):
+        return f"error budget {e['budget_remaining'] * 100:.1f}% remaining"
+
+    reasons = (
+        [f"{e['id']}: {budget(e)}, the policy freezes deploys" for e in frozen]
+        + [f"{e['id']}: {budget(e)}, below the warning line" for e in entries if e["policy"] == "warn"]
+        + [f"{e['id']}: no data; the gate stays open" for e in entries if e["policy"] == "unknown"]
+    )
+    state = next((s for s in ("freeze", "warn", "ok") if s in states), "unknown")
     return {
-        "service": slos[0].service,
-        "at": iso(at),
+        "service": service,
+        "at": report["at"],
         "allowed": not frozen,
-        "state": "freeze" if frozen else ("warn" if any(e["policy"] == "warn" for e in entries) else
-                                           "unknown" if all(e["policy"] == "unknown" for e in entries) else "ok"),
+        "state": state,
         "reasons": reasons,
         "slos": [{"id": e["id"], "budget_remaining": e["budget_remaining"], "policy": e["policy"]} for e in entries],
     }
-
-
-def _lookback(slo, at: int) -> int:
-    from sloboard.status import lookback_start
-
-    return lookback_start(slo, at)
-
-
-__all__ = ["register_api", "gate_decision", "DeploymentIn"]
-_ = time  # the module keeps no clock of its own; ctx.clock is the only "now"

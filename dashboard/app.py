@@ -19,6 +19,7 @@ from sloboard.settings import Settings
 from .components import filters, shell
 from .context import EXTENSION_KEY, DashboardContext
 from .metrics import Metrics
+from .api import register_api
 from .routes import register_routes
 
 HERE = Path(__file__).resolve().parent
@@ -71,4 +72,5 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
     for page in dash.page_registry.values():
         sys.modules[page["module"]].register_callbacks(app)
     register_routes(app.server, ctx)
+    register_api(app.server, ctx)
     return app

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     queries_file: Path | None = Field(
         None, description="YAML of golden-signal, deployment and cost queries; default: the shipped one"
     )
+    api_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='bearer tokens for POST /api/v1/deployments, by name: {"ci": "..."}; the name is audited',
+    )
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
