@@ -63,6 +63,9 @@ def load_queries(path: Path | None = None) -> Queries:
     cost = raw.get("cost") or {}
     if cost and not isinstance(cost, dict):
         raise ConfigError(f"{where}: cost: expected a mapping with query and scope_label")
+    unknown = set(cost) - {"query", "scope_label"}
+    if unknown:
+        raise ConfigError(f"{where}: cost: unknown key(s) {sorted(unknown)}; expected query, scope_label")
     return Queries(
         golden_signals={k: str(v) for k, v in golden.items()},
         deployments=raw.get("deployments"),

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from collectors.collect import LOCK_NAME, collect_pass
-from collectors.queries import Queries, load_queries
+from collectors.queries import GOLDEN_SIGNALS, Queries, load_queries
 from collectors.source import Series
 from collectors.targets import CostTarget, DeploymentCounterTarget, SLITarget
 from sloboard.domain import DeployStatus, SpecSource
-from sloboard.errors import QueryRejected, SourceUnavailable, StoreLockedError
+from sloboard.errors import ConfigError, QueryRejected, SourceUnavailable, StoreLockedError
 from sloboard.store import Store
 from tests.factories import make_indicator, make_slo
 
@@ -317,3 +317,16 @@ def test_steps_without_total_are_no_data_and_a_missing_bad_series_means_zero_bad
     assert np.array_equal(good, stored_total)
     assert store.watermark(f"sli:{SEARCH.id}") == UNTIL
 
+
+
+def test_queries_file_refuses_unknown_cost_keys_naming_file_and_key(tmp_path):
+    path = tmp_path / "queries.yaml"
+    path.write_text("cost:\n  query: sum(x)\n  scope_lable: team\n")
+    with pytest.raises(ConfigError, match=r"queries.yaml: cost: unknown key\(s\) \['scope_lable'\]"):
+        load_queries(path)
+
+
+def test_shipped_queries_file_loads_with_every_golden_signal():
+    queries = load_queries()
+    assert sorted(queries.golden_signals) == sorted(GOLDEN_SIGNALS)
+    assert queries.deployments and queries.cost and queries.cost_scope_label == "namespace"

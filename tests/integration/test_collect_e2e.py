@@ -19,10 +19,16 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
+from collectors.collect import collect_pass
 from collectors.openmetrics import openmetrics_text
+from collectors.prometheus import PrometheusSource
+from collectors.queries import load_queries
+from collectors.targets import GoldenSignalTarget
 from collectors.synthetic import CODES, DEMO_SERVICES, GIB, LE_LABELS, Fleet, generate_fleet
+from sloboard.settings import PrometheusSettings
 from sloboard.store import Store
 
+from . import prom
 from .sloboard_cli import cli_env, run_sloboard
 
 pytestmark = pytest.mark.integration
@@ -300,3 +306,37 @@ def test_per_step_sums_equal_prometheus_increase_over_sample_aligned_windows(pro
             stored = store.read_sli_samples(slo_id, at - length, at)[COLUMN[column]].sum()
             expected = _increase(prometheus2.url, promql.replace("[W]", f"[{length}s]"), at)
             assert stored == expected, (slo_id, column, at, length)
+
+
+def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, store):
+    """Client libraries create the ``code="500"`` series only at the first 5xx; until then
+    the shipped error-ratio query must say 0, not "no data"."""
+    start, steps = AT - 6 * HOUR, 6 * 60
+    rng = np.random.default_rng(3)
+    ok = {"calm": rng.integers(50, 100, steps + 1), "flaky": rng.integers(50, 100, steps + 1)}
+    errors = np.zeros(steps + 1, dtype=np.int64)
+    errors[200:] = rng.integers(0, 5, steps + 1 - 200)
+    series = [prom.counter_series("http_requests_total", {"service": name, "code": "200"}, start, inc)
+              for name, inc in ok.items()]
+    # flaky's 5xx series appears at sample 200, as a client library would start it.
+    first = prom.counter_series("http_requests_total", {"service": "flaky", "code": "500"}, start, errors)
+    series.append(prom.MetricSeries(first.name, first.labels, first.ts[200:], first.values[200:]))
+    server = prometheus_with(series)
+
+    queries = load_queries()
+    targets = [GoldenSignalTarget(name, "error_ratio", queries) for name in ok]
+    source = PrometheusSource(PrometheusSettings(url=server.url, retry_max_s=1))
+    try:
+        summary = collect_pass(store, source, targets, until=start + steps * STEP, since_s=steps * STEP,
+                               step=STEP, max_points=11_000)
+    finally:
+        source.close()
+    assert summary.failed == []
+    ts, calm = store.read_series("golden", "calm", "error_ratio", 0, AT)
+    assert np.array_equal(ts, start + STEP * np.arange(1, steps + 1)) and not calm.any()
+    ts, flaky = store.read_series("golden", "flaky", "error_ratio", 0, AT)
+    # Before its first sample the 5xx series adds nothing; from sample 201 on, errors per step.
+    expected = np.where(np.arange(1, steps + 1) > 200, errors[1:], 0) / (ok["flaky"][1:] + np.where(
+        np.arange(1, steps + 1) > 200, errors[1:], 0))
+    assert ts.size == steps
+    np.testing.assert_allclose(flaky, expected, rtol=1e-9, atol=1e-15)
