@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     ctx = Context(large=args.large, pg_url=args.pg_url, log=log)
-    ctx.reset_scratch()
+    ctx.remove_stale_scratch()
     results: list[Result] = []
     began = time.perf_counter()
     try:

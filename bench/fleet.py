@@ -15,8 +15,8 @@ cost of every service, and the deployments. That is what a store holds after
 collecting the same fleet from Prometheus, so its size is the size users would see.
 
 Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
-``manifest.json``. The key hashes everything that shapes the data, so a changed
-definition builds a new store. A build writes into ``<folder>.partial`` and renames it
+``manifest.json``. The key hashes everything that shapes the data, including the
+store's schema revision, so a changed definition builds a new store. A build writes into ``<folder>.partial`` and renames it
 when done, so an interrupted build is never mistaken for a finished one.
 """
 
@@ -33,8 +33,9 @@ from typing import Callable
 from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
 from sloboard.domain import SLO
 from sloboard.specs import load_specs
-from sloboard.store import Store
+from sloboard.store import Store, head_revision
 
+from .cache import exclusive
 from .specs import write_specs
 
 BENCH_DIR = Path(".bench")
@@ -74,7 +75,9 @@ class FleetSize:
         return self.services * steps * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
 
     def key(self) -> str:
-        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION], sort_keys=True)
+        """Hash of the size, the data's parameters and the store's schema revision, so a new
+        migration (say, a new rollup table) builds a new store instead of reusing an old one."""
+        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION, head_revision()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -146,6 +149,11 @@ def build(size: FleetSize, root: Path = BENCH_DIR, log: Callable[[str], None] = 
     found = cached(size, root)
     if found is not None:
         return found
+    with exclusive(fleet_folder(size, root)):
+        return cached(size, root) or _build(size, root, log)
+
+
+def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFleet:
     folder = fleet_folder(size, root)
     need = size.expected_samples * EXPECTED_BYTES_PER_SAMPLE
     free = shutil.disk_usage(root if root.exists() else Path.cwd()).free

@@ -11,8 +11,9 @@ Data, 31 days of 1-minute samples ending at ``fleet.END_EPOCH``, from one fleet 
 
 Time is pinned: data ends at a fixed instant, and every query names it (``--until``,
 ``--at``, PromQL ``@``), so the cached TSDB stays valid and runs are comparable.
-The TSDB is built once under ``.bench/prometheus/`` and reused; the server runs on a
-free loopback port and is stopped by PID (``tests/integration/prom.py``).
+The TSDB is built once under ``.bench/prometheus/`` (about 40 MB) and copied for each
+run; the server runs on a free loopback port and is stopped by PID
+(``tests/integration/prom.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collectors.openmetrics import write_openmetrics
 from collectors.synthetic import CODES, DAY_S, Fleet, ServiceProfile, generate_fleet
 from tests.integration.prom import MAX_BLOCK_DURATION, PrometheusServer, find_binaries
 
+from .cache import exclusive
 from .fleet import END_EPOCH, SEED, STEP_S
 
 DAYS = 31
@@ -62,16 +64,22 @@ def _key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def start_bench_prometheus(root: Path, log: Callable[[str], None]) -> BenchPrometheus:
+def start_bench_prometheus(root: Path, scratch: Path, log: Callable[[str], None]) -> BenchPrometheus:
+    """Build the TSDB once (cached), copy it into ``scratch`` and start Prometheus on the copy:
+    a server writes into its data folder and locks it, so concurrent runs each need their own."""
     binaries = find_binaries()
     if binaries is None:
         raise PrometheusUnavailable("prometheus and promtool are not on PATH; run `make system-deps`")
     start = END_EPOCH - DAYS * DAY_S
     fleet = generate_fleet(SERVICES, start, END_EPOCH, step_s=STEP_S, seed=SEED)
     folder = root / "prometheus" / f"fleet-{_key()}"
-    if not (folder / "manifest.json").exists():
-        _build(folder, fleet, binaries.promtool, log)
-    server = PrometheusServer(binaries.prometheus, folder / "data")
+    with exclusive(folder):
+        if not (folder / "manifest.json").exists():
+            _build(folder, fleet, binaries.promtool, log)
+    data = scratch / "prometheus" / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(folder / "data", data)
+    server = PrometheusServer(binaries.prometheus, data)
     try:
         server.start(ready_timeout_s=180)
     except RuntimeError as exc:
