@@ -16,7 +16,7 @@ from sloboard.store import Store, head_revision
 from sloboard.store.models import metadata
 
 EXPECTED_TABLES = {
-    "slos", "slo_versions", "sli_samples", "series", "series_samples", "deployments",
+    "slos", "slo_versions", "sli_samples", "sli_hourly", "series", "series_samples", "series_hourly", "deployments",
     "watermarks", "collector_runs", "audit_log", "report_runs", "locks", "alembic_version",
 }
 

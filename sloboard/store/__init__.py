@@ -7,7 +7,7 @@
 from .engine import default_url, mask_url
 from .migrate import head_revision
 from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
-from .store import SeriesSamples, SLISamples, Store
+from .store import SeriesHourly, SeriesSamples, SLIHourly, SLISamples, Store
 
 __all__ = [
     "AuditEntry",
@@ -15,7 +15,9 @@ __all__ = [
     "ReportRun",
     "SLORecord",
     "SLOVersion",
+    "SLIHourly",
     "SLISamples",
+    "SeriesHourly",
     "SeriesSamples",
     "Store",
     "default_url",

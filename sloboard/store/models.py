@@ -70,6 +70,20 @@ sli_samples = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Hourly rollups, kept in step with the sample tables by every write (samples.refresh_hourly):
+# ts is the END of the hour, the values are the sums over the steps in (ts - 3600, ts],
+# and steps counts those steps (for data completeness).
+sli_hourly = sa.Table(
+    "sli_hourly",
+    metadata,
+    sa.Column("slo_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("good", sa.Double, nullable=False),
+    sa.Column("total", sa.Double, nullable=False),
+    sa.Column("steps", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 series = sa.Table(
     "series",
     metadata,
@@ -86,6 +100,16 @@ series_samples = sa.Table(
     sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Double, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+series_hourly = sa.Table(
+    "series_hourly",
+    metadata,
+    sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.Double, nullable=False),  # the sum of the hour's step values
+    sa.Column("steps", sa.BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 

@@ -1,7 +1,8 @@
 """Bulk writes and reads of time-series samples, the store's hot path.
 
-Both sample tables share one shape, ``(key int, ts bigint, value float8...)`` with
-primary key ``(key, ts)``, so one implementation serves SLI samples and series:
+All sample tables share one shape (``sample_layout.SampleTable``): ``(key int, ts
+bigint, values...)`` with primary key ``(key, ts)``, so one implementation serves SLI
+samples, series and their hourly rollups:
 
 - SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO UPDATE`` fed by a generator
   over the arrays (measured within a few percent of a bare ``executemany``).
@@ -16,11 +17,13 @@ primary key ``(key, ts)``, so one implementation serves SLI samples and series:
   driver yields tuples, consumed by ``np.fromiter`` without an intermediate list.
 
 Writing the same samples twice stores them once; a re-written step overwrites the old one.
+Each write also brings the hourly rollup rows of the hours it touched up to date in the
+same transaction (``rollups``): long windows read 60 times fewer rows, and history
+outlives the retention of per-step rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import repeat
 from typing import Sequence, TypeVar
 
@@ -28,30 +31,14 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from . import rollups
+from .sample_layout import SampleTable, upsert_sql
 
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _PG_HEADER = _PG_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, no extension
 _PG_TRAILER = b"\xff\xff"
 
-K = TypeVar("K")
-
-
-@dataclass(frozen=True)
-class SampleTable:
-    """A table of ``(key, ts, *values)`` rows with primary key ``(key, ts)``."""
-
-    name: str
-    key: str
-    values: tuple[str, ...]
-    lock_class: int  # first key of the PostgreSQL advisory lock that serialises writers of one key
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.key, "ts", *self.values)
-
-
-SLI_SAMPLES = SampleTable("sli_samples", "slo_pk", ("good", "total"), lock_class=0x510B0A01)
-SERIES_SAMPLES = SampleTable("series_samples", "series_id", ("value",), lock_class=0x510B0A02)
+K = TypeVar("K")  # a caller's name for a key: an SLO id, a (scope, name) pair
 
 
 def prepare(ts, *values) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -85,14 +72,25 @@ def prepare(ts, *values) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> int:
-    """Upsert prepared samples of one key inside the caller's transaction; returns the row count."""
+    """Upsert prepared samples of one key inside the caller's transaction, and bring the
+    hourly rollup of the hours they touch up to date; returns the row count."""
     if ts.size == 0:
         return 0
     raw = conn.connection.driver_connection
-    if conn.dialect.name == "sqlite":
+    sqlite = conn.dialect.name == "sqlite"
+    if not sqlite:
+        # Writers of the same key queue here until commit, so the newest ts read below
+        # stays true while this transaction writes behind it (SQLite's BEGIN IMMEDIATE
+        # already admits one writer at a time).
+        raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (table.lock_class, key))
+    mark = "?" if sqlite else "%s"
+    newest = raw.execute(f"SELECT max(ts) FROM {table.name} WHERE {table.key} = {mark}", (key,)).fetchone()[0]
+    if sqlite:
         _sqlite_upsert(raw, table, key, ts, values)
     else:
-        _pg_write(raw, table, key, ts, values)
+        _pg_write(raw, table, key, ts, values, newest)
+    if table.hourly is not None:
+        rollups.update(raw, sqlite, table, key, ts, values, newest)
     return int(ts.size)
 
 
@@ -101,7 +99,7 @@ def read(
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Samples with ``start < ts <= end`` for ``keys``, as ``(key, ts, [values])`` sorted by key, ts."""
     if not keys:
-        return np.empty(0, np.int64), np.empty(0, np.int64), [np.empty(0) for _ in table.values]
+        return np.empty(0, np.int64), np.empty(0, np.int64), [np.empty(0, table.dtype_of(v)) for v in table.values]
     raw = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
         rows = _sqlite_read(raw, table, keys, int(start), int(end))
@@ -110,7 +108,7 @@ def read(
     return (
         np.ascontiguousarray(rows["key"], dtype=np.int64),
         np.ascontiguousarray(rows["ts"], dtype=np.int64),
-        [np.ascontiguousarray(rows[name], dtype=np.float64) for name in table.values],
+        [np.ascontiguousarray(rows[name], dtype=table.dtype_of(name)) for name in table.values],
     )
 
 
@@ -127,12 +125,6 @@ def split_by_key(wanted: dict[K, int | None], keys: np.ndarray, *arrays: np.ndar
     return out
 
 
-def _upsert_sql(table: SampleTable, source: str) -> str:
-    cols = ", ".join(table.columns)
-    updates = ", ".join(f"{v} = excluded.{v}" for v in table.values)
-    return f"INSERT INTO {table.name} ({cols}) {source} ON CONFLICT ({table.key}, ts) DO UPDATE SET {updates}"
-
-
 def _select_sql(table: SampleTable, key_filter: str, placeholder: str) -> str:
     return (
         f"SELECT {', '.join(table.columns)} FROM {table.name} "
@@ -141,7 +133,7 @@ def _select_sql(table: SampleTable, key_filter: str, placeholder: str) -> str:
 
 
 def _row_dtype(table: SampleTable) -> np.dtype:
-    return np.dtype([("key", np.int64), ("ts", np.int64)] + [(v, np.float64) for v in table.values])
+    return np.dtype([("key", np.int64), ("ts", np.int64)] + [(v, table.dtype_of(v)) for v in table.values])
 
 
 # --- SQLite -------------------------------------------------------------------------
@@ -150,7 +142,7 @@ def _row_dtype(table: SampleTable) -> np.dtype:
 def _sqlite_upsert(raw, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> None:
     marks = ", ".join("?" for _ in table.columns)
     rows = zip(repeat(key), ts.tolist(), *(v.tolist() for v in values))
-    raw.executemany(_upsert_sql(table, f"VALUES ({marks})"), rows)
+    raw.executemany(upsert_sql(table, f"VALUES ({marks})"), rows)
 
 
 def _sqlite_read(raw, table: SampleTable, keys: Sequence[int], start: int, end: int) -> np.ndarray:
@@ -169,7 +161,7 @@ def _sqlite_read(raw, table: SampleTable, keys: Sequence[int], start: int, end: 
 def _pg_copy_dtype(table: SampleTable, *, with_key_as: str) -> np.dtype:
     fields = [("nfields", ">i2"), ("len_key", ">i4"), ("key", with_key_as), ("len_ts", ">i4"), ("ts", ">i8")]
     for v in table.values:
-        fields += [(f"len_{v}", ">i4"), (v, ">f8")]
+        fields += [(f"len_{v}", ">i4"), (v, ">i8" if v in table.int_values else ">f8")]
     return np.dtype(fields)
 
 
@@ -191,13 +183,8 @@ def _pg_copy_in(cursor, target: str, table: SampleTable, payload: bytes) -> None
         copy.write(payload)
 
 
-def _pg_write(raw, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> None:
+def _pg_write(raw, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray], newest: int | None) -> None:
     cursor = raw.cursor()
-    # Writers of the same key queue here until commit, so the newest ts read below
-    # stays true while this transaction copies behind it.
-    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", (table.lock_class, key))
-    cursor.execute(f"SELECT max(ts) FROM {table.name} WHERE {table.key} = %s", (key,))
-    newest = cursor.fetchone()[0]
     fresh = ts > newest if newest is not None else np.ones(ts.size, dtype=bool)
     if fresh.any():
         _pg_copy_in(cursor, table.name, table, _pg_copy_buffer(table, key, ts[fresh], [v[fresh] for v in values]))
@@ -210,7 +197,7 @@ def _pg_staged_upsert(cursor, table: SampleTable, payload: bytes) -> None:
     stage = f"sloboard_stage_{table.name}"
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS")
     _pg_copy_in(cursor, stage, table, payload)
-    cursor.execute(_upsert_sql(table, f"SELECT {', '.join(table.columns)} FROM {stage}"))
+    cursor.execute(upsert_sql(table, f"SELECT {', '.join(table.columns)} FROM {stage}"))
     cursor.execute(f"TRUNCATE {stage}")  # a later write in the same transaction starts empty
 
 

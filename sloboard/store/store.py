@@ -36,10 +36,13 @@ from .models import (
     slos,
     watermarks,
 )
+from .sample_layout import SERIES_HOURLY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES
 from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
 
 SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
+SLIHourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # hour end, good, total, steps
+SeriesHourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # hour end, sum of values, steps
 RUN_STATUSES = ("running", "ok", "failed")
 
 # Written once per collected chunk, so it goes to the driver as plain SQL (the same on
@@ -194,7 +197,7 @@ class Store:
             pk = self._slo_pk(conn, slo_id)
             if pk is None:
                 raise StoreError(f"database {self._label}: unknown SLO {slo_id!r}; load its spec first")
-            written = samples.write(conn, samples.SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
+            written = samples.write(conn, SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         return written
@@ -211,8 +214,21 @@ class Store:
         with self._transaction("reading SLI samples", write=False) as conn:
             pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
             known = sorted(pk for pk in pks.values() if pk is not None)
-            keys, ts, (good, total) = samples.read(conn, samples.SLI_SAMPLES, known, start, end)
+            keys, ts, (good, total) = samples.read(conn, SLI_SAMPLES, known, start, end)
         return samples.split_by_key(pks, keys, ts, good, total)
+
+    def read_sli_hourly_many(self, slo_ids: Sequence[str], start: int, end: int) -> dict[str, SLIHourly]:
+        """``{slo_id: (ts, good, total, steps)}`` from the hourly rollup, hours ending in ``(start, end]``.
+
+        ``ts`` is the end of each hour, ``good``/``total`` the sums of its steps and
+        ``steps`` (int64) how many steps were stored in it. Sums over whole hours equal
+        the sums of the per-step samples; unknown SLOs map to empty arrays.
+        """
+        with self._transaction("reading hourly SLI rollups", write=False) as conn:
+            pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
+            known = sorted(pk for pk in pks.values() if pk is not None)
+            keys, ts, (good, total, steps) = samples.read(conn, SLI_HOURLY, known, start, end)
+        return samples.split_by_key(pks, keys, ts, good, total, steps)
 
     def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
         """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""
@@ -225,7 +241,10 @@ class Store:
             return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
 
     def delete_samples_before(self, cutoff: int) -> int:
-        """Retention: delete SLI and series samples with ``ts <= cutoff``; returns rows deleted."""
+        """Retention: delete per-step SLI and series samples with ``ts <= cutoff``; returns rows deleted.
+
+        The hourly rollups are kept, so long windows still have their history.
+        """
         with self._transaction("deleting old samples", write=True) as conn:
             return sum(
                 conn.execute(sa.delete(table).where(table.c.ts <= int(cutoff))).rowcount
@@ -245,7 +264,7 @@ class Store:
         ts_arr, (value_arr,) = samples.prepare(ts, values)
         with self._transaction(f"writing series {kind}/{scope}/{name}", write=True) as conn:
             series_id = self._series_id(conn, kind, scope, name, create=True)
-            written = samples.write(conn, samples.SERIES_SAMPLES, series_id, ts_arr, [value_arr])
+            written = samples.write(conn, SERIES_SAMPLES, series_id, ts_arr, [value_arr])
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         self._series_ids[(kind, scope, name)] = series_id  # only now: the new row is committed
@@ -262,9 +281,23 @@ class Store:
         with self._transaction("reading series", write=False) as conn:
             ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
             known = sorted(i for i in ids.values() if i is not None)
-            found, ts, (values,) = samples.read(conn, samples.SERIES_SAMPLES, known, start, end)
+            found, ts, (values,) = samples.read(conn, SERIES_SAMPLES, known, start, end)
         self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
         return samples.split_by_key(ids, found, ts, values)
+
+    def read_series_hourly_many(
+        self, kind: str, keys: Sequence[tuple[str, str]], start: int, end: int
+    ) -> dict[tuple[str, str], SeriesHourly]:
+        """``{(scope, name): (ts, sum, steps)}`` from the hourly rollup, hours ending in ``(start, end]``.
+
+        ``sum`` adds the hour's step values (USD for cost); divide by ``steps`` for a mean.
+        """
+        with self._transaction("reading hourly series rollups", write=False) as conn:
+            ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
+            known = sorted(i for i in ids.values() if i is not None)
+            found, ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, start, end)
+        self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
+        return samples.split_by_key(ids, found, ts, sums, steps)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
