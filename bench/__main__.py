@@ -49,7 +49,8 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description="Run the sloboard benchmarks and print one table.")
     parser.add_argument("--large", action="store_true", help="also run the large fleet (1,000 SLOs, 400 days)")
     parser.add_argument("--only", metavar="NAME", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",

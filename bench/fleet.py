@@ -16,7 +16,7 @@ collecting the same fleet from Prometheus, so its size is the size users would s
 
 Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
 ``manifest.json``. The key hashes everything that shapes the data, including the
-store's schema revision, so a changed definition builds a new store. A build writes into ``<folder>.partial`` and renames it
+store's migrations, so a changed definition builds a new store. A build writes into ``<folder>.partial`` and renames it
 when done, so an interrupted build is never mistaken for a finished one.
 """
 
@@ -30,10 +30,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+import sloboard.store as store_package
 from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
 from sloboard.domain import SLO
 from sloboard.specs import load_specs
-from sloboard.store import Store, head_revision
+from sloboard.store import Store
 
 from .cache import exclusive
 from .specs import write_specs
@@ -75,9 +76,9 @@ class FleetSize:
         return self.services * steps * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
 
     def key(self) -> str:
-        """Hash of the size, the data's parameters and the store's schema revision, so a new
-        migration (say, a new rollup table) builds a new store instead of reusing an old one."""
-        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION, head_revision()], sort_keys=True)
+        """Hash of the size, the data's parameters and the store's migrations, so a new or
+        changed migration (say, a new rollup table) builds a new store instead of reusing an old one."""
+        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION, schema_fingerprint()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -86,6 +87,15 @@ SIZES = {
     "standard": FleetSize("standard", services=50, days=90),
     "large": FleetSize("large", services=500, days=400),
 }
+
+
+def schema_fingerprint() -> str:
+    """SHA-256 of the store's migration scripts: changes whenever the schema they build does."""
+    versions = Path(store_package.__file__).parent / "migrations" / "versions"
+    digest = hashlib.sha256()
+    for script in sorted(versions.glob("*.py")):
+        digest.update(script.name.encode() + b"\0" + script.read_bytes())
+    return digest.hexdigest()
 
 
 class FleetTooLarge(Exception):

@@ -42,10 +42,9 @@ from pathlib import Path
 import yaml
 
 from sloboard.domain import parse_duration
-from sloboard.store import head_revision
 
 from .cache import exclusive
-from .fleet import END_EPOCH
+from .fleet import END_EPOCH, schema_fingerprint
 from .report import Result, at_least, at_most, not_run
 from .specs import AVAILABILITY_OBJECTIVE, availability_queries, write_specs
 from .timing import SLOBOARD, best_process, fmt_s, run_process
@@ -231,7 +230,7 @@ def _backfill(folder: Path, done_db: Path, env: dict[str, str], prom_end: int, l
 def compare_at(count: int, ctx, prom, exe: Path) -> tuple[list[Result], list[str]]:
     services = [p.name for p in prom.profiles[:count]]
     key = hashlib.sha256(
-        f"{count}|{ALERT_WINDOWS}|{BACKFILL}|{prom.end}|{prom.start}|{head_revision()}".encode()
+        f"{count}|{ALERT_WINDOWS}|{BACKFILL}|{prom.end}|{prom.start}|{schema_fingerprint()}".encode()
     ).hexdigest()[:10]
     cache = ctx.root / "peer" / f"n{count}-{key}"
     write_specs(cache / "specs", prom.profiles[:count], latency=False, alert_windows=ALERT_WINDOWS)
