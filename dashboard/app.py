@@ -16,10 +16,10 @@ import dash
 
 from sloboard.settings import Settings
 
+from .api import register_api
 from .components import filters, shell
 from .context import EXTENSION_KEY, DashboardContext
 from .metrics import Metrics
-from .api import register_api
 from .routes import register_routes
 
 HERE = Path(__file__).resolve().parent

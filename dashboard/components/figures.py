@@ -49,8 +49,13 @@ def styled(fig: go.Figure, title: str, y_title: str, tz: str, *, height: int = 3
 
 
 def period_bars(fig: go.Figure, series, bucket_s: int, tz: str, **bar) -> None:
-    """Bars that each span their bucket ``(end - bucket_s, end]`` on the time axis."""
-    fig.add_trace(go.Bar(x=local_times(np.asarray(series.ts) - bucket_s, tz), y=series.values,
+    """Bars that each span their whole bucket on the time axis.
+
+    A bucket's start is recovered from its drawn time, which is its end, or ``end`` of
+    the range for the unfinished last bucket: both lie in ``(start, start + bucket_s]``.
+    """
+    starts = (np.asarray(series.ts) - 1) // bucket_s * bucket_s
+    fig.add_trace(go.Bar(x=local_times(starts, tz), y=series.values,
                          xperiod=bucket_s * 1000, xperiodalignment="start", **bar))
 
 

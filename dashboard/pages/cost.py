@@ -11,7 +11,7 @@ from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.components.figures import graph, period_bars, styled
 from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
-from dashboard.components.levels import BAD, GOOD, INFO, UNKNOWN, WARN, Level
+from dashboard.components.levels import INFO, UNKNOWN, Level
 from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.context import current
@@ -21,6 +21,9 @@ dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard"
 
 PAGE = "cost"
 NOT_SET = Level("unknown", "–", "Not set")
+OVER = Level("bad", "✕", "Over budget")
+NEAR = Level("warn", "▲", "Near budget")
+WITHIN = Level("good", "✓", "Within budget")
 WINDOWS = ("1d", "7d", "30d", "month")
 NO_COST_HINT = ("Cost comes from OpenCost metrics in Prometheus (`sloboard collect`) or a cloud bill "
                 "imported with `sloboard cost import bill.csv`.")
@@ -88,14 +91,15 @@ def cost_tiles(month: dict | None, thirty: dict | None, scope: str):
     if month is None:
         return tiles([tile("Month to date", fmt.NO_DATA, UNKNOWN, scope, tile_id="tile-mtd")])
     budget = month.get("budget_usd")
-    state = BAD if month.get("forecast_overrun") else WARN if month.get("budget_warning") else GOOD
+    state = OVER if month.get("forecast_overrun") else NEAR if month.get("budget_warning") else WITHIN
     return tiles([
         tile("Month to date", fmt.usd(month["usd"]), INFO, scope, tile_id="tile-mtd"),
         tile("Month-end forecast", fmt.usd(month["forecast_usd"]), state if budget is not None else INFO,
              "at the month-to-date rate", tile_id="tile-forecast"),
         tile("Monthly budget", fmt.usd(budget) if budget is not None else "not set",
              state if budget is not None else NOT_SET,
-             budget_text(month) if budget is not None else "set cost.budgets_usd in sloboard.yaml",
+             f"forecast is {fmt.pct(month['forecast_usd'] / budget, 0)} of it"
+             if budget is not None and month["forecast_usd"] is not None else "set cost.budgets_usd in sloboard.yaml",
              tile_id="tile-cost-budget"),
         tile("Last 30 days", fmt.usd(thirty["usd"] if thirty else None), INFO, scope, tile_id="tile-30d"),
     ])

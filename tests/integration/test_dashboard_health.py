@@ -127,7 +127,7 @@ def test_healthz_readyz_and_metrics(small):
 
     status, content_type, text = get(server.url + "/metrics")
     assert status == 200 and content_type.startswith("text/plain; version=0.0.4")
-    sample = re.compile(r'^[a-z_:][a-z0-9_:]*(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)$')
+    sample = re.compile(r'^[a-z_:][a-z0-9_:]*(\{([a-z_]+="(\\.|[^"\\])*",?)*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|NaN|\+Inf|-Inf)$')
     for line in text.splitlines():
         assert line.startswith("# ") or sample.match(line), line
     # Exactly the three health checks above were counted (this module's server only).
@@ -169,3 +169,29 @@ def test_readyz_is_503_with_the_reason(tmp_path, case, reason):
         assert client.get("/healthz").status_code == 200  # alive, only not ready
     finally:
         store.close()
+
+
+def test_unknown_path_shows_the_not_found_page(chrome, small):
+    chrome.get(small[0].url + "/no/such/page")
+    heading = wait_until(lambda: chrome.find_element("css selector", "h1").text, what="a heading")
+    assert heading == "Page not found"
+    assert severe_console_messages(chrome) == []
+
+
+def test_histogram_exposition_is_cumulative_and_escapes_labels():
+    from dashboard.metrics import Histogram
+
+    histogram = Histogram("t_seconds", "help", ("route",), buckets=(0.1, 1.0))
+    for value in (0.05, 0.5, 0.5, 3.0):
+        histogram.observe(value, 'a"b\\c\nd')
+    lines = histogram.render()
+    label = 'route="a\\"b\\\\c\\nd"'
+    assert lines == [
+        "# HELP t_seconds help",
+        "# TYPE t_seconds histogram",
+        f't_seconds_bucket{{{label},le="0.1"}} 1',
+        f't_seconds_bucket{{{label},le="1"}} 3',
+        f't_seconds_bucket{{{label},le="+Inf"}} 4',
+        f"t_seconds_sum{{{label}}} 4.05",
+        f"t_seconds_count{{{label}}} 4",
+    ]
