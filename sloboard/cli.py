@@ -422,6 +422,21 @@ def db_upgrade(obj: _Context) -> None:
     click.echo(f"database at revision {revision}")
 
 
+@db.command("prune")
+@click.pass_obj
+def db_prune(obj: _Context) -> None:
+    """Delete per-step samples older than collect.raw_retention (default 35d) now;
+    `sloboard run` does this every night. Hourly rollups are kept for long windows."""
+    from .scheduler import prune_raw_samples
+
+    store = obj.open_store()
+    try:
+        deleted = prune_raw_samples(obj.settings, store)
+    finally:
+        store.close()
+    click.echo(f"deleted {deleted} per-step samples older than {obj.settings.collect.raw_retention}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: no traceback reaches the user unless --debug is given."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

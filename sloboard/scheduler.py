@@ -1,4 +1,5 @@
-"""The background jobs of ``sloboard run``: collect every ``collect.interval_s``.
+"""The background jobs of ``sloboard run``: collect every ``collect.interval_s``, and
+prune per-step samples past ``collect.raw_retention`` every night.
 
 Several ``sloboard run`` processes may share one database: the collector lock in the
 store lets one of them collect and makes the others skip that tick, so no data is
@@ -36,6 +37,26 @@ def collect_job(settings, store_factory, clock=time.time) -> None:
         store.close()
 
 
+def prune_raw_samples(settings, store, clock=time.time) -> int:
+    """Delete per-step samples older than ``collect.raw_retention``; hourly rollups stay."""
+    from .domain import parse_duration
+
+    cutoff = int(clock() - parse_duration(settings.collect.raw_retention).total_seconds())
+    return store.delete_samples_before(cutoff)
+
+
+def retention_job(settings, store_factory, clock=time.time) -> None:
+    """The nightly prune; failures are logged, never raised into the scheduler."""
+    store = store_factory()
+    try:
+        deleted = prune_raw_samples(settings, store, clock)
+        log.info("retention: deleted %d per-step samples older than %s", deleted, settings.collect.raw_retention)
+    except SloboardError as exc:
+        log.error("retention failed: %s", exc)
+    finally:
+        store.close()
+
+
 def start_scheduler(settings, store_factory):
     """Start the jobs in a background thread and return the scheduler (call ``shutdown()``)."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -50,6 +71,11 @@ def start_scheduler(settings, store_factory):
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(timezone.utc),
+    )
+    # Nightly, when dashboards are quiet; a missed night runs once at the next start.
+    scheduler.add_job(
+        retention_job, "cron", hour=3, minute=17, args=(settings, store_factory), id="retention",
+        max_instances=1, coalesce=True, misfire_grace_time=6 * 3600,
     )
     scheduler.start()
     return scheduler

@@ -42,6 +42,9 @@ class CollectSettings(_Section):
     backfill: str = Field("35d", description="how far back the first run reaches")
     max_points_per_query: int = Field(11_000, ge=10)
     interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
+    raw_retention: str = Field(
+        "35d", description="keep per-step samples this long; hourly rollups keep the long history"
+    )
 
 
 class CostSettings(_Section):

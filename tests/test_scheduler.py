@@ -1,0 +1,62 @@
+"""The jobs of ``sloboard run``: a collection tick that meets a dead Prometheus records the
+failure and keeps the scheduler alive; the nightly prune keeps the hourly rollups."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sloboard.scheduler import prune_raw_samples, start_scheduler
+from sloboard.settings import PrometheusSettings, Settings
+from sloboard.specs import load_specs
+from sloboard.store import Store
+
+SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
+
+
+def test_collect_tick_against_a_dead_prometheus_records_failed_runs(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for name in ("checkout.yaml", "prometheus.yaml"):
+        shutil.copy(SPECS / name, specs / name)
+    settings = Settings(
+        data_dir=tmp_path,
+        specs_dir=specs,
+        prometheus=PrometheusSettings(url="http://127.0.0.1:1", retry_max_s=0, timeout_s=1),
+    )
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    Store.open(url).close()
+    scheduler = start_scheduler(settings, lambda: Store.open(url))
+    try:
+        deadline = time.monotonic() + 60
+        runs = []
+        while time.monotonic() < deadline:
+            with Store.open(url) as store:
+                runs = [r for r in store.runs(limit=100) if r.status != "running"]
+            if runs and len(runs) >= 2:
+                break
+            time.sleep(0.5)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert runs, "the first collection tick did not run"
+    assert all(r.status == "failed" and "127.0.0.1:1" in (r.error or "") for r in runs)
+    assert {r.query_key for r in runs} >= {"sli:checkout/availability", "sli:checkout/latency"}
+
+
+def test_prune_deletes_old_steps_and_keeps_the_hourly_rollups(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    now = 1_800_000_000 // 3600 * 3600
+    with Store.open(f"sqlite:///{tmp_path / 'p.db'}") as store:
+        store.sync_slos(load_specs([SPECS]).slos)
+        ts = np.arange(now - 40 * 86_400 + 60, now + 1, 60, dtype=np.int64)
+        store.write_sli_samples("checkout/availability", ts, np.full(ts.size, 9.0), np.full(ts.size, 10.0))
+        deleted = prune_raw_samples(settings, store, clock=lambda: now)
+        cutoff = now - 35 * 86_400
+        assert deleted == int((ts <= cutoff).sum())
+        kept, _, _ = store.read_sli_samples("checkout/availability", now - 41 * 86_400, now)
+        assert kept.min() == cutoff + 60
+        hours = store.read_sli_hourly_many(["checkout/availability"], now - 41 * 86_400, now)["checkout/availability"]
+        assert hours[2].sum() == 10.0 * ts.size  # every step's total still counted, by the hour
