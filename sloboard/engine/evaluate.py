@@ -71,19 +71,29 @@ def burn_windows(slo: SLO) -> list[timedelta]:
     return sorted(windows)
 
 
-def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60) -> SLOStatus:
+def window_starts(slo: SLO, at_epoch: int) -> list[int]:
+    """The start of every window :func:`evaluate` sums over at ``at_epoch``: the SLO
+    window's, then each burn-rate window's (``at - w``), shortest first. Every window
+    ends at ``at_epoch``; the earliest start is as far back as evaluation reads."""
+    start, _ = period_bounds(slo.window, int(at_epoch))
+    return [start] + [int(at_epoch) - int(w.total_seconds()) for w in burn_windows(slo)]
+
+
+def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step_counts=None) -> SLOStatus:
     """Evaluate ``slo`` over per-step counts with every window ending at ``at_epoch``.
 
     ``ts``/``good``/``total`` follow the data convention of ``engine.steps``; they
-    may reach beyond the windows. Formulas: ``engine.budget`` (fractions, minutes,
-    forecast), ``engine.methods`` (budgeting methods), ``engine.alerts`` (burn rates).
+    may reach beyond the windows. ``step_counts`` (optional) says how many steps each
+    row stands for, when some rows are hourly rollups (``sloboard.window_reads``);
+    it only matters to data completeness. Formulas: ``engine.budget`` (fractions,
+    minutes, forecast), ``engine.methods`` (budgeting methods), ``engine.alerts``
+    (burn rates).
     """
     at_epoch = int(at_epoch)
     start, period_end = period_bounds(slo.window, at_epoch)
     period_s = period_end - start
     windows = burn_windows(slo)
-    lookback = min(start, at_epoch - int(windows[-1].total_seconds()))
-    steps = Steps.between(ts, good, total, lookback, at_epoch)
+    steps = Steps.between(ts, good, total, min(window_starts(slo, at_epoch)), at_epoch, step_counts)
     in_window = steps.within(start, at_epoch)
 
     counts = in_window.counts()

@@ -9,6 +9,12 @@ Steps without data are flagged in ``has_data`` and left out of every sum
 (``np.sum(..., where=has_data)``), so they add nothing to good nor to bad; the
 arrays are never copied on the way.
 
+A row may also stand for several steps: an hourly rollup row holds the sums of the
+steps in ``(ts - 3600, ts]`` and how many there were (``step_counts``). Window sums
+are the same either way, as long as no window starts inside such a row
+(``sloboard.window_reads`` plans its reads so); only the count of steps with data
+needs the counts.
+
 Why slice sums here rather than one cumulative sum: a status needs at most a
 handful of windows (the SLO window and the alert windows). A masked ``np.sum``
 over a slice is a vectorised reduction that writes nothing, while ``np.cumsum``
@@ -39,37 +45,48 @@ class Counts:
 
 @dataclass(frozen=True)
 class Steps:
-    """The samples with ``start < ts <= end`` (views, not copies) and which of them have data."""
+    """The rows with ``start < ts <= end`` (views, not copies) and which of them have data.
+
+    ``step_counts`` says how many steps each row stands for; None means one each.
+    """
 
     ts: np.ndarray
     good: np.ndarray  # may hold NaN where has_data is False
     total: np.ndarray
     has_data: np.ndarray
+    step_counts: np.ndarray | None = None
 
     @classmethod
-    def between(cls, ts, good, total, start: int, end: int) -> "Steps":
+    def between(cls, ts, good, total, start: int, end: int, step_counts=None) -> "Steps":
         ts = np.asarray(ts, dtype=np.int64)
         good = np.asarray(good, dtype=np.float64)
         total = np.asarray(total, dtype=np.float64)
-        if not (ts.shape == good.shape == total.shape) or ts.ndim != 1:
+        counts = None if step_counts is None else np.asarray(step_counts, dtype=np.int64)
+        if not (ts.shape == good.shape == total.shape) or ts.ndim != 1 or (counts is not None and counts.shape != ts.shape):
+            shapes = [a.shape for a in (ts, good, total, counts) if a is not None]
             raise ValueError(
-                f"ts, good and total must be 1-d arrays of one length; got shapes {ts.shape}, {good.shape}, {total.shape}"
+                f"ts, good, total (and step_counts) must be 1-d arrays of one length; got shapes {', '.join(map(str, shapes))}"
             )
         lo, hi = np.searchsorted(ts, [start, end], side="right")
         g, t = good[lo:hi], total[lo:hi]
-        return cls(ts[lo:hi], g, t, ~(np.isnan(g) | np.isnan(t)))
+        return cls(ts[lo:hi], g, t, ~(np.isnan(g) | np.isnan(t)), None if counts is None else counts[lo:hi])
 
     def within(self, start: int, end: int) -> "Steps":
-        """The steps of the window ``(start, end]``, without copying."""
+        """The rows of the window ``(start, end]``, without copying."""
         lo, hi = np.searchsorted(self.ts, [start, end], side="right")
-        return Steps(self.ts[lo:hi], self.good[lo:hi], self.total[lo:hi], self.has_data[lo:hi])
+        counts = None if self.step_counts is None else self.step_counts[lo:hi]
+        return Steps(self.ts[lo:hi], self.good[lo:hi], self.total[lo:hi], self.has_data[lo:hi], counts)
 
     def counts(self) -> Counts:
-        """Sums over all the steps, leaving out those without data."""
+        """Sums over all the rows, leaving out those without data; ``steps`` adds up ``step_counts``."""
+        if self.step_counts is None:
+            steps = int(np.count_nonzero(self.has_data))
+        else:
+            steps = int(self.step_counts.sum(where=self.has_data))
         return Counts(
             good=float(self.good.sum(where=self.has_data)),
             total=float(self.total.sum(where=self.has_data)),
-            steps=int(np.count_nonzero(self.has_data)),
+            steps=steps,
         )
 
     def zero_filled(self) -> tuple[np.ndarray, np.ndarray]:
