@@ -230,6 +230,25 @@ class Store:
             keys, ts, (good, total, steps) = samples.read(conn, SLI_HOURLY, known, start, end)
         return samples.split_by_key(pks, keys, ts, good, total, steps)
 
+    def read_sli_spans_many(
+        self, slo_ids: Sequence[str], raw_spans: Sequence[tuple[int, int]], hourly_span: tuple[int, int]
+    ) -> tuple[dict[str, SLISamples], dict[str, SLIHourly]]:
+        """Per-step samples in each ``(start, end]`` of ``raw_spans`` and the hourly rollup rows
+        ending in ``hourly_span``, for every id asked, in one read transaction.
+
+        ``raw_spans`` are disjoint and ascending; an SLO's samples from all of them come back
+        as one sorted array. Shapes as in ``read_sli_samples_many`` and ``read_sli_hourly_many``.
+        """
+        with self._transaction("reading SLI samples and hourly rollups", write=False) as conn:
+            pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
+            known = sorted(pk for pk in pks.values() if pk is not None)
+            keys, ts, (good, total) = _read_spans(conn, SLI_SAMPLES, known, raw_spans)
+            h_keys, h_ts, (h_good, h_total, h_steps) = samples.read(conn, SLI_HOURLY, known, *hourly_span)
+        return (
+            samples.split_by_key(pks, keys, ts, good, total),
+            samples.split_by_key(pks, h_keys, h_ts, h_good, h_total, h_steps),
+        )
+
     def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
         """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""
         with self._transaction("reading the newest sample time", write=False) as conn:
@@ -298,6 +317,20 @@ class Store:
             found, ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, start, end)
         self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
         return samples.split_by_key(ids, found, ts, sums, steps)
+
+    def read_series_spans_many(
+        self, kind: str, keys: Sequence[tuple[str, str]], raw_spans: Sequence[tuple[int, int]],
+        hourly_span: tuple[int, int],
+    ) -> tuple[dict[tuple[str, str], SeriesSamples], dict[tuple[str, str], SeriesHourly]]:
+        """``read_sli_spans_many`` for series: per-step values in ``raw_spans`` and hourly rows
+        ending in ``hourly_span``, in one read transaction."""
+        with self._transaction("reading series and hourly rollups", write=False) as conn:
+            ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
+            known = sorted(i for i in ids.values() if i is not None)
+            found, ts, (values,) = _read_spans(conn, SERIES_SAMPLES, known, raw_spans)
+            h_found, h_ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, *hourly_span)
+        self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
+        return samples.split_by_key(ids, found, ts, values), samples.split_by_key(ids, h_found, h_ts, sums, steps)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
@@ -520,6 +553,20 @@ class Store:
         return [
             ReportRun(**{**r._asdict(), "recipients": tuple(json.loads(r.recipients))}) for r in rows
         ]
+
+
+def _read_spans(conn: sa.Connection, table, keys: Sequence[int], spans: Sequence[tuple[int, int]]):
+    """``samples.read`` over disjoint, ascending ``(start, end]`` spans: ``(key, ts, [values])``
+    sorted by key, then ts (a stable sort by key keeps each key's spans in time order)."""
+    bounds = [(int(start), int(end)) for start, end in spans]
+    if any(start >= end for start, end in bounds) or any(a[1] > b[0] for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"sample spans must be non-empty, disjoint and ascending (start, end] pairs; got {bounds}")
+    parts = [samples.read(conn, table, keys, start, end) for start, end in bounds] or [samples.read(conn, table, [], 0, 0)]
+    order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+    key = np.concatenate([p[0] for p in parts])[order]
+    ts = np.concatenate([p[1] for p in parts])[order]
+    values = [np.concatenate([p[2][i] for p in parts])[order] for i in range(len(table.values))]
+    return key, ts, values
 
 
 def _newest_ts(slo_pk) -> sa.Select:
