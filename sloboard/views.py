@@ -12,14 +12,17 @@ store. Each function states how it folds the steps of a bucket into one value.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 
 from .domain import SLO, Deployment, DeployStatus, format_duration
 from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, ratio, window_bounds
+from .engine.cost import cost_in_window
+from .engine.dora import DoraMetrics, dora_metrics
 from .status import cost_by_scope, lookback_start
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
@@ -303,20 +306,137 @@ def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dic
     }
 
 
+# --- KPI trends ---------------------------------------------------------------------------
+
+DAY_S = 86_400
+TREND_DAYS = (7, 30)  # the periods a KPI tile shows: the last week and the last 30 days
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One KPI over the ``days`` ending at ``at``, the same number of days before, and each day.
+
+    - ``value``: the KPI over ``[at - days, at)`` (DORA) or ``(at - days, at]`` (cost),
+      the very window of the status report's ``7d``/``30d`` entries.
+    - ``previous``: the KPI over the ``days`` before that; None when the store holds no
+      data from that far back (a partly recorded period would fake a change).
+    - ``daily``: the KPI per trailing day ending at ``at - k d`` (bounds as for
+      ``value``), oldest first, ``ts`` the day ends; NaN where the KPI is undefined or
+      nothing was recorded yet. The days tile the period exactly.
+    """
+
+    days: int
+    value: float | None
+    previous: float | None
+    daily: Series
+
+    @property
+    def delta(self) -> float | None:
+        """``value - previous``: the change against the period before."""
+        return None if self.value is None or self.previous is None else self.value - self.previous
+
+
+def trend(measure: Callable[[int, int], float | None], at_epoch: int, days: int, since: int | None) -> Trend:
+    """``measure(start, end)`` over the period, the period before it, and each of its days.
+
+    ``since`` is the time of the oldest record the caller found, reading from at least
+    one day before the previous period. A span counts as recorded when ``since`` lies
+    in its first day or earlier. A previous period or a day recorded only in part gets
+    None, not a value that compares a partial period with a whole one.
+    """
+
+    def measured(start: int, end: int) -> float | None:
+        return measure(start, end) if since is not None and since <= start + DAY_S else None
+
+    period = days * DAY_S
+    ends = np.arange(at_epoch - period + DAY_S, at_epoch + 1, DAY_S, dtype=np.int64)
+    daily = [measured(int(end) - DAY_S, int(end)) for end in ends]
+    return Trend(
+        days=days,
+        # As the status report has it: whatever part is recorded, and no data when nothing is.
+        value=None if since is None else measure(at_epoch - period, at_epoch),
+        previous=measured(at_epoch - 2 * period, at_epoch - period),
+        daily=Series(ends, np.array([np.nan if v is None else v for v in daily], dtype=np.float64)),
+    )
+
+
+def _lookback(at_epoch: int, days: Sequence[int]) -> int:
+    """Where trend reads start: two of the longest periods, and one day more to find ``since``."""
+    return at_epoch - 2 * max(days) * DAY_S - DAY_S
+
+
+def deployment_success_rate(m: DoraMetrics) -> float | None:
+    """succeeded / deployments: the complement of the change failure rate; None without deployments."""
+    return m.succeeded / m.deployments if m.deployments else None
+
+
+DORA_KPIS: dict[str, Callable[[DoraMetrics], float | None]] = {
+    "success_rate": deployment_success_rate,
+    "deployment_frequency": lambda m: m.deployment_frequency_per_day,
+    "rollback_rate": lambda m: m.rollback_rate,
+    "change_failure_rate": lambda m: m.change_failure_rate,
+}
+
+
+def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
+                days: Sequence[int] = TREND_DAYS) -> dict[str, dict[int, Trend]]:
+    """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
+
+    Every number is ``engine.dora.dora_metrics`` over the deployments of ``services``
+    (all services when None) started in the span, so the current 7- and 30-day values
+    equal the status report's ``dora`` entries for ``"*"`` or for one service. A day's
+    deployment frequency is that day's deployment count.
+    """
+    deploys = [d for d in store.deployments(start=_lookback(at_epoch, days), end=at_epoch)
+               if services is None or d.service in services]
+    starts = [d.started_at.timestamp() for d in deploys]  # the store returns them oldest first
+    since = int(starts[0]) if starts else None
+    metrics: dict[tuple[int, int], DoraMetrics] = {}
+
+    def metrics_of(start: int, end: int) -> DoraMetrics:
+        if (start, end) not in metrics:
+            span = deploys[bisect_left(starts, start):bisect_left(starts, end)]  # started in [start, end)
+            metrics[(start, end)] = dora_metrics(span, _utc(start), _utc(end))
+        return metrics[(start, end)]
+
+    return {
+        name: {d: trend(lambda s, e, kpi=kpi: kpi(metrics_of(s, e)), at_epoch, d, since) for d in days}
+        for name, kpi in DORA_KPIS.items()
+    }
+
+
+def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
+                days: Sequence[int] = TREND_DAYS) -> dict[int, Trend]:
+    """Spend of ``scope`` (merged as ``status.cost_by_scope`` merges it) per period in ``days``,
+    each value ``engine.cost.cost_in_window``, as the status report's cost entries are."""
+    merged = cost_by_scope(store, _lookback(at_epoch, days), at_epoch, team_of)
+    ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
+    known = ts[~np.isnan(usd)]
+    since = int(known[0]) if known.size else None
+    return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since) for d in days}
+
+
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
 # --- collection health ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SampleGaps:
-    """Steps missing from one SLO's window ``(window_start, at]``.
+    """Steps missing from one SLO's window ``(window_start, due_until]``.
 
-    ``expected`` = window length / step; ``present`` = steps with a sample; the longest
-    gap is the longest run of consecutive missing steps, in seconds (including a gap
-    at either end of the window). ``newest`` is the newest sample time, None if none.
+    ``due_until`` is the newest step end the collector should have written by ``at``
+    (see :func:`sample_gaps`). ``expected`` = steps in that span; ``present`` = those
+    with a sample; the longest gap is the longest run of consecutive missing steps, in
+    seconds (including a gap at either end of the span). ``newest`` is the newest
+    sample time, None if none.
     """
 
     slo_id: str
     window_start: int
+    due_until: int
     expected: int
     present: int
     longest_gap_s: int
@@ -327,28 +447,37 @@ class SampleGaps:
         return max(0, self.expected - self.present)
 
 
-def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int) -> list[SampleGaps]:
-    """Gaps per SLO over its own window, from one read of all SLOs."""
+def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *, not_due_s: int = 0) -> list[SampleGaps]:
+    """Gaps per SLO over its own window, from one read of all SLOs.
+
+    Steps ending within ``not_due_s`` of ``at`` are not due yet and count neither as
+    missing nor as present: the collector stays ``collect.lag_s`` behind now and writes
+    whole steps, so the dashboard passes ``lag_s + step_s``. Without it the newest
+    steps would read as gaps right after every collection.
+    """
     if not slos:
         return []
+    due_until = (at_epoch - not_due_s) // step_s * step_s
     bounds = {s.id: window_bounds(s.window, at_epoch)[0] for s in slos}
     samples = store.read_sli_samples_many([s.id for s in slos], min(bounds.values()), at_epoch)
     out = []
     for slo in sorted(slos, key=lambda s: s.id):
         start = bounds[slo.id]
-        ts = samples[slo.id][0]
-        ts = ts[ts > start]
-        # Virtual samples just outside the window: at its start, and one step after its last step.
-        edges = np.concatenate(([start], ts, [at_epoch // step_s * step_s + step_s]))
+        in_window = samples[slo.id][0]
+        in_window = in_window[in_window > start]
+        ts = in_window[in_window <= due_until]
+        # Virtual samples just outside the span: at its start, and one step after its last due step.
+        edges = np.concatenate(([start], ts, [due_until + step_s]))
         longest = int(max(0, (np.diff(edges) - step_s).max()))
         out.append(
             SampleGaps(
                 slo_id=slo.id,
                 window_start=start,
-                expected=(at_epoch - start) // step_s,
+                due_until=due_until,
+                expected=max(0, (due_until - start) // step_s),
                 present=int(ts.size),
                 longest_gap_s=longest,
-                newest=int(ts[-1]) if ts.size else None,
+                newest=int(in_window[-1]) if in_window.size else None,
             )
         )
     return out

@@ -19,7 +19,9 @@ from sloboard.views import (
     bucket_seconds,
     bucket_sum,
     cost_history,
+    cost_trends,
     deployment_counts,
+    dora_trends,
     freshness,
     golden_signals,
     last_runs,
@@ -251,3 +253,94 @@ def test_cost_history_adds_sources_and_rolls_services_up_into_teams(store):
     np.testing.assert_allclose(history["service:checkout"].values, [1.5, 2.5])
     np.testing.assert_allclose(history["team:storefront"].values, [1.5, 2.5])
     np.testing.assert_allclose(history["total"].values, [11.5, 22.5])
+
+
+# --- KPI trends -------------------------------------------------------------------------
+
+
+def test_dora_trends_count_each_period_the_period_before_and_each_day(store):
+    def deploy(service, version, status, ago_s):
+        return Deployment(service, version, status, utc(AT - ago_s), utc(AT - ago_s + 300))
+
+    S, F, R = DeployStatus.SUCCEEDED, DeployStatus.FAILED, DeployStatus.ROLLED_BACK
+    plan = [
+        deploy("a", "0", S, 60 * DAY - 3600),  # in the first day of the 30 days before the last 30
+        deploy("a", "1", S, 13 * DAY), deploy("a", "2", F, 9 * DAY),  # the week before the last
+        deploy("a", "3", S, 6 * DAY + 60), deploy("a", "4", S, 3 * DAY), deploy("a", "5", R, 2 * DAY),
+        deploy("a", "6", S, 3600),
+        deploy("b", "1", F, 2 * DAY - 60),  # b's only deployment
+    ]
+    store.record_deployments(plan)
+
+    trends = dora_trends(store, AT)
+
+    week = {name: by_days[7] for name, by_days in trends.items()}
+    assert (week["success_rate"].value, week["success_rate"].previous) == (pytest.approx(3 / 5), 1 / 2)
+    assert week["success_rate"].delta == pytest.approx(3 / 5 - 1 / 2)
+    assert week["rollback_rate"].value == pytest.approx(1 / 5)
+    assert week["change_failure_rate"].value == pytest.approx(2 / 5)
+    assert week["deployment_frequency"].value == pytest.approx(5 / 7)
+    # A day's frequency is its count. Days are [start, end) as in DORA: 3d ago opens the
+    # day ending 2d ago; 2d ago and 2d-60s share the next one; the last hour is in the last.
+    daily_counts = week["deployment_frequency"].daily.values
+    assert list(daily_counts) == [1, 0, 0, 0, 1, 2, 1]
+    assert list(week["deployment_frequency"].daily.ts) == [AT - k * DAY for k in range(6, -1, -1)]
+    assert np.isnan(week["success_rate"].daily.values[1])  # no deployment that day: undefined, not 0 %
+    month = trends["success_rate"][30]
+    assert (month.value, month.previous) == (pytest.approx(4 / 7), 1.0)
+
+    status = {(e["service"], e["window"]): e for e in status_report(store, [], AT)["dora"]}
+    for days in (7, 30):
+        entry = status[("*", f"{days}d")]
+        assert trends["change_failure_rate"][days].value == entry["change_failure_rate"]
+        assert trends["rollback_rate"][days].value == entry["rollback_rate"]
+        assert trends["deployment_frequency"][days].value == entry["deployment_frequency_per_day"]
+        assert trends["success_rate"][days].value == entry["succeeded"] / entry["deployments"]
+
+    only_b = dora_trends(store, AT, services={"b"})["deployment_frequency"][7]
+    assert only_b.value == pytest.approx(1 / 7)
+    # Nothing of b was recorded before its first deployment: no prior week, no earlier days.
+    assert only_b.previous is None and only_b.delta is None
+    assert np.isnan(only_b.daily.values[:5]).all() and list(only_b.daily.values[5:]) == [1, 0]
+
+
+def test_dora_trends_without_deployments_are_no_data(store):
+    trend = dora_trends(store, AT)["deployment_frequency"][7]
+    assert trend.value is None and trend.previous is None and not trend.daily.has_data
+
+
+def test_cost_trends_sum_whole_days_and_need_a_recorded_prior_period(store):
+    hours = np.arange(AT - 20 * DAY + 3600, AT + 1, 3600, dtype=np.int64)  # $1 an hour for 20 days
+    store.write_series("cost", "service:checkout", "opencost", hours, np.ones(hours.size))
+    store.write_series("cost", "service:search", "opencost", hours, np.full(hours.size, 2.0))
+
+    trends = cost_trends(store, AT, "team:storefront", {"checkout": "storefront"})
+
+    week, month = trends[7], trends[30]
+    assert (week.value, week.previous, week.delta) == (168.0, 168.0, 0.0)
+    assert month.value == 480.0
+    assert month.previous is None  # the store starts 20 days back: no whole 30 days before
+    assert np.isnan(month.daily.values[:10]).all()
+    assert list(month.daily.values[10:]) == [24.0] * 20
+    entries = {(e["scope"], e["window"]): e["usd"] for e in status_report(store, [], AT)["cost"]}
+    assert cost_trends(store, AT, "total", {})[7].value == entries[("total", "7d")] == 168.0 * 3
+    assert cost_trends(store, AT, "service:search", {})[30].value == entries[("service:search", "30d")]
+
+
+def test_sample_gaps_do_not_count_steps_that_are_not_due_yet(store):
+    slo = daily_slo()
+    ts, good, total = write_two_days(store, slo, {})
+    lagging = daily_slo(id="checkout/lagging", name="lagging")
+    store.sync_slos([slo, lagging])
+    # Written as a collector 120 s behind now leaves it, with one real hole of 4 steps an hour ago.
+    keep = (ts <= AT - 120) & ~((ts > AT - 3600) & (ts <= AT - 3600 + 4 * STEP))
+    store.write_sli_samples(lagging.id, ts[keep], good[keep], total[keep])
+
+    naive = {g.slo_id: g for g in sample_gaps(store, [lagging], AT, STEP)}[lagging.id]
+    assert naive.missing == 4 + 2
+
+    (gaps,) = sample_gaps(store, [lagging], AT, STEP, not_due_s=120 + STEP)
+    assert gaps.due_until == AT - 180
+    assert gaps.expected == 1440 - 3
+    assert gaps.missing == 4 and gaps.longest_gap_s == 4 * STEP
+    assert gaps.newest == AT - 120
