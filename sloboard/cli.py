@@ -265,9 +265,45 @@ def deploy_record(obj: _Context, service, version, status, commit, committed, st
     store = obj.open_store()
     try:
         new = store.record_deployment(d)
+        if new:
+            store.append_audit(_actor(), "deployment.record", {
+                "service": service, "version": version, "status": d.status.value,
+                "started_at": began.isoformat(), "finished_at": ended.isoformat(), "commit": commit,
+            })
     finally:
         store.close()
     click.echo(f"{'recorded' if new else 'already recorded'}: {service} {version} {d.status.value}")
+
+
+def _actor() -> str:
+    """Who ran the command, for the audit log."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit log (a SHA-256 hash chain)."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def audit_verify(obj: _Context) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken entry if any entry
+    was changed, removed or inserted out of order."""
+    store = obj.open_store()
+    try:
+        ok, broken = store.verify_audit()
+    finally:
+        store.close()
+    if not ok:
+        click.echo(f"audit log broken at entry {broken}: it or an earlier entry was altered", err=True)
+        sys.exit(1)
+    click.echo("audit log intact")
 
 
 @cli.group()

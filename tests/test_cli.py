@@ -167,3 +167,16 @@ def test_help_starts_without_heavy_imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert "HEAVY []" in out, out
     assert "validate" in out and "status" in out
+
+
+def test_audit_verify_passes_and_then_catches_tampering(tmp_path):
+    import sqlite3
+
+    args = ["deploy", "record", "--service", "search", "--version", "v1", "--status", "succeeded", "--started", "now"]
+    assert run(args, tmp_path).returncode == 0
+    ok = run(["audit", "verify"], tmp_path)
+    assert ok.returncode == 0 and "intact" in ok.stdout
+    with sqlite3.connect(tmp_path / "var" / "sloboard.db") as db:
+        db.execute("UPDATE audit_log SET payload = replace(payload, 'v1', 'v2')")
+    broken = run(["audit", "verify"], tmp_path)
+    assert broken.returncode == 1 and "broken at entry" in broken.stderr
