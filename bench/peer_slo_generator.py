@@ -272,7 +272,7 @@ def compare_at(count: int, ctx, prom, exe: Path) -> tuple[list[Result], list[str
             figure=fmt_s(warm.seconds),
             baseline=f"slo-generator {fmt_s(peer.seconds)}",
             ratio=f"{speedup:.2f}x speed-up",
-            ratio_target=f">= {STATUS_RATIO_TARGET:g}x faster" if at_target else "- (target at 100)",
+            ratio_target=f">= {STATUS_RATIO_TARGET:g}x speed-up" if at_target else "- (target at 100)",
             ratio_met=at_least(speedup, STATUS_RATIO_TARGET) if at_target else None,
             notes=[f"best of {STATUS_RUNS} whole processes; slo-generator: one `compute` pass, "
                    f"{count * len(STEPS) * 2} instant queries"],
