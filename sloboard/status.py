@@ -3,6 +3,11 @@ reports and the HTTP API all call, so a number can never differ between them.
 
 ``status_report`` returns plain data in the shape of the public JSON contract:
 ``{"at", "slos": [...], "dora": [...], "cost": [...]}``.
+
+Reads: every window ends at ``at``, so SLI counts and cost come from hourly rollups
+for whole hours and raw steps at the window edges (``sloboard.window_reads``), in one
+read for all SLOs and one for all cost series; the sums equal the raw steps' sums.
+SLOs whose time slices are not whole hours read raw steps.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from datetime import datetime, timezone
 import numpy as np
 
 from .domain import SLO, format_duration
-from .engine import evaluate, window_bounds
+from .engine import evaluate
 from .engine.cost import budget_state, cost_in_window, forecast_month, month_bounds
 from .engine.dora import dora_by_service
+from .engine.evaluate import window_starts
 from .timeparse import iso
+from .window_reads import Rows, hourly_rows_suffice, read_series_rows, read_sli_rows
 
 DAY_S = 86400
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
@@ -46,15 +53,34 @@ def policy_state(slo: SLO, budget_remaining: float | None) -> str:
 
 
 def lookback_start(slo: SLO, at_epoch: int) -> int:
-    """The earliest time any part of the status needs: the window or the longest alert window."""
-    start, _ = window_bounds(slo.window, at_epoch)
-    longest = max((int(a.long.total_seconds()) for a in slo.alert_windows), default=0)
-    return min(start, at_epoch - longest)
+    """The earliest time any part of the status needs: the start of the SLO window or of
+    the longest burn-rate window (the forecast's included), whichever is earlier."""
+    return min(window_starts(slo, at_epoch))
 
 
-def slo_status(slo: SLO, arrays, at_epoch: int, step_s: int) -> dict[str, Any]:
-    ts, good, total = arrays
-    st = evaluate(slo, ts, good, total, at_epoch, step_s=step_s)
+def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}`` covering every window of each SLO at ``at``.
+
+    SLOs that rollup rows serve (``window_reads.hourly_rows_suffice``) share one hybrid
+    read; the others share one read of raw steps (``step_counts`` None: one step a row).
+    """
+    hybrid = [s for s in slos if hourly_rows_suffice(s, step_s)]
+    raw_only = [s for s in slos if not hourly_rows_suffice(s, step_s)]
+    rows: dict[str, Rows] = {}
+    if hybrid:
+        cuts = [c for s in hybrid for c in window_starts(s, at_epoch)]
+        rows.update(read_sli_rows(store, [s.id for s in hybrid], cuts, at_epoch))
+    if raw_only:
+        start = min(lookback_start(s, at_epoch) for s in raw_only)
+        samples = store.read_sli_samples_many([s.id for s in raw_only], start, at_epoch)
+        rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
+    return rows
+
+
+def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> dict[str, Any]:
+    """The public JSON entry of one SLO, from its ``(ts, good, total, step_counts)`` rows."""
+    ts, good, total, step_counts = rows
+    st = evaluate(slo, ts, good, total, at_epoch, step_s=step_s, step_counts=step_counts)
     remaining = _number(st.budget_remaining)
     return {
         "id": slo.id,
@@ -120,14 +146,21 @@ def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
 
 
 def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Cost samples per scope, with the sources of a scope (OpenCost, bill) added together.
+    """Cost samples with ``start < ts <= end`` per scope, merged by :func:`merge_cost_scopes`."""
+    keys = store.series_keys("cost")
+    return merge_cost_scopes(store.read_series_many("cost", keys, start, end), team_of)
+
+
+def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                      team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``(ts, usd)`` per scope from ``{(scope, name): (ts, usd)}``, sorted by ts, with the
+    sources of a scope (OpenCost, bill) added together.
 
     Teams get the cost of their services (``team_of`` maps service -> team) on top of
     any cost billed to the team directly; ``total`` is every stored sample once.
     """
     parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for scope, name in store.series_keys("cost"):
-        ts, usd = store.read_series("cost", scope, name, start, end)
+    for (scope, _name), (ts, usd) in sorted(per_series.items()):
         parts.setdefault(scope, []).append((ts, usd))
         parts.setdefault("total", []).append((ts, usd))
         kind, _, service = scope.partition(":")
@@ -147,11 +180,15 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str,
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
     The monthly budget and the month-end forecast belong to the ``month`` window only.
+    Read as rollup rows with raw edges, the newest row of each series a raw step, so
+    the forecast's newest sample time is exact (``window_reads.read_series_rows``).
     """
     month_start, _ = month_bounds(at_epoch, timezone_name)
-    start = min(month_start, at_epoch - max(COST_WINDOWS.values()))
+    cuts = [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
+    rows = read_series_rows(store, "cost", store.series_keys("cost"), cuts, at_epoch, exact_newest=True)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
     out = []
-    for scope, (ts, usd) in sorted(cost_by_scope(store, start, at_epoch, team_of).items()):
+    for scope, (ts, usd) in sorted(merged.items()):
         for label, length in COST_WINDOWS.items():
             out.append({"scope": scope, "window": label, "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
                         "budget_usd": None, "forecast_usd": None})
@@ -176,11 +213,10 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, s
     tz = settings.timezone if settings else "UTC"
     cost_settings = settings.cost if settings else None
     slos = sorted(slos, key=lambda s: s.id)
-    start = min((lookback_start(s, at_epoch) for s in slos), default=at_epoch)
-    samples = store.read_sli_samples_many([s.id for s in slos], start, at_epoch)
+    rows = read_slo_rows(store, slos, at_epoch, step)
     return {
         "at": iso(at_epoch),
-        "slos": [slo_status(s, samples[s.id], at_epoch, step) for s in slos],
+        "slos": [slo_status(s, rows[s.id], at_epoch, step) for s in slos],
         "dora": dora_entries(store, at_epoch),
         "cost": cost_entries(
             store,

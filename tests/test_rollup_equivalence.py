@@ -4,14 +4,29 @@ real store (SQLite, and PostgreSQL through the ``store`` fixture)."""
 
 from __future__ import annotations
 
+import itertools
+import math
+from datetime import timedelta
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from sloboard.domain import AlertWindow, BudgetingMethod, Severity, Window
+from sloboard.engine import window_bounds
+from sloboard.engine.cost import month_bounds
+from sloboard.status import cost_entries, lookback_start, read_slo_rows, slo_status, status_report
+from sloboard.window_reads import plan_reads
 from tests.factories import make_slo
 
 HOUR = 3600
+DAY = 86400
 H0 = 1_800_000_000 - 1_800_000_000 % HOUR  # an hour boundary
 SLO_ID = "checkout/availability"
+TOLERANCE = 1e-12
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_example = itertools.count()  # examples share one store: each writes keys (or times) of its own
 
 
 def test_span_reads_return_raw_steps_of_every_span_and_the_hourly_rows_in_one_read(store):
@@ -60,3 +75,210 @@ def test_series_span_reads_match_the_raw_steps(store):
 def test_span_reads_refuse_spans_that_are_not_disjoint_and_ascending(store, spans):
     with pytest.raises(ValueError, match="disjoint and ascending"):
         store.read_sli_spans_many([SLO_ID], spans, (0, 10))
+
+
+# --- the plan ---------------------------------------------------------------------------
+
+
+def test_plan_on_the_hour_reads_only_the_last_hour_raw():
+    at = H0 + 40 * DAY
+    cuts = [at - 28 * DAY, at - 3 * DAY, at - 6 * HOUR, at - HOUR, at - 1800, at - 300]
+    plan = plan_reads(cuts, at)
+    assert plan.raw == ((at - HOUR, at),)  # 30m and 5m start inside the last hour
+    assert plan.hourly == (at - 28 * DAY, at)
+    assert plan.raw_hours.tolist() == [at]
+
+
+def test_plan_off_the_hour_reads_raw_the_hours_that_windows_start_in_and_the_partial_last_hour():
+    at = H0 + 40 * DAY + 1234
+    cuts = [at - 28 * DAY, at - 3 * DAY, at - 6 * HOUR, at - HOUR, at - 300]
+    plan = plan_reads(cuts, at)
+    floor = at - 1234
+    assert plan.raw == (
+        (at - 28 * DAY, floor - 28 * DAY + HOUR),  # from the earliest cut to its hour's end
+        (floor - 3 * DAY, floor - 3 * DAY + HOUR),
+        (floor - 6 * HOUR, floor - 5 * HOUR),
+        (floor - HOUR, at),  # the hour holding at - 1h, then the partial hour up to at
+    )
+    assert plan.hourly == (floor - 28 * DAY + HOUR, floor)
+
+
+# --- SLIs: hybrid rows against raw steps, on a real store ---------------------------------
+
+
+def _close(got, want, path="") -> None:
+    """Equal structures; numbers within TOLERANCE, relative to their size above 1."""
+    if isinstance(want, dict):
+        assert got.keys() == want.keys(), path
+        for key in want:
+            _close(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want)):
+            _close(g, w, f"{path}[{i}]")
+    elif isinstance(want, float) and not isinstance(want, bool):
+        assert isinstance(got, float) and abs(got - want) <= TOLERANCE * max(1.0, abs(want)), (path, got, want)
+    else:
+        assert got == want, (path, got, want)
+
+
+@st.composite
+def slo_cases(draw, step_s: int, span_s: int):
+    """An SLO with a random window (rolling, or a calendar week in a zone off the hour grid),
+    random alert windows and a random budgeting method, fitting in ``span_s``."""
+    n = next(_example)
+    alerts = []
+    for _ in range(draw(st.integers(0, 3))):
+        long = draw(st.integers(2, span_s // 4 // 60)) * 60
+        short = draw(st.integers(1, long // 60 - 1)) * 60
+        alerts.append(AlertWindow(Severity.PAGE, timedelta(seconds=long), timedelta(seconds=short), 2.0))
+    if draw(st.booleans()) and span_s >= 8 * DAY:
+        window = Window(timedelta(days=7), "week", draw(st.sampled_from(["Asia/Kolkata", "Europe/Berlin", "UTC"])))
+    else:
+        window = Window(timedelta(seconds=draw(st.integers(1, span_s // 2 // 60)) * 60))
+    method = draw(st.sampled_from(BudgetingMethod))
+    # Whole hours (rollup rows serve them) or not (raw steps), including the default: one step.
+    slice_s = draw(st.sampled_from([None, HOUR, 2 * HOUR, 5400, 300]))
+    return make_slo(
+        id=f"svc{n}/slo{n}", service=f"svc{n}", name=f"slo{n}", spec_hash=str(n), window=window,
+        objective=draw(st.sampled_from([0.9, 0.99, 0.999])), alert_windows=tuple(alerts), budgeting=method,
+        timeslice_window=None if slice_s is None else timedelta(seconds=slice_s), timeslice_target=0.95,
+    )
+
+
+def _steps(rng, first: int, last: int, step_s: int, integer_counts: bool):
+    """Steps ending in (first, last] with random counts, and random single and long holes dropped."""
+    ts = np.arange(first - first % step_s + step_s, last + 1, step_s, dtype=np.int64)
+    total = rng.integers(0, 400, ts.size).astype(float) if integer_counts else rng.uniform(0, 400, ts.size)
+    good = np.floor(total * rng.uniform(0.8, 1, ts.size)) if integer_counts else total * rng.uniform(0.8, 1, ts.size)
+    keep = rng.random(ts.size) > rng.uniform(0, 0.3)
+    for _ in range(rng.integers(0, 4)):  # outages of the collector: up to 3 hours without a step
+        hole = rng.integers(0, ts.size)
+        keep[hole:hole + rng.integers(1, 3 * HOUR // step_s)] = False
+    return ts[keep], good[keep], total[keep]
+
+
+@PROPERTY
+@given(data=st.data(), step_s=st.sampled_from([60, 420, 900]), off_hour=st.integers(0, HOUR - 1),
+       seed=st.integers(0, 2**32 - 1), integer_counts=st.booleans())
+def test_status_from_rollups_and_raw_edges_equals_the_status_from_raw_steps(
+    store, data, step_s, off_hour, seed, integer_counts
+):
+    span = min(12 * DAY, 5000 * step_s)
+    slos = [data.draw(slo_cases(step_s, span)) for _ in range(2)]
+    at = H0 + 20 * DAY + data.draw(st.integers(0, 10 * DAY // HOUR)) * HOUR + off_hour
+    store.sync_slos(slos)
+    rng = np.random.default_rng(seed)
+    written = {}
+    for slo in slos:  # steps from before the earliest window to after ``at``, which must not count
+        written[slo.id] = _steps(rng, lookback_start(slo, at) - 2 * HOUR, at + 2 * HOUR, step_s, integer_counts)
+        store.write_sli_samples(slo.id, *written[slo.id])
+
+    report = status_report(store, slos, at, step_s=step_s)
+    rows = read_slo_rows(store, slos, at, step_s)
+    for got, slo in zip(report["slos"], sorted(slos, key=lambda s: s.id)):
+        raw = store.read_sli_samples(slo.id, lookback_start(slo, at), at)
+        _close(got, slo_status(slo, (*raw, None), at, step_s), slo.id)
+        # And against sums of the written steps, computed here without the store.
+        ts, good, total = written[slo.id]
+        start, _ = window_bounds(slo.window, at)
+        inside = (ts > start) & (ts <= at)
+        if slo.budgeting is BudgetingMethod.OCCURRENCES and total[inside].sum() > 0:
+            assert got["sli"] == pytest.approx(good[inside].sum() / total[inside].sum(), abs=TOLERANCE)
+        if inside.any():
+            assert got["total"] == pytest.approx(total[inside].sum(), rel=TOLERANCE)
+            expected_steps = (at - start) // step_s  # no data when the window is shorter than a step
+            assert got["data_completeness"] == (
+                None if expected_steps == 0 else pytest.approx(min(1.0, inside.sum() / expected_steps), abs=TOLERANCE)
+            )
+        row_ts, *_values, step_counts = rows[slo.id]
+        if step_counts is not None:  # the rows since the lookback stand for its stored steps, each once
+            lookback = lookback_start(slo, at)
+            assert step_counts[row_ts > lookback].sum() == ((ts > lookback) & (ts <= at)).sum()
+
+
+def test_status_sums_whole_hours_from_the_rollup_even_after_retention_removed_their_steps(store):
+    slo = make_slo(window=Window(timedelta(days=2)), spec_hash="h1")
+    store.sync_slos([slo])
+    at = H0 + 10 * DAY
+    ts = np.arange(at - 3 * DAY + 60, at + 1, 60, dtype=np.int64)
+    total = np.full(ts.size, 100.0)
+    good = total - (ts % 7 == 0)  # a bad event now and then
+    store.write_sli_samples(SLO_ID, ts, good, total)
+    store.delete_samples_before(at - DAY)  # retention keeps the last day of steps
+
+    got = status_report(store, [slo], at)["slos"][0]
+    inside = ts > at - 2 * DAY
+    assert got["total"] == total[inside].sum() and got["good"] == good[inside].sum()
+    assert got["data_completeness"] == 1.0
+    assert store.read_sli_samples(SLO_ID, at - 2 * DAY, at)[0].size == DAY // 60  # the raw steps are gone
+    row_ts, _good, _total, step_counts = read_slo_rows(store, [slo], at, 60)[SLO_ID]
+    assert row_ts.size <= 3 * 24 + 60 and step_counts.sum() == 3 * DAY // 60  # lookback: window and 3d alert
+
+
+# --- cost: hybrid rows against raw steps ----------------------------------------------------
+
+
+def _cost_steps(rng, first: int, last: int, step_s: int, phase: int):
+    ts = np.arange(first - first % step_s + phase, last + 1, step_s, dtype=np.int64)
+    ts = ts[ts > first]
+    usd = rng.uniform(0, 3, ts.size)
+    keep = rng.random(ts.size) > 0.1
+    for _ in range(rng.integers(0, 3)):
+        hole = rng.integers(0, ts.size)
+        keep[hole:hole + rng.integers(1, DAY // step_s)] = False
+    return ts[keep], usd[keep]
+
+
+def _spend(parts, start: int, end: int):
+    """Spend in (start, end] over the written steps of several series, and the newest step's time."""
+    inside = [(ts[(ts > start) & (ts <= end)], usd[(ts > start) & (ts <= end)]) for ts, usd in parts]
+    times = np.concatenate([t for t, _ in inside])
+    return (float(np.concatenate([u for _, u in inside]).sum()) if times.size else None,
+            int(times.max()) if times.size else None)
+
+
+@PROPERTY
+@given(seed=st.integers(0, 2**32 - 1), hours=st.integers(0, 24 * 40), off_hour=st.integers(0, HOUR - 1),
+       step_s=st.sampled_from([300, 600, HOUR]), phase=st.integers(0, 299), stale_s=st.integers(0, 3 * DAY),
+       zone=st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]))
+def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
+    store, seed, hours, off_hour, step_s, phase, stale_s, zone
+):
+    n = next(_example)
+    # Examples share the store's cost series: 200 days apart, earlier ones fall outside every window.
+    at = H0 + n * 200 * DAY + 40 * DAY + hours * HOUR + off_hour
+    rng = np.random.default_rng(seed)
+    written = {}
+    for key in [(f"service:a{n}", "opencost"), (f"service:b{n}", "opencost"), (f"team:t{n}", "bill")]:
+        # Steps until 2 h after ``at`` (which must not count), or up to 3 days short of it (stale data).
+        written[key] = _cost_steps(rng, at - 70 * DAY, at + 2 * HOUR - stale_s, step_s, phase % step_s)
+        store.write_series("cost", *key, *written[key])
+    scopes = {
+        f"service:a{n}": [written[(f"service:a{n}", "opencost")]],
+        f"service:b{n}": [written[(f"service:b{n}", "opencost")]],
+        f"team:t{n}": [written[(f"team:t{n}", "bill")], written[(f"service:a{n}", "opencost")]],
+        "total": list(written.values()),
+    }
+
+    entries = cost_entries(store, at, timezone_name=zone, budgets={f"service:a{n}": 500.0},
+                           team_of={f"a{n}": f"t{n}"}, warn_at=0.8, overrun_at=1.25)
+    month_start, month_end = month_bounds(at, zone)
+    starts = {"1d": at - DAY, "7d": at - 7 * DAY, "30d": at - 30 * DAY, "month": month_start}
+    checked = 0
+    for entry in entries:
+        if entry["scope"] not in scopes:
+            continue
+        usd, newest = _spend(scopes[entry["scope"]], starts[entry["window"]], at)
+        assert (entry["usd"] is None) == (usd is None)
+        if usd is not None:
+            assert entry["usd"] == pytest.approx(usd, rel=TOLERANCE, abs=TOLERANCE)
+        if entry["window"] == "month":
+            forecast = None if usd is None else usd * (month_end - month_start) / (newest - month_start)
+            assert (entry["forecast_usd"] is None) == (forecast is None)
+            if forecast is not None:
+                assert entry["forecast_usd"] == pytest.approx(forecast, rel=TOLERANCE, abs=TOLERANCE)
+            if entry["scope"] == f"service:a{n}" and usd is not None:
+                assert entry["budget_warning"] == (usd >= 400.0)
+        checked += 1
+    assert checked == 4 * len(scopes)

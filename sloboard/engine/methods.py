@@ -16,6 +16,8 @@ Slices are aligned to multiples of the slice length in epoch time: the step endi
 at ``ts`` belongs to the slice ending at ``ceil(ts / slice) × slice``. The first and
 the last slice of a window may be partial; they are judged on the steps they hold.
 A slice without data or without events is neither good nor bad: it is left out.
+A row that is an hourly rollup (``Steps.step_counts``) lies wholly inside one slice
+when the slice length is a whole number of hours, so the slice sums are the same.
 """
 
 from __future__ import annotations
@@ -85,12 +87,16 @@ def budget_totals(slo: SLO, steps: Steps, counts: Counts, step_s: int) -> tuple[
     return slo_budget_units(slo, steps, step_s).totals()
 
 
+def slice_seconds(slo: SLO, step_s: int) -> int:
+    """The SLO's time-slice length: ``slo.timeslice_window``, by default one step."""
+    return int(slo.timeslice_window.total_seconds()) if slo.timeslice_window else step_s
+
+
 def slo_budget_units(slo: SLO, steps: Steps, step_s: int) -> BudgetUnits:
     """:func:`budget_units` with the SLO's settings.
 
-    The slice length is ``slo.timeslice_window``, by default one step. The
-    Timeslices target is ``slo.timeslice_target``, by default the objective.
+    The slice length is :func:`slice_seconds`. The Timeslices target is
+    ``slo.timeslice_target``, by default the objective.
     """
-    slice_s = int(slo.timeslice_window.total_seconds()) if slo.timeslice_window else step_s
     target = slo.objective if slo.timeslice_target is None else slo.timeslice_target
-    return budget_units(slo.budgeting, steps, slice_s, target)
+    return budget_units(slo.budgeting, steps, slice_seconds(slo, step_s), target)
