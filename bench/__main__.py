@@ -17,7 +17,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import collection, dashboard, ingest, peer_slo_generator, startup, status_speed, store_size
+from . import collection, dashboard, ingest, memory, peer_slo_generator, startup, status_speed, store_size
 from .context import Context
 from .report import Result, table
 
@@ -25,6 +25,7 @@ BENCHMARKS = {
     "startup": startup.run,
     "ingest": ingest.run,
     "status": status_speed.run,
+    "memory": memory.run,
     "store-size": store_size.run,
     "reports": lambda ctx: [Result("weekly/monthly report", figure="not built yet",
                                    notes=["reports/ has no report builder yet; nothing to time"])],

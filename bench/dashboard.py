@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+import requests
 
 from .fleet import SIZES, build
 from .report import Result, not_run
@@ -105,21 +107,54 @@ def _outputs(output: str) -> list[dict]:
     return out
 
 
-def replay_initial_load(client) -> dict[str, float]:
+Answer = tuple[int, bytes]  # HTTP status, body
+
+
+def flask_client(app) -> tuple[Callable[[str], Answer], Callable[[str, dict], Answer]]:
+    """GET and POST through Flask's test client: no server, no network."""
+    client = app.server.test_client()
+
+    def get(path: str) -> Answer:
+        answer = client.get(path)
+        return answer.status_code, answer.data
+
+    def post(path: str, body: dict) -> Answer:
+        answer = client.post(path, json=body)
+        return answer.status_code, answer.data
+
+    return get, post
+
+
+def http_client(base_url: str) -> tuple[Callable[[str], Answer], Callable[[str, dict], Answer]]:
+    """GET and POST over HTTP to a running dashboard (loopback only)."""
+    session = requests.Session()
+
+    def get(path: str) -> Answer:
+        answer = session.get(base_url + path, timeout=120)
+        return answer.status_code, answer.content
+
+    def post(path: str, body: dict) -> Answer:
+        answer = session.post(base_url + path, json=body, timeout=120)
+        return answer.status_code, answer.content
+
+    return get, post
+
+
+def replay_initial_load(get: Callable[[str], Answer], post: Callable[[str, dict], Answer]) -> dict[str, float]:
     """Seconds per request of a first visit of ``PATH``, in order."""
     times: dict[str, float] = {}
 
-    def timed(label: str, call):
+    def timed(label: str, call) -> Answer:
         began = time.perf_counter()
-        answer = call()
+        status, data = call()
         times[label] = time.perf_counter() - began
-        if answer.status_code not in (200, 204):
-            raise RuntimeError(f"{label}: HTTP {answer.status_code}: {answer.get_data(as_text=True)[:300]}")
-        return answer
+        if status not in (200, 204):
+            raise RuntimeError(f"{label}: HTTP {status}: {data[:300].decode(errors='replace')}")
+        return status, data
 
-    timed("GET /", lambda: client.get(PATH))
-    page = Page(json.loads(timed("GET /_dash-layout", lambda: client.get("/_dash-layout")).data))
-    deps = json.loads(client.get("/_dash-dependencies").data)
+    timed("GET /", lambda: get(PATH))
+    page = Page(json.loads(timed("GET /_dash-layout", lambda: get("/_dash-layout"))[1]))
+    deps = json.loads(get("/_dash-dependencies")[1])
     fired: set[str] = set()
     for _ in range(ROUNDS_LIMIT):
         ready = []
@@ -140,11 +175,10 @@ def replay_initial_load(client) -> dict[str, float]:
             outputs = _outputs(dep["output"])
             body = {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
                     "inputs": inputs, "state": state, "changedPropIds": []}
-            answer = timed(f"callback {dep['output'][:60]}",
-                           lambda: client.post("/_dash-update-component", json=body))
-            if answer.status_code == 204:  # PreventUpdate
+            status, data = timed(f"callback {dep['output'][:60]}", lambda: post("/_dash-update-component", body))
+            if status == 204:  # PreventUpdate
                 continue
-            for cid, props in json.loads(answer.data).get("response", {}).items():
+            for cid, props in json.loads(data).get("response", {}).items():
                 key = _key(json.loads(cid)) if cid.startswith("{") else cid
                 page.props.setdefault(key, {}).update(props)
                 if "children" in props:
@@ -167,9 +201,9 @@ def run(ctx) -> list[Result]:
     began = time.perf_counter()
     app = create_app(settings, clock=lambda: float(built.end))
     created_s = time.perf_counter() - began
-    client = app.server.test_client()
-    first = sum(replay_initial_load(client).values())
-    times = replay_initial_load(client)
+    client = flask_client(app)
+    first = sum(replay_initial_load(*client).values())
+    times = replay_initial_load(*client)
     total = sum(times.values())
     slos = built.slos()
     with Store.open(built.db_url) as store:
