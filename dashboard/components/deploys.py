@@ -11,27 +11,31 @@ from sloboard.views import deployment_counts
 
 from . import format as fmt
 from .empty import empty_state
-from .figures import STATUS_COLORS, graph, period_bars, styled
+from .figures import STATUS_COLORS, STATUS_PATTERNS, graph, period_bars, styled
+from .palette import LEVEL_TEXT
 from .tables import data_table
+from .view import View
 
 NO_DEPLOYS_HINT = ("Record deployments with `sloboard deploy record`, POST /api/v1/deployments, or a "
                    "deployments_total counter that `sloboard collect` reads.")
 
 
-def deploys_chart(deployments: Sequence[Deployment], at: int, range_s: int, range_label: str, tz: str, graph_id: str):
+def deploys_chart(deployments: Sequence[Deployment], view: View, graph_id: str):
     if not deployments:
-        return empty_state(f"No deployments in the last {range_label}", NO_DEPLOYS_HINT, element_id=f"{graph_id}-empty")
-    bucket = 3600 if range_s <= 86_400 else 86_400  # at most 90 bars
-    counts = deployment_counts(deployments, at - range_s, at, bucket)
+        return empty_state(f"No deployments in {view.label}", NO_DEPLOYS_HINT, element_id=f"{graph_id}-empty")
+    bucket = 3600 if view.span_s <= 2 * 86_400 else 86_400  # at most 48 bars per hour, 90 per day
+    counts = deployment_counts(deployments, view.start, view.end, bucket)
     fig = go.Figure()
     for status, series in counts.items():
-        period_bars(fig, series, bucket, tz, name=status.replace("_", " "), marker_color=STATUS_COLORS[status])
+        period_bars(fig, series, bucket, view.tz, value="%{y} deployments", name=status.replace("_", " "),
+                    marker={"color": STATUS_COLORS[status], "pattern": {"shape": STATUS_PATTERNS[status]}})
     fig.update_layout(barmode="stack", bargap=0.15)
-    per = "hour" if bucket == 3600 else "day (UTC)"
-    return graph(styled(fig, f"Deployments per {per} by outcome", "deployments", tz, height=280), graph_id)
+    per = "hour" if bucket == 3600 else "day (UTC days)"
+    return graph(styled(fig, f"Deployments per {per} by outcome", "deployments", view.tz, height=280, large=view.wall), graph_id)
 
 
 def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, range_label: str):
+    """Every deployment, newest first, times in ``tz``; ``range_label`` completes "No deployments in ..."."""
     rows = []
     for d in sorted(deployments, key=lambda d: d.started_at, reverse=True):
         lead = (d.finished_at - d.committed_at).total_seconds() if d.finished_at and d.committed_at else None
@@ -56,6 +60,6 @@ def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, ran
         {"id": "source", "name": "Source"},
     ]
     styles = [{"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "color": c, "fontWeight": "600"}
-              for s, c in (("failed", STATUS_COLORS["failed"]), ("rolled back", STATUS_COLORS["rolled_back"]))]
-    return data_table(table_id, columns, rows, empty_title=f"No deployments in the last {range_label}",
+              for s, c in (("failed", LEVEL_TEXT["bad"]), ("rolled back", LEVEL_TEXT["warn"]))]
+    return data_table(table_id, columns, rows, empty_title=f"No deployments in {range_label}",
                       empty_hint=NO_DEPLOYS_HINT, style_data_conditional=styles, link_columns=("service",))

@@ -1,4 +1,10 @@
-"""Figure helpers: local-time axes, one look for every chart, deployment markers."""
+"""Figure helpers: time axes in the viewer's zone with UTC in every tooltip, one look for
+every chart (colour-blind-safe series colours), deployment markers.
+
+Plotly draws a date exactly as it is given, in no zone. So the server converts each
+time to the display zone (``local_times``) and sends the UTC time along as the first
+column of ``customdata``, which every hover template prints (``hover``).
+"""
 
 from __future__ import annotations
 
@@ -12,19 +18,22 @@ from dash import dcc
 from sloboard.domain import Deployment
 
 from . import format as fmt
+from .palette import OKABE_ITO, SERIES
 
 COLORS = {
-    "line": "#0969da",
-    "objective": "#cf222e",
-    "forecast": "#8250df",
-    "short": "#e16f24",
-    "good": "#1a7f37",
-    "warn": "#9a6700",
-    "bad": "#cf222e",
+    "line": OKABE_ITO["blue"],
+    "objective": OKABE_ITO["vermillion"],
+    "forecast": OKABE_ITO["reddish_purple"],
+    "short": OKABE_ITO["orange"],
     "muted": "#6e7781",
 }
-STATUS_COLORS = {"succeeded": COLORS["good"], "failed": COLORS["bad"], "rolled_back": COLORS["warn"]}
+STATUS_COLORS = {"succeeded": OKABE_ITO["bluish_green"], "failed": OKABE_ITO["vermillion"],
+                 "rolled_back": OKABE_ITO["orange"]}
+# Shape and fill pattern tell the outcomes apart without colour.
 STATUS_SYMBOLS = {"succeeded": "triangle-up", "failed": "x", "rolled_back": "triangle-down"}
+STATUS_PATTERNS = {"succeeded": "", "failed": "x", "rolled_back": "/"}
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+WALL_SCALE = 1.4  # chart height and type on a wall screen, against a laptop
 
 
 def local_times(epochs, tz: str) -> pd.DatetimeIndex:
@@ -32,31 +41,54 @@ def local_times(epochs, tz: str) -> pd.DatetimeIndex:
     return pd.to_datetime(np.asarray(epochs, dtype=np.int64), unit="s", utc=True).tz_convert(tz).tz_localize(None)
 
 
-def styled(fig: go.Figure, title: str, y_title: str, tz: str, *, height: int = 300, y_format: str | None = None) -> go.Figure:
+def utc_labels(epochs) -> np.ndarray:
+    return np.asarray(pd.to_datetime(np.asarray(epochs, dtype=np.int64), unit="s").strftime(TIME_FORMAT), dtype=object)
+
+
+def timed(epochs, tz: str, *extra: Sequence) -> dict:
+    """``x`` in ``tz`` and ``customdata`` whose first column is the UTC time, then ``extra`` columns."""
+    return {"x": local_times(epochs, tz), "customdata": np.column_stack([utc_labels(epochs), *extra])
+            if len(epochs) else np.empty((0, 1 + len(extra)), dtype=object)}
+
+
+def hover(tz: str, first_line: str, name: str = "") -> str:
+    """A tooltip: ``first_line`` (e.g. ``%{y:.1f}%``), the time in ``tz``, and in UTC."""
+    return (f"{first_line}<br>%{{x|{TIME_FORMAT}}} {tz}<br>%{{customdata[0]}} UTC"
+            f"<extra>{name}</extra>")
+
+
+def styled(fig: go.Figure, title: str, y_title: str, tz: str, *, height: int = 300, y_format: str | None = None,
+           large: bool = False) -> go.Figure:
+    """One look for every chart; ``large`` (a wall screen) scales its height and type by ``WALL_SCALE``."""
+    scale = WALL_SCALE if large else 1.0
     fig.update_layout(
-        title={"text": f"{title} <span style='font-size:12px;color:#59636e'>· times in {tz}</span>", "x": 0,
-               "xanchor": "left", "font": {"size": 15}},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": round(15 * scale)}},
         template="plotly_white",
-        height=height,
-        margin={"l": 60, "r": 20, "t": 44, "b": 60},
-        legend={"orientation": "h", "y": -0.1, "yanchor": "top", "x": 0},
-        hovermode="x unified",
-        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        colorway=SERIES,
+        height=round(height * scale),
+        margin={"l": 64, "r": 20, "t": round(44 * scale), "b": 24},
+        # At the bottom of the figure, not of the plot: plotly then makes room for it below
+        # the axis labels instead of drawing over them.
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+        hovermode="closest",
+        hoverlabel={"font": {"size": round(13 * scale)}},
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": round(12 * scale)},
     )
-    fig.update_xaxes(showgrid=True)
-    fig.update_yaxes(title_text=y_title, tickformat=y_format)
+    fig.update_xaxes(showgrid=True, automargin=True, title={"text": f"time in {tz} (UTC on hover)", "standoff": 6,
+                                                             "font": {"size": round(11 * scale), "color": "#59636e"}})
+    fig.update_yaxes(title_text=y_title, tickformat=y_format, automargin=True)
     return fig
 
 
-def period_bars(fig: go.Figure, series, bucket_s: int, tz: str, **bar) -> None:
-    """Bars that each span their whole bucket on the time axis.
+def period_bars(fig: go.Figure, series, bucket_s: int, tz: str, *, value: str, name: str, **bar) -> None:
+    """Bars that each span their whole bucket on the time axis; the tooltip names its start.
 
     A bucket's start is recovered from its drawn time, which is its end, or ``end`` of
     the range for the unfinished last bucket: both lie in ``(start, start + bucket_s]``.
     """
     starts = (np.asarray(series.ts) - 1) // bucket_s * bucket_s
-    fig.add_trace(go.Bar(x=local_times(starts, tz), y=series.values,
-                         xperiod=bucket_s * 1000, xperiodalignment="start", **bar))
+    fig.add_trace(go.Bar(**timed(starts, tz), y=series.values, name=name, xperiod=bucket_s * 1000,
+                         xperiodalignment="start", hovertemplate=hover(tz, value, name), **bar))
 
 
 def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
@@ -70,16 +102,17 @@ def deploy_markers(fig: go.Figure, deployments: Sequence[Deployment], y: float, 
     for d in deployments:
         by_status.setdefault(d.status.value, []).append(d)
     for status, deps in sorted(by_status.items()):
+        words = status.replace("_", " ")
         fig.add_trace(
             go.Scatter(
-                x=local_times([int(d.started_at.timestamp()) for d in deps], tz),
+                **timed([int(d.started_at.timestamp()) for d in deps], tz,
+                        [f"{d.version} · {words} · {fmt.seconds(d.duration_s)}" for d in deps]),
                 y=[y] * len(deps),
                 mode="markers",
-                name=f"deploy {status.replace('_', ' ')}",
+                name=f"deploy {words}",
                 marker={"symbol": STATUS_SYMBOLS[status], "size": 10, "color": STATUS_COLORS[status],
                         "line": {"width": 1, "color": "white"}},
-                hovertext=[f"{d.version} · {status.replace('_', ' ')} · {fmt.seconds(d.duration_s)}" for d in deps],
-                hoverinfo="text+x",
+                hovertemplate=hover(tz, "deploy %{customdata[1]}"),
             ),
             row=row,
             col=col,

@@ -4,18 +4,21 @@ page container, and the two ``dcc.Location`` components the filters and links us
 - ``url`` (refresh=False) mirrors the filters into the query string without reloading.
 - ``nav`` (refresh="callback-nav") is where table-cell callbacks send the browser, so
   following a link inside a table is an in-app navigation.
+- ``browser`` holds the browser's IANA time zone and window width, read once by a
+  clientside callback; pages show times in that zone (``view.py``).
 """
 
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from sloboard.views import freshness
 
 from ..context import current
 from . import format as fmt
 from .filters import NAV, tick_id
+from .view import BROWSER, display_zone
 
 
 def shell() -> html.Div:
@@ -23,6 +26,7 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Location(id="nav", refresh="callback-nav"),
+            dcc.Store(id=BROWSER),
             html.Header(
                 [
                     dcc.Link([html.Span("◎", className="brand-mark"), " sloboard"], href="/", className="brand"),
@@ -40,19 +44,35 @@ def shell() -> html.Div:
 
 
 def register_callbacks(app) -> None:
+    app.clientside_callback(
+        """
+        function (_pathname, known) {
+            if (known) { return window.dash_clientside.no_update; }
+            let zone = null;
+            try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { zone = null; }
+            return {tz: zone || "UTC", width: window.innerWidth};
+        }
+        """,
+        Output(BROWSER, "data"),
+        Input("url", "pathname"),
+        State(BROWSER, "data"),
+    )
+
     @app.callback(
         Output("banner", "children"),
         Output("as-of", "children"),
         Input("url", "pathname"),
         Input(tick_id(ALL), "n_intervals"),
+        Input(BROWSER, "data"),
     )
-    def show_freshness(_pathname, _ticks):
+    def show_freshness(_pathname, _ticks, browser):
         ctx = current()
         at = ctx.at()
+        tz = display_zone((browser or {}).get("tz"), ctx.settings.timezone)
         state = freshness(ctx.store, at, ctx.settings.collect.interval_s)
-        as_of = f"as of {fmt.when(at, ctx.settings.timezone)} {ctx.settings.timezone}"
+        as_of = f"as of {fmt.when(at, tz)} {tz}"
         if state.newest is not None:
-            as_of += f" · newest sample {fmt.when(state.newest, ctx.settings.timezone)}"
+            as_of += f" · newest sample {fmt.when(state.newest, tz)}"
         if not state.stale:
             return None, as_of
         return (

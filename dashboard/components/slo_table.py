@@ -7,11 +7,10 @@ from typing import Any, Sequence
 
 from dash.dash_table.Format import Format, Scheme, Symbol
 
-from .figures import COLORS
+from .palette import LEVEL_TEXT
 from .levels import alert_level, policy_level
 from .tables import bar_style, data_table, quoted
 
-LEVEL_COLORS = {"good": COLORS["good"], "warn": COLORS["warn"], "bad": COLORS["bad"], "unknown": COLORS["muted"]}
 
 
 def percent_format(digits: int) -> Format:
@@ -86,12 +85,12 @@ def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str
     ]
     styles = []
     for s in ordered:
-        color = LEVEL_COLORS[policy_level(s["policy"]).name] + "55"  # translucent bar
+        color = LEVEL_TEXT[policy_level(s["policy"]).name] + "55"  # translucent bar
         styles.append(bar_style(f"{{slo}} = {quoted(s['id'])}", "budget_remaining", s["budget_remaining"], color))
     for icon, level in (("✕", "bad"), ("▲", "warn"), ("✓", "good"), ("?", "unknown")):
         for col in ("alerts", "policy"):
             styles.append({"if": {"filter_query": f"{{{col}}} contains {quoted(icon)}", "column_id": col},
-                           "color": LEVEL_COLORS[level], "fontWeight": "600"})
+                           "color": LEVEL_TEXT[level], "fontWeight": "600"})
     return data_table(
         table_id,
         columns,

@@ -54,7 +54,8 @@ def data_table(
                 style_as_list_view=True,
                 style_table={"overflowX": "auto"},
                 style_header={"fontWeight": "600", "backgroundColor": "var(--header-bg)", "whiteSpace": "normal"},
-                style_cell={"fontFamily": FONT, "fontSize": "13px", "padding": "5px 8px", "textAlign": "left",
+                # The type size is relative to the page's, so it grows on a wall screen.
+                style_cell={"fontFamily": FONT, "fontSize": "0.93em", "padding": "5px 8px", "textAlign": "left",
                             "maxWidth": "420px", "overflow": "hidden", "textOverflow": "ellipsis"},
                 style_data_conditional=link_styles + list(style_data_conditional),
             ),

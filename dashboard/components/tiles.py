@@ -1,4 +1,5 @@
-"""KPI tiles: a label, a big value, a state (icon + word + colour) and one line of detail."""
+"""KPI tiles: a label, a big value, a state (icon + word + colour), one line of detail, and
+optionally more rows (the trend rows of the overview's KPI tiles)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dash import html
 from .levels import Level
 
 
-def tile(label: str, value: str, level: Level, detail: str = "", tile_id: str | None = None) -> html.Div:
+def tile(label: str, value: str, level: Level, detail: str = "", tile_id: str | None = None,
+         extra: list | None = None) -> html.Div:
     return html.Div(
         [
             html.Div(label, className="tile-label"),
@@ -17,6 +19,7 @@ def tile(label: str, value: str, level: Level, detail: str = "", tile_id: str | 
                 className="tile-state",
             ),
             html.Div(detail, className="tile-detail") if detail else None,
+            html.Div(extra, className="tile-extra") if extra else None,
         ],
         className=f"tile tile-{level.name}",
         id=tile_id or f"tile-{label.lower().replace(' ', '-')}",

@@ -7,10 +7,11 @@ import dash
 from dash import Input, Output, html
 
 from dashboard.components import format as fmt
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN
 from dashboard.components.tables import data_table, register_link_columns
 from dashboard.components.tiles import tile, tiles
+from dashboard.components.view import read_view, view_inputs
 from dashboard.context import current
 from sloboard.views import STALE_INTERVALS, freshness, last_runs, sample_gaps
 
@@ -90,7 +91,9 @@ def gaps_table(gaps, tz: str):
                "fontWeight": "600"}]
     return data_table("collection-gaps-table", columns, rows, empty_title="No SLOs loaded",
                       empty_hint="Add SLO specs and run `sloboard validate`.", style_data_conditional=styles,
-                      link_columns=("slo",))
+                      link_columns=("slo",),
+                      caption="Steps newer than the collection lag plus one step are not due yet and are "
+                              "not counted.")
 
 
 def problems_table(problems):
@@ -107,15 +110,17 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("collection-body", "children"),
-        Input(filter_id("range"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
     )
-    def render(_range, _tick):
+    def render(values, ids, starts, ends, browser, _tick):
         ctx = current()
-        at = ctx.at()
-        tz = ctx.settings.timezone
+        view = read_view(ctx, values, ids, starts, ends, browser)
+        at, tz = view.at, view.tz
         runs = last_runs(ctx.store)
-        gaps = sample_gaps(ctx.store, ctx.slos, at, ctx.step_s)
+        # The collector stays collect.lag_s behind now: the newest steps are not missing, only not due.
+        not_due_s = ctx.settings.collect.lag_s + ctx.step_s
+        gaps = sample_gaps(ctx.store, ctx.slos, at, ctx.step_s, not_due_s=not_due_s)
         fresh = freshness(ctx.store, at, ctx.settings.collect.interval_s)
         failing = sum(r.status == "failed" for r in runs)
         missing = sum(g.missing for g in gaps)
@@ -131,7 +136,7 @@ def register_callbacks(app) -> None:
                      UNKNOWN if fresh.age_s is None else WARN if fresh.age_s > stale_after else GOOD,
                      fmt.when(fresh.newest, tz), tile_id="tile-newest"),
                 tile("Missing steps", f"{missing:,}", GOOD if missing == 0 else WARN,
-                     "over the SLO windows", tile_id="tile-missing"),
+                     f"over the SLO windows, up to {fmt.seconds(not_due_s)} ago", tile_id="tile-missing"),
                 tile("Spec errors", str(len(errors)), BAD if errors else GOOD,
                      f"in {len({p.path for p in errors})} file(s); those SLOs are skipped", tile_id="tile-specs"),
             ]),

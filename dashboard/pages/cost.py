@@ -10,10 +10,12 @@ from dash import Input, Output, html
 from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.components.figures import graph, period_bars, styled
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.filters import Filters, filter_bar, tick_id
+from dashboard.components.kpis import budget_level
 from dashboard.components.levels import INFO, UNKNOWN, Level
 from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
+from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.views import cost_history
 
@@ -21,9 +23,6 @@ dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard"
 
 PAGE = "cost"
 NOT_SET = Level("unknown", "–", "Not set")
-OVER = Level("bad", "✕", "Over budget")
-NEAR = Level("warn", "▲", "Near budget")
-WITHIN = Level("good", "✓", "Within budget")
 WINDOWS = ("1d", "7d", "30d", "month")
 NO_COST_HINT = ("Cost comes from OpenCost metrics in Prometheus (`sloboard collect`) or a cloud bill "
                 "imported with `sloboard cost import bill.csv`.")
@@ -40,14 +39,6 @@ def layout(**query):
             html.Div(id="cost-body"),
         ]
     )
-
-
-def selected_scope(filters: Filters) -> str:
-    if filters.service:
-        return f"service:{filters.service}"
-    if filters.team:
-        return f"team:{filters.team}"
-    return "total"
 
 
 def shown_scopes(scopes: set[str], filters: Filters, team_of: dict[str, str]) -> list[str]:
@@ -91,7 +82,7 @@ def cost_tiles(month: dict | None, thirty: dict | None, scope: str):
     if month is None:
         return tiles([tile("Month to date", fmt.NO_DATA, UNKNOWN, scope, tile_id="tile-mtd")])
     budget = month.get("budget_usd")
-    state = OVER if month.get("forecast_overrun") else NEAR if month.get("budget_warning") else WITHIN
+    state = budget_level(month)
     return tiles([
         tile("Month to date", fmt.usd(month["usd"]), INFO, scope, tile_id="tile-mtd"),
         tile("Month-end forecast", fmt.usd(month["forecast_usd"]), state if budget is not None else INFO,
@@ -105,42 +96,37 @@ def cost_tiles(month: dict | None, thirty: dict | None, scope: str):
     ])
 
 
-def spend_chart(ctx, at: int, filters: Filters, team_of: dict[str, str]):
-    tz = ctx.settings.timezone
-    bucket = 3600 if filters.range_s <= 86_400 else 86_400
-    history = cost_history(ctx.store, at, filters.range_s, bucket, team_of)
-    services = [s for s in shown_scopes(set(history), filters, team_of) if s.startswith("service:")]
+def spend_chart(ctx, view: View, team_of: dict[str, str]):
+    bucket = 3600 if view.span_s <= 2 * 86_400 else 86_400
+    history = cost_history(ctx.store, view.end, view.span_s, bucket, team_of)
+    services = [s for s in shown_scopes(set(history), view.filters, team_of) if s.startswith("service:")]
     fig = go.Figure()
     for scope in services:
         series = history[scope]
         if series.has_data:
-            period_bars(fig, series, bucket, tz, name=scope.partition(":")[2],
-                        hovertemplate="$%{y:,.2f}<extra>" + scope + "</extra>")
+            period_bars(fig, series, bucket, view.tz, value="$%{y:,.2f}", name=scope.partition(":")[2])
     if not fig.data:
-        return empty_state(f"No cost data in the last {filters.range}", NO_COST_HINT, element_id="cost-chart-empty")
+        return empty_state(f"No cost data in {view.label}", NO_COST_HINT, element_id="cost-chart-empty")
     fig.update_layout(barmode="stack", bargap=0.15)
-    per = "hour" if bucket == 3600 else "day (UTC)"
-    return graph(styled(fig, f"Spend per {per} by service", "USD", tz, height=300), "cost-chart")
+    per = "hour" if bucket == 3600 else "day (UTC days)"
+    return graph(styled(fig, f"Spend per {per} by service", "USD", view.tz, height=320, large=view.wall), "cost-chart")
 
 
 def register_callbacks(app) -> None:
     @app.callback(
         Output("cost-body", "children"),
-        Input(filter_id("range"), "value"),
-        Input(filter_id("team"), "value"),
-        Input(filter_id("service"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
     )
-    def render(range_label, team, service, _tick):
+    def render(values, ids, starts, ends, browser, _tick):
         ctx = current()
-        filters = Filters.parse(range=range_label, team=team, service=service)
-        at = ctx.at()
-        entries = ctx.report(at)["cost"]
+        view = read_view(ctx, values, ids, starts, ends, browser)
+        entries = ctx.report(view.at)["cost"]
         team_of = {s.service: s.team for s in ctx.slos if s.team}
-        scope = selected_scope(filters)
+        scope = view.filters.cost_scope()
         month = next((e for e in entries if e["scope"] == scope and e["window"] == "month"), None)
         thirty = next((e for e in entries if e["scope"] == scope and e["window"] == "30d"), None)
-        rows = pivot(entries, shown_scopes({e["scope"] for e in entries}, filters, team_of))
+        rows = pivot(entries, shown_scopes({e["scope"] for e in entries}, view.filters, team_of))
         usd = {"type": "numeric", "format": {"specifier": "$,.2f", "nully": "no data"}}
         columns = [
             {"id": "scope", "name": "Scope"},
@@ -155,7 +141,7 @@ def register_callbacks(app) -> None:
         ]
         return [
             cost_tiles(month, thirty, scope),
-            spend_chart(ctx, at, filters, team_of),
+            spend_chart(ctx, view, team_of),
             html.H2("Spend by scope"),
             data_table("cost-table", columns, rows, empty_title="No cost data", empty_hint=NO_COST_HINT),
         ]

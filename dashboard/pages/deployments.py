@@ -8,8 +8,9 @@ from dash import Input, Output, html
 
 from dashboard.components.deploys import deploys_chart, deploys_table
 from dashboard.components.dora import dora_entry, dora_tiles, dora_window
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.tables import register_link_columns
+from dashboard.components.view import read_view, view_inputs
 from dashboard.context import current
 
 dash.register_page(__name__, path="/deployments", name="Deployments", title="Deployments · sloboard", order=1)
@@ -35,22 +36,20 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("deployments-body", "children"),
-        Input(filter_id("range"), "value"),
-        Input(filter_id("service"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
     )
-    def render(range_label, service, _tick):
+    def render(values, ids, starts, ends, browser, _tick):
         ctx = current()
-        filters = Filters.parse(range=range_label, service=service)
-        at = ctx.at()
-        tz = ctx.settings.timezone
-        window = dora_window(filters.range_s)
-        deployments = ctx.store.deployments(service=filters.service, start=at - filters.range_s, end=at)
-        scope = filters.service or "all services"
+        view = read_view(ctx, values, ids, starts, ends, browser)
+        service = view.filters.service
+        window = dora_window(view.span_s)
+        deployments = ctx.store.deployments(service=service, start=view.start, end=view.end)
+        scope = service or "all services"
         return [
             html.H2(f"DORA · {scope} · last {window}"),
-            dora_tiles(dora_entry(ctx.report(at), filters.service, window), window),
-            deploys_chart(deployments, at, filters.range_s, filters.range, tz, "deployments-chart"),
-            html.H2(f"Deployments in the last {filters.range} ({len(deployments)})"),
-            deploys_table("deployments-table", deployments, tz, filters.range),
+            dora_tiles(dora_entry(ctx.report(view.at), service, window), window),
+            deploys_chart(deployments, view, "deployments-chart"),
+            html.H2(f"Deployments in {view.label} ({len(deployments)})"),
+            deploys_table("deployments-table", deployments, view.tz, view.label),
         ]

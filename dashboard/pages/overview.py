@@ -1,5 +1,6 @@
-"""Overview: are we inside our SLOs? KPI tiles, the SLO table worst-first, and how each
-shown SLO's error budget moved over the selected time range."""
+"""Overview: are we inside our SLOs, how do we deliver, what does it cost? Reliability
+tiles, delivery and cost tiles with their 7- and 30-day trends, the SLO table worst
+first, and how each shown SLO's error budget moved over the selected time range."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from dashboard.components import format as fmt
+from dashboard.components.dora import dora_window
 from dashboard.components.empty import empty_state
-from dashboard.components.figures import COLORS, graph, local_times, styled
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
-from dashboard.components.levels import BAD, GOOD, INFO, UNKNOWN, WARN, share_level
+from dashboard.components.figures import COLORS, graph, hover, styled, timed
+from dashboard.components.filters import Filters, filter_bar, tick_id
+from dashboard.components.kpis import cost_tile, delivery_tiles
+from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN, share_level
 from dashboard.components.slo_table import slo_table, worst_first
 from dashboard.components.tables import register_link_columns
 from dashboard.components.tiles import tile, tiles
+from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
-from sloboard.views import budget_history
+from sloboard.views import budget_history, cost_trends, dora_trends
 
 dash.register_page(__name__, path="/", name="Overview", title="SLO overview · sloboard", order=0)
 
@@ -45,7 +49,7 @@ def matches(slo: dict, team: str | None, service: str | None, q: str) -> bool:
     return not needle or any(needle in (slo[k] or "").lower() for k in ("id", "service", "team"))
 
 
-def kpi_tiles(shown: list[dict], deploys: int | None, range_label: str) -> html.Div:
+def reliability_tiles(shown: list[dict]) -> html.Div:
     known = [s for s in shown if s["sli"] is not None]
     meeting = sum(s["sli"] >= s["objective"] for s in known)
     frozen = sum(s["policy"] == "freeze" for s in shown)
@@ -71,33 +75,50 @@ def kpi_tiles(shown: list[dict], deploys: int | None, range_label: str) -> html.
                  f"{pages} paging, {alerting - pages} ticket only", tile_id="tile-alerts"),
             tile("Data completeness", fmt.pct(lowest, 1), data_level, "lowest over the SLO windows",
                  tile_id="tile-data"),
-            tile(f"Deploys ({range_label})", fmt.NO_DATA if deploys is None else str(deploys),
-                 INFO if deploys is not None else UNKNOWN, "of the services shown",
-                 tile_id="tile-deploys"),
         ]
     )
 
 
-def budget_trend(ctx, shown: list[dict], at: int, filters: Filters):
+def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.Div:
+    """DORA over the services shown (all services when no filter narrows them) and the cost of
+    the scope the filters choose, each over the window nearer the time range."""
+    filters = view.filters
+    narrowed = bool(filters.team or filters.service or filters.q)
+    services = {s["service"] for s in shown} if narrowed else None
+    scope = f"{len(services)} service(s) shown" if narrowed else "all services"
+    window = int(dora_window(view.span_s).rstrip("d"))
+    team_of = {s.service: s.team for s in ctx.slos if s.team}
+    cost_scope = filters.cost_scope()
+    month = next((e for e in report["cost"] if e["scope"] == cost_scope and e["window"] == "month"), None)
+    return html.Div(
+        [
+            html.P(f"Delivery ({scope}) and cost ({cost_scope}) · tile values over the last {window} days; each row "
+                   "compares a period with the one before it, the line shows its days.", className="tiles-caption"),
+            tiles([*delivery_tiles(dora_trends(ctx.store, view.at, services=services), window),
+                   cost_tile(month, cost_trends(ctx.store, view.at, cost_scope, team_of), cost_scope)]),
+        ]
+    )
+
+
+def budget_trend(ctx, shown: list[dict], view: View):
     candidates = [s for s in worst_first(shown) if s["budget_remaining"] is not None][:TREND_LIMIT]
     if not candidates:
         return empty_state("No budget history to draw",
                            "None of the SLOs shown has samples. Run `sloboard collect` (or `sloboard demo`) "
                            "and check Collection health.", element_id="overview-trend-empty")
     slos = [ctx.slo(s["id"]) for s in candidates]
-    history = budget_history(ctx.store, slos, at, filters.range_s, step_s=ctx.step_s)
-    tz = ctx.settings.timezone
+    history = budget_history(ctx.store, slos, view.end, view.span_s, step_s=ctx.step_s)
     fig = go.Figure()
     for slo in slos:
         series = history[slo.id]
-        fig.add_trace(go.Scatter(x=local_times(series.ts, tz), y=series.values * 100, mode="lines", name=slo.id,
-                                 hovertemplate="%{y:.1f}%<extra>" + slo.id + "</extra>"))
+        fig.add_trace(go.Scatter(**timed(series.ts, view.tz), y=series.values * 100, mode="lines", name=slo.id,
+                                 hovertemplate=hover(view.tz, "%{y:.1f}% remaining", slo.id)))
     fig.add_hline(y=0, line={"color": COLORS["objective"], "dash": "dot"}, annotation_text="budget exhausted",
                   annotation_position="bottom left")
-    title = f"Error budget remaining over the last {filters.range}"
+    title = f"Error budget remaining over {view.label}"
     if len(shown) > len(candidates):
         title += f" (the {len(candidates)} lowest)"
-    return graph(styled(fig, title, "budget remaining (%)", tz, height=340), "overview-trend")
+    return graph(styled(fig, title, "budget remaining (%)", view.tz, height=360, large=view.wall), "overview-trend")
 
 
 def register_callbacks(app) -> None:
@@ -105,29 +126,29 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("overview-body", "children"),
-        Input(filter_id("range"), "value"),
-        Input(filter_id("team"), "value"),
-        Input(filter_id("service"), "value"),
-        Input(filter_id("q"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
     )
-    def render(range_label, team, service, q, _tick):
+    def render(values, ids, starts, ends, browser, _tick):
         ctx = current()
-        filters = Filters.parse(range=range_label, team=team, service=service, q=q)
-        at = ctx.at()
+        view = read_view(ctx, values, ids, starts, ends, browser)
         if not ctx.slos:
             return empty_state("No SLOs loaded",
                                f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
-        report = ctx.report(at)
+        report = ctx.report(view.at)
+        filters = view.filters
         shown = [s for s in report["slos"] if matches(s, filters.team, filters.service, filters.q)]
-        services = {s["service"] for s in shown}
-        deploys = (len([d for d in ctx.store.deployments(start=at - filters.range_s, end=at) if d.service in services])
-                   if shown else None)
         return [
-            kpi_tiles(shown, deploys, filters.range),
+            reliability_tiles(shown),
+            delivery_and_cost(ctx, report, shown, view),
             html.H2(f"SLOs ({len(shown)} of {len(report['slos'])})"),
-            slo_table("overview-table", shown, empty_title="No SLO matches these filters",
-                      empty_hint="Clear the team, service or search filter to see every SLO."),
-            budget_trend(ctx, shown, at, filters),
+            html.Div(
+                [
+                    slo_table("overview-table", shown, empty_title="No SLO matches these filters",
+                              empty_hint="Clear the team, service or search filter to see every SLO."),
+                    budget_trend(ctx, shown, view),
+                ],
+                className="overview-main",
+            ),
         ]

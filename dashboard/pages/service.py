@@ -13,20 +13,21 @@ from dashboard.components import format as fmt
 from dashboard.components.deploys import deploys_table
 from dashboard.components.dora import dora_entry, dora_tiles, dora_window
 from dashboard.components.empty import empty_state
-from dashboard.components.figures import deploy_markers, graph, local_times, styled
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.figures import deploy_markers, graph, hover, styled, timed
+from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.slo_table import slo_table
 from dashboard.components.tables import register_link_columns
+from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.views import bucket_seconds, golden_signals
 
 PAGE = "service"
-# (title, y axis, signals drawn together, factor to the axis unit)
+# (title, y axis, signals drawn together, factor to the axis unit, hover value)
 CHARTS = (
-    ("Latency", "seconds", ("latency_p50", "latency_p95", "latency_p99"), 1.0),
-    ("Traffic", "requests per second", ("traffic",), 1.0),
-    ("Errors", "5xx share (%)", ("error_ratio",), 100.0),
-    ("Saturation", "busiest instance (%)", ("saturation",), 100.0),
+    ("Latency", "seconds", ("latency_p50", "latency_p95", "latency_p99"), 1.0, "%{y:.3f} s"),
+    ("Traffic", "requests per second", ("traffic",), 1.0, "%{y:,.1f} req/s"),
+    ("Errors", "5xx share (%)", ("error_ratio",), 100.0, "%{y:.3f}%"),
+    ("Saturation", "busiest instance (%)", ("saturation",), 100.0, "%{y:.1f}%"),
 )
 
 
@@ -50,23 +51,24 @@ def layout(name=None, **query):
     )
 
 
-def golden_charts(ctx, service: str, at: int, filters: Filters, deployments) -> html.Div:
-    tz = ctx.settings.timezone
-    bucket = bucket_seconds(filters.range_s, ctx.step_s, 300)
-    signals = golden_signals(ctx.store, service, at - filters.range_s, at, bucket)
+def golden_charts(ctx, service: str, view: View, deployments) -> html.Div:
+    tz = view.tz
+    bucket = bucket_seconds(view.span_s, ctx.step_s, 300)
+    signals = golden_signals(ctx.store, service, view.start, view.end, bucket)
     if not any(s.has_data for s in signals.values()):
         return empty_state(f"No golden signals for {service}",
                            "Golden signals come from the queries in queries.yaml; run `sloboard collect` and check "
                            "that Prometheus has http_requests_total and the latency histogram for this service.",
                            element_id="service-golden-empty")
     charts = []
-    for chart_title, y_title, names, scale in CHARTS:
+    for chart_title, y_title, names, scale, value in CHARTS:
         fig = go.Figure()
         for name in names:
             series = signals[name]
             if series.has_data:
-                fig.add_trace(go.Scatter(x=local_times(series.ts, tz), y=series.values * scale, mode="lines",
-                                         name=name.replace("latency_", ""), connectgaps=False))
+                label = name.replace("latency_", "")
+                fig.add_trace(go.Scatter(**timed(series.ts, tz), y=series.values * scale, mode="lines", name=label,
+                                         connectgaps=False, hovertemplate=hover(tz, value, label)))
         if not fig.data:
             charts.append(empty_state(f"No {chart_title.lower()} data", "This signal's query returned nothing.",
                                       element_id=f"service-{chart_title.lower()}-empty"))
@@ -75,7 +77,7 @@ def golden_charts(ctx, service: str, at: int, filters: Filters, deployments) -> 
             top = max(float(np.nanmax(signals[n].values)) for n in names if signals[n].has_data)
             deploy_markers(fig, deployments, top * 1.05, tz)
         charts.append(graph(styled(fig, f"{chart_title} (mean per {fmt.seconds(bucket)})", y_title, tz,
-                                   height=260), f"service-{chart_title.lower()}"))
+                                   height=280, large=view.wall), f"service-{chart_title.lower()}"))
     return html.Div(charts, className="grid-2")
 
 
@@ -84,27 +86,25 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("service-body", "children"),
-        Input(filter_id("range"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
         State("service-name", "data"),
     )
-    def render(range_label, _tick, service):
+    def render(values, ids, starts, ends, browser, _tick, service):
         ctx = current()
-        filters = Filters.parse(range=range_label)
-        at = ctx.at()
-        tz = ctx.settings.timezone
-        report = ctx.report(at)
+        view = read_view(ctx, values, ids, starts, ends, browser)
+        report = ctx.report(view.at)
         slos = [s for s in report["slos"] if s["service"] == service]
-        deployments = ctx.store.deployments(service=service, start=at - filters.range_s, end=at)
-        window = dora_window(filters.range_s)
+        deployments = ctx.store.deployments(service=service, start=view.start, end=view.end)
+        window = dora_window(view.span_s)
         return [
             html.H2("Golden signals"),
-            golden_charts(ctx, service, at, filters, deployments),
+            golden_charts(ctx, service, view, deployments),
             html.H2(f"SLOs of {service}"),
             slo_table("service-slo-table", slos, empty_title=f"No SLOs for {service}",
                       empty_hint=f"Add a spec with service: {service} to {ctx.settings.specs_dir}."),
             html.H2(f"DORA · last {window}"),
             dora_tiles(dora_entry(report, service, window), window),
-            html.H2(f"Deployments in the last {filters.range} ({len(deployments)})"),
-            deploys_table("service-deploys-table", deployments, tz, filters.range),
+            html.H2(f"Deployments in {view.label} ({len(deployments)})"),
+            deploys_table("service-deploys-table", deployments, view.tz, view.label),
         ]

@@ -12,12 +12,14 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
-from dashboard.components.figures import COLORS, deploy_markers, graph, local_times, styled
-from dashboard.components.filters import Filters, filter_bar, filter_id, tick_id
+from dashboard.components.figures import COLORS, deploy_markers, graph, hover, styled, timed
+from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN, alert_level, policy_level
+from dashboard.components.palette import LEVEL_TEXT
 from dashboard.components.slo_table import RATE_FORMAT, percent_format
 from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
+from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.domain import SLO, format_duration
 from sloboard.engine import forecast_window
@@ -105,13 +107,14 @@ def status_tiles(status: dict, slo: SLO, tz: str, at: int) -> html.Div:
     )
 
 
-def sli_figure(history: SLOHistory, slo: SLO, tz: str):
+def sli_figure(history: SLOHistory, slo: SLO, view: View):
+    tz = view.tz
     if not history.good_ratio.has_data:
         return empty_state("No SLI samples in this time range", NO_SAMPLES_HINT, element_id="slo-sli-empty")
     ratio = history.good_ratio
-    fig = go.Figure(go.Scatter(x=local_times(ratio.ts, tz), y=ratio.values * 100, mode="lines", name="good events",
+    fig = go.Figure(go.Scatter(**timed(ratio.ts, tz), y=ratio.values * 100, mode="lines", name="good events",
                                line={"color": COLORS["line"]}, connectgaps=False,
-                               hovertemplate="%{y:.3f}%<extra>good events</extra>"))
+                               hovertemplate=hover(tz, "%{y:.3f}% good", "good events")))
     fig.add_hline(y=slo.objective * 100, line={"color": COLORS["objective"], "dash": "dash"},
                   annotation_text=f"objective {fmt.objective(slo.objective)}", annotation_position="bottom right")
     finite = ratio.values[~np.isnan(ratio.values)] * 100
@@ -120,34 +123,38 @@ def sli_figure(history: SLOHistory, slo: SLO, tz: str):
     deploy_markers(fig, [i.deployment for i in history.impacts], low - span * 0.08, tz)
     fig.update_yaxes(range=[low - span * 0.15, 100 + span * 0.05])
     return graph(styled(fig, f"Good events per {fmt.seconds(history.bucket_s)} vs objective",
-                        "good / total (%)", tz), "slo-sli")
+                        "good / total (%)", tz, large=view.wall), "slo-sli")
 
 
-def burndown_figure(history: SLOHistory, status: dict, slo: SLO, tz: str, at: int):
+def burndown_figure(history: SLOHistory, status: dict, slo: SLO, view: View):
+    """The burn-down over the SLO window ending at ``history.at``; the forecast of exhaustion
+    (from the status now, ``view.at``) only when the chart ends now."""
+    tz, at = view.tz, view.at
     burndown = history.burndown
     if not burndown.has_data:
         return empty_state("No error budget to draw", "The SLO window holds no events yet. " + NO_SAMPLES_HINT,
                            element_id="slo-burndown-empty")
     keep = ~np.isnan(burndown.values)
-    fig = go.Figure(go.Scatter(x=local_times(burndown.ts[keep], tz), y=burndown.values[keep] * 100, mode="lines",
+    fig = go.Figure(go.Scatter(**timed(burndown.ts[keep], tz), y=burndown.values[keep] * 100, mode="lines",
                                name="budget remaining", line={"color": COLORS["line"]},
-                               hovertemplate="%{y:.1f}%<extra>remaining</extra>"))
+                               hovertemplate=hover(tz, "%{y:.1f}% remaining", "budget")))
     exhaustion = fmt.iso_to_epoch(status["exhaustion_at"])
     window_s = at - history.window_start
     remaining = status["budget_remaining"]
-    if remaining is not None and exhaustion is not None and at < exhaustion <= at + window_s:
-        fig.add_trace(go.Scatter(x=local_times([at, exhaustion], tz), y=[remaining * 100, 0], mode="lines",
+    if history.at == at and remaining is not None and exhaustion is not None and at < exhaustion <= at + window_s:
+        fig.add_trace(go.Scatter(**timed([at, exhaustion], tz), y=[remaining * 100, 0], mode="lines",
                                  name="forecast", line={"color": COLORS["forecast"], "dash": "dot"},
-                                 hovertemplate="%{y:.1f}%<extra>forecast</extra>"))
+                                 hovertemplate=hover(tz, "%{y:.1f}% forecast", "forecast")))
     fig.add_hline(y=0, line={"color": COLORS["objective"], "dash": "dash"}, annotation_text="budget exhausted",
                   annotation_position="bottom left")
     in_window = [i.deployment for i in history.impacts if i.deployment.started_at.timestamp() > history.window_start]
     deploy_markers(fig, in_window, 100, tz)
     return graph(styled(fig, f"Error budget burn-down ({slo.window.label} window)",
-                        "budget remaining (%)", tz), "slo-burndown")
+                        "budget remaining (%)", tz, large=view.wall), "slo-burndown")
 
 
-def burn_rate_figures(history: SLOHistory, status: dict, tz: str) -> html.Div:
+def burn_rate_figures(history: SLOHistory, status: dict, view: View) -> html.Div:
+    tz = view.tz
     if not status["alerts"]:
         return empty_state("No burn-rate alerts defined",
                            "Add alert windows to the spec, or rely on the default SRE workbook table.",
@@ -158,9 +165,9 @@ def burn_rate_figures(history: SLOHistory, status: dict, tz: str) -> html.Div:
         for label, color in ((alert["long"], COLORS["line"]), (alert["short"], COLORS["short"])):
             series = history.burn_rates.get(label)
             if series is not None and series.has_data:
-                fig.add_trace(go.Scatter(x=local_times(series.ts, tz), y=series.values, mode="lines",
+                fig.add_trace(go.Scatter(**timed(series.ts, tz), y=series.values, mode="lines",
                                          name=f"{label} window", line={"color": color, "width": 1.5},
-                                         hovertemplate="%{y:.2f}×<extra>" + label + "</extra>"))
+                                         hovertemplate=hover(tz, "%{y:.2f}×", label)))
         fig.add_hline(y=alert["threshold"], line={"color": COLORS["objective"], "dash": "dash"},
                       annotation_text=f"threshold {alert['threshold']:g}×", annotation_position="top left")
         state = "FIRING" if alert["firing"] else "not firing"
@@ -169,7 +176,7 @@ def burn_rate_figures(history: SLOHistory, status: dict, tz: str) -> html.Div:
             charts.append(empty_state(f"No burn rate for {alert['long']}/{alert['short']}", NO_SAMPLES_HINT,
                                       element_id=f"slo-burn-{n}-empty"))
             continue
-        charts.append(graph(styled(fig, chart_title, "burn rate (×)", tz, height=260), f"slo-burn-{n}"))
+        charts.append(graph(styled(fig, chart_title, "burn rate (×)", tz, height=260, large=view.wall), f"slo-burn-{n}"))
     return html.Div(charts, className="grid-2")
 
 
@@ -189,7 +196,7 @@ def alerts_table(status: dict):
         {"id": "state", "name": "State"},
     ]
     styles = [{"if": {"filter_query": '{state} contains "firing"', "column_id": "state"},
-               "color": COLORS["bad"], "fontWeight": "600"}]
+               "color": LEVEL_TEXT["bad"], "fontWeight": "600"}]
     return data_table("slo-alerts-table", columns, rows, empty_title="No alerts defined",
                       empty_hint="Add alert windows to the spec.", style_data_conditional=styles)
 
@@ -219,7 +226,7 @@ def deploys_table(history: SLOHistory, tz: str, range_label: str):
     ]
     styles = [{"if": {"filter_query": '{rank} != ""', "column_id": c}, "backgroundColor": "#fff1e5"}
               for c in ("rank", "consumed")]
-    return data_table("slo-deploys-table", columns, rows, empty_title=f"No deployments in the last {range_label}",
+    return data_table("slo-deploys-table", columns, rows, empty_title=f"No deployments in {range_label}",
                       empty_hint="Record them with `sloboard deploy record`, the deployments API, or a "
                                  "deployments_total counter in Prometheus.",
                       style_data_conditional=styles,
@@ -227,7 +234,7 @@ def deploys_table(history: SLOHistory, tz: str, range_label: str):
                               "started; deploys before the SLO window have none.")
 
 
-def spec_panel(ctx, slo: SLO, status: dict) -> html.Div:
+def spec_panel(ctx, slo: SLO, status: dict, tz: str) -> html.Div:
     versions = ctx.store.slo_versions(slo.id)
     latest = versions[-1] if versions else None
     source = slo.source
@@ -246,7 +253,7 @@ def spec_panel(ctx, slo: SLO, status: dict) -> html.Div:
             html.H3("Spec"),
             html.P(
                 f"{where} · {source.format if source else '?'} · "
-                + (f"version {latest.version} of {len(versions)}, loaded {fmt.when(latest.loaded_at, ctx.settings.timezone)}"
+                + (f"version {latest.version} of {len(versions)}, loaded {fmt.when(latest.loaded_at, tz)} {tz}"
                    if latest else "not yet synced to the store (run `sloboard collect`)")
                 + f" · sha256 {slo.spec_hash[:12]}",
                 className="meta", id="slo-spec-meta",
@@ -260,26 +267,26 @@ def spec_panel(ctx, slo: SLO, status: dict) -> html.Div:
 def register_callbacks(app) -> None:
     @app.callback(
         Output("slo-body", "children"),
-        Input(filter_id("range"), "value"),
+        *view_inputs(),
         Input(tick_id(PAGE), "n_intervals"),
         State("slo-id", "data"),
     )
-    def render(range_label, _tick, slo_id):
+    def render(values, ids, starts, ends, browser, _tick, slo_id):
         ctx = current()
+        view = read_view(ctx, values, ids, starts, ends, browser)
         slo = ctx.slo(slo_id)
-        filters = Filters.parse(range=range_label)
-        at = ctx.at()
-        tz = ctx.settings.timezone
-        status = next(s for s in ctx.report(at)["slos"] if s["id"] == slo.id)
-        history = slo_history(ctx.store, slo, at, filters.range_s, step_s=ctx.step_s)
+        tz = view.tz
+        status = next(s for s in ctx.report(view.at)["slos"] if s["id"] == slo.id)
+        history = slo_history(ctx.store, slo, view.end, view.span_s, step_s=ctx.step_s)
         return [
-            status_tiles(status, slo, tz, at),
-            html.Div([sli_figure(history, slo, tz), burndown_figure(history, status, slo, tz, at)], className="grid-2"),
+            status_tiles(status, slo, tz, view.at),
+            html.Div([sli_figure(history, slo, view), burndown_figure(history, status, slo, view)],
+                     className="grid-2"),
             html.H2("Burn rate per alert window"),
-            burn_rate_figures(history, status, tz),
+            burn_rate_figures(history, status, view),
             html.H3("Alert state now"),
             alerts_table(status),
-            html.H2(f"Deployments of {slo.service} in the last {filters.range}"),
-            deploys_table(history, tz, filters.range),
-            spec_panel(ctx, slo, status),
+            html.H2(f"Deployments of {slo.service} in {view.label}"),
+            deploys_table(history, tz, view.label),
+            spec_panel(ctx, slo, status, tz),
         ]

@@ -43,8 +43,14 @@ def require_chromium() -> tuple[str, str]:
     return binary, driver
 
 
-def start_chrome(download_dir: Path, *, width: int = 1400, height: int = 1000):
-    """A headless Chromium that saves downloads into ``download_dir`` and keeps console logs."""
+def start_chrome(download_dir: Path, *, width: int = 1400, height: int = 1000, timezone: str = "UTC"):
+    """A headless Chromium that saves downloads into ``download_dir`` and keeps console logs.
+
+    The browser runs in ``timezone`` (its ``TZ``), whatever the machine's zone: the
+    dashboard shows times in the browser's zone, and tests must know which one that is.
+    """
+    import os
+
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -62,7 +68,8 @@ def start_chrome(download_dir: Path, *, width: int = 1400, height: int = 1000):
         "profile.default_content_setting_values.automatic_downloads": 1,
     })
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    service = Service(driver_path, env={**os.environ, "TZ": timezone})  # Chromium inherits the driver's
+    driver = webdriver.Chrome(service=service, options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
     return driver
 

@@ -82,8 +82,11 @@ def test_collection_page_shows_runs_gaps_and_spec_problems(chrome, small):
     assert chrome.find_element("id", "tile-failing").text.splitlines()[1] == "1"
 
     gaps = {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}
-    # A 28-day window holds 40320 steps; the test wrote one day minus the hole.
-    assert gaps["checkout/availability"]["present"] == str(ts.size) == str(1440 - 17)
+    # A 28-day window holds 40320 steps. The test wrote one day minus the hole, up to AT;
+    # the 3 steps within collect.lag_s (120 s) + one step of AT are not due yet.
+    not_due = (120 + STEP) // STEP
+    assert gaps["checkout/availability"]["expected"] == str(40320 - not_due)
+    assert gaps["checkout/availability"]["present"] == str(ts.size - not_due) == str(1440 - 17 - not_due)
     assert gaps["checkout/availability"]["missing"] == str(40320 - ts.size)
     assert gaps["checkout/latency"]["present"] == "0"
     assert gaps["checkout/latency"]["newest"] == "–"
@@ -92,9 +95,47 @@ def test_collection_page_shows_runs_gaps_and_spec_problems(chrome, small):
     assert problems and all(p["where"].startswith(str(settings.specs_dir / "broken.yaml")) for p in problems)
     assert chrome.find_element("id", "tile-specs").text.splitlines()[1] == str(len(problems))
     assert chrome.find_element("id", "tile-newest").text.splitlines()[1:4] == ["just now", "✓", "OK"]
-    assert gaps["checkout/latency"]["longest_gap"] == "28d"  # the whole window
+    assert gaps["checkout/latency"]["longest_gap"] == "27d23h57m"  # the whole window, up to the due steps
     assert severe_console_messages(chrome) == []
     screenshot(chrome, "collection-health")
+
+
+@pytest.mark.parametrize(
+    ("newest_behind_s", "hole_steps", "missing"),
+    [
+        pytest.param(120, 0, 0, id="samples up to the collection lag are complete"),
+        pytest.param(0, 0, 0, id="samples up to now are complete"),
+        pytest.param(120, 5, 5, id="a real hole an hour ago is counted"),
+        pytest.param(600, 0, 7, id="a collector ten minutes behind misses the steps that are due"),
+    ],
+)
+def test_missing_steps_do_not_count_steps_that_are_not_due(chrome, tmp_path, newest_behind_s, hole_steps, missing):
+    """Right after a collection (lag 120 s), the newest steps are not missing: the tile says 0 and OK."""
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    copy_checkout_specs(specs_dir)
+    settings = Settings(data_dir=tmp_path, specs_dir=specs_dir, collect={"lag_s": 120})
+    slos = load_specs([specs_dir]).slos
+    store = Store.open(f"sqlite:///{tmp_path / 'lag.db'}")
+    store.sync_slos(slos)
+    ts = np.arange(AT - 28 * 86_400 + STEP, AT - newest_behind_s + 1, STEP, dtype=np.int64)  # whole 28-day window
+    ts = ts[(ts <= AT - 3600) | (ts > AT - 3600 + hole_steps * STEP)]
+    for slo in slos:
+        store.write_sli_samples(slo.id, ts, np.full(ts.size, 99.0), np.full(ts.size, 100.0))
+    server = DashboardServer.start(settings, store=store, clock=lambda: AT + 30)
+    try:
+        chrome.get(server.url + "/collection")
+        lines = wait_until(lambda: chrome.find_element("id", "tile-missing").text.splitlines(), what="missing tile")
+        assert lines[1] == f"{missing * len(slos):,}"
+        assert lines[3] == ("OK" if missing == 0 else "At risk")
+        gaps = {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}
+        assert {g["missing"] for g in gaps.values()} == {str(missing)}
+        assert severe_console_messages(chrome) == []
+        if newest_behind_s == 120 and not hole_steps:
+            screenshot(chrome, "collection-health-after-collect")
+    finally:
+        server.stop()
+        store.close()
 
 
 def test_no_data_is_said_in_words_and_a_failed_run_raises_the_banner(chrome, small):

@@ -12,6 +12,7 @@ import pytest
 from sloboard.settings import Settings
 
 from .browser import (  # noqa: F401 (chrome and demo are fixtures)
+    DEMO_BUDGETS,
     DEMO_END,
     SPECS_DIR,
     DashboardServer,
@@ -125,24 +126,138 @@ def test_search_box_filters_as_you_type_and_lands_in_the_url(chrome, demo):
 
 def test_time_range_changes_the_deploy_count_and_the_url(chrome, demo):
     server = demo.server
-    fleet = demo_fleet()
     open_page(chrome, server.url + "/?team=payments")
 
-    def deploys_in(days: int) -> int:
-        start = DEMO_END - days * 86_400
-        return sum(d.service == "payments" and start < d.started_at.timestamp() <= DEMO_END for d in fleet.deployments)
+    def deploys_in(days: int) -> int:  # started in [end - days, end), as DORA counts
+        start = DEMO_END - days * DAY
+        return sum(d.service == "payments" and start <= d.started_at.timestamp() < DEMO_END for d in fleet_deploys())
 
-    tile = wait_until(lambda: chrome.find_element("id", "tile-deploys"), what="deploy tile")
-    assert tile.text.splitlines()[:2] == ["DEPLOYS (7D)", str(deploys_in(7))]
+    tile = wait_until(lambda: chrome.find_element("id", "tile-frequency"), what="deploy frequency tile")
+    assert tile.text.splitlines()[0] == "DEPLOY FREQUENCY (7D)"
+    assert f"{deploys_in(7)} deployments" in tile.text
     chrome.find_element("xpath", "//label[normalize-space()='30d']").click()
-    wait_until(lambda: chrome.find_element("id", "tile-deploys").text.splitlines()[:2]
-               == ["DEPLOYS (30D)", str(deploys_in(30))], what="the 30-day deploy count")
+    wait_until(lambda: f"{deploys_in(30)} deployments" in chrome.find_element("id", "tile-frequency").text,
+               what="the 30-day deploy count")
+    assert chrome.find_element("id", "tile-frequency").text.splitlines()[0] == "DEPLOY FREQUENCY (30D)"
     query = parse_qs(urlparse(chrome.current_url).query)
     assert query["range"] == ["30d"] and query["team"] == ["payments"]
     # The nav links carry the range and filters to the next page.
     href = chrome.find_element("id", "nav-deployments").get_attribute("href")
     assert parse_qs(urlparse(href).query) == {"range": ["30d"], "team": ["payments"]}
     assert deploys_in(30) > deploys_in(7)
+    assert severe_console_messages(chrome) == []
+
+
+# --- delivery and cost tiles ---------------------------------------------------------------
+
+DAY = 86_400
+
+
+def fleet_deploys():
+    return demo_fleet().deployments
+
+
+def fleet_dora(days_ago_from: int, days_ago_to: int, service: str | None = None) -> dict:
+    """Counts of the fleet's own plan for deployments started in [end - from, end - to)."""
+    lo, hi = DEMO_END - days_ago_from * DAY, DEMO_END - days_ago_to * DAY
+    picked = [d for d in fleet_deploys() if lo <= d.started_at.timestamp() < hi and service in (None, d.service)]
+    by = {status: sum(d.status.value == status for d in picked) for status in ("succeeded", "failed", "rolled_back")}
+    return {"n": len(picked), **by}
+
+
+def trend_row(chrome, row_id: str) -> dict:
+    return wait_until(lambda: chrome.execute_script(
+        """
+        const row = document.getElementById(arguments[0]);
+        return row && {value: row.querySelector('.trend-value').innerText,
+                       change: row.querySelector('.trend-change').innerText,
+                       alt: row.querySelector('img.sparkline').alt};
+        """, row_id), what=row_id)
+
+
+def change_words(now: float, before: float, higher_is_better: bool) -> str:
+    delta = now - before
+    better = (delta > 0) == higher_is_better
+    return f"{'↑' if delta > 0 else '↓'} {abs(delta) * 100:.1f} pp {'better' if better else 'worse'}"
+
+
+def target_word(value: float, goal: float, limit: float, higher_is_better: bool, at_risk: str) -> str:
+    meets = (lambda bound: value >= bound) if higher_is_better else (lambda bound: value < bound)
+    return "On target" if meets(goal) else at_risk if meets(limit) else "Off target"
+
+
+def test_delivery_tiles_equal_the_status_report_and_compare_with_the_week_before(chrome, demo):
+    open_page(chrome, demo.server.url + "/")
+    entries = {e["window"]: e for e in demo.report["dora"] if e["service"] == "*"}
+    week, month = entries["7d"], entries["30d"]
+    now, before = fleet_dora(7, 0), fleet_dora(14, 7)
+    assert now["n"] == week["deployments"] and before["n"] > 0  # the plan and the status report agree
+
+    shown = {
+        "tile-success": lambda e: f"{e['succeeded'] / e['deployments'] * 100:.1f}%",
+        "tile-frequency": lambda e: f"{e['deployment_frequency_per_day']:.2f}/day",
+        "tile-rollback": lambda e: f"{e['rollback_rate'] * 100:.1f}%",
+        "tile-cfr": lambda e: f"{e['change_failure_rate'] * 100:.1f}%",
+    }
+    for tile_id, text in shown.items():
+        lines = chrome.find_element("id", tile_id).text.splitlines()
+        assert lines[0].endswith("(7D)") and lines[1] == text(week), tile_id
+        assert trend_row(chrome, f"{tile_id}-7d")["value"] == text(week), tile_id
+        assert trend_row(chrome, f"{tile_id}-30d")["value"] == text(month), tile_id
+        # The store holds 35 days: there is no whole 30 days before the last 30 to compare with.
+        assert trend_row(chrome, f"{tile_id}-30d")["change"] == "no prior 30d", tile_id
+
+    # The change against the week before, from the fleet's plan.
+    rate = lambda c, key: c[key] / c["n"]  # noqa: E731
+    assert trend_row(chrome, "tile-success-7d")["change"] == change_words(
+        rate(now, "succeeded"), rate(before, "succeeded"), True)
+    assert trend_row(chrome, "tile-rollback-7d")["change"] == change_words(
+        rate(now, "rolled_back"), rate(before, "rolled_back"), False)
+    frequency_change = (now["n"] - before["n"]) / 7
+    assert trend_row(chrome, "tile-frequency-7d")["change"].startswith(
+        f"{'↑' if frequency_change > 0 else '↓'} {abs(frequency_change):.2f}/day")
+    # The sparkline's days: deployments per trailing day, oldest first, adding up to the week.
+    daily = [fleet_dora(k + 1, k)["n"] for k in range(6, -1, -1)]
+    assert trend_row(chrome, "tile-frequency-7d")["alt"] == \
+        "7 daily values, oldest first: " + ", ".join(str(n) for n in daily)
+    assert sum(daily) == week["deployments"]
+
+    # Levels, in words: success and rollback against their targets, the others by DORA band.
+    success = week["succeeded"] / week["deployments"]
+    assert target_word(success, 0.99, 0.95, True, "Below target") in chrome.find_element("id", "tile-success").text
+    assert target_word(week["rollback_rate"], 0.02, 0.05, False, "Above target") in \
+        chrome.find_element("id", "tile-rollback").text
+    assert week["bands"]["change_failure_rate"].capitalize() in chrome.find_element("id", "tile-cfr").text
+    assert week["bands"]["deployment_frequency"].capitalize() in chrome.find_element("id", "tile-frequency").text
+    assert severe_console_messages(chrome) == []
+    screenshot(chrome, "overview-kpis")
+
+
+def test_cost_tile_equals_the_status_report_month_and_windows(chrome, demo):
+    open_page(chrome, demo.server.url + "/")
+    cost = {e["window"]: e for e in demo.report["cost"] if e["scope"] == "total"}
+    lines = chrome.find_element("id", "tile-cost").text.splitlines()
+    assert lines[1] == f"${cost['month']['usd']:,.2f}"
+    assert not cost["month"]["budget_warning"] and not cost["month"]["forecast_overrun"]
+    assert "Within budget" in lines
+    share = cost["month"]["usd"] / DEMO_BUDGETS["total"]
+    assert f"{share * 100:.0f}% of ${DEMO_BUDGETS['total']:,.2f} budget" in lines[4]  # label, value, icon, word, detail
+    for days in (7, 30):
+        assert trend_row(chrome, f"tile-cost-{days}d")["value"] == f"${cost[f'{days}d']['usd']:,.2f}"
+    assert trend_row(chrome, "tile-cost-30d")["change"] == "no prior 30d"
+
+
+def test_kpi_tiles_follow_the_service_filter_and_the_range(chrome, demo):
+    open_page(chrome, demo.server.url + "/?service=payments&range=30d")
+    entry = next(e for e in demo.report["dora"] if e["service"] == "payments" and e["window"] == "30d")
+    payments = fleet_dora(30, 0, "payments")
+    assert payments["n"] == entry["deployments"]
+    lines = wait_until(lambda: chrome.find_element("id", "tile-success").text.splitlines(), what="success tile")
+    assert lines[:2] == ["SUCCESS RATE (30D)", f"{payments['succeeded'] / payments['n'] * 100:.1f}%"]
+    assert f"{entry['deployments']} deployments" in chrome.find_element("id", "tile-frequency").text
+    month = next(e for e in demo.report["cost"] if e["scope"] == "service:payments" and e["window"] == "month")
+    cost = chrome.find_element("id", "tile-cost").text.splitlines()
+    assert cost[1] == f"${month['usd']:,.2f}" and "service:payments" in cost[4]
     assert severe_console_messages(chrome) == []
 
 
