@@ -23,7 +23,8 @@ from .domain import SLO, Deployment, DeployStatus, format_duration
 from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, ratio, window_bounds
 from .engine.cost import cost_in_window
 from .engine.dora import DoraMetrics, dora_metrics
-from .status import cost_by_scope, lookback_start
+from .status import cost_by_scope, lookback_start, merge_cost_scopes
+from .window_reads import read_series_rows
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
 NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -407,9 +408,16 @@ def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None
 
 def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
                 days: Sequence[int] = TREND_DAYS) -> dict[int, Trend]:
-    """Spend of ``scope`` (merged as ``status.cost_by_scope`` merges it) per period in ``days``,
-    each value ``engine.cost.cost_in_window``, as the status report's cost entries are."""
-    merged = cost_by_scope(store, _lookback(at_epoch, days), at_epoch, team_of)
+    """Spend of ``scope`` per period in ``days``, each value ``engine.cost.cost_in_window``
+    over the sources merged as the status report merges them (``status.merge_cost_scopes``).
+
+    Every span ends on a day boundary before ``at``, so one read serves them all: hourly
+    rollups for whole hours and raw steps in the hours a day boundary cuts
+    (``window_reads``), a few thousand rows per series for 61 days instead of 88,000.
+    """
+    cuts = [at_epoch - k * DAY_S for k in range(1, 2 * max(days) + 2)]
+    rows = read_series_rows(store, "cost", store.series_keys("cost"), cuts, at_epoch)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
     ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
     known = ts[~np.isnan(usd)]
     since = int(known[0]) if known.size else None
