@@ -148,10 +148,13 @@ def screenshot(driver, name: str) -> Path:
     """Save a screenshot of the whole page (not only the viewport) to ``tests/artifacts/<name>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    # Capturing beyond the viewport lays the page out without a scrollbar, so it is as wide
+    # as the window: clipping to the content width (window minus scrollbar) would cut its right edge.
+    width = max(size["width"], driver.execute_script("return window.innerWidth"))
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png",
         "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1},
+        "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], 8000), "scale": 1},
     })
     path = ARTIFACTS / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
