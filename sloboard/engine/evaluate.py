@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 
 from ..domain import SLO, BudgetingMethod, format_duration
@@ -19,6 +20,9 @@ from .steps import Steps, completeness
 from .windows import period_bounds
 
 DEFAULT_FORECAST_WINDOW = timedelta(hours=1)
+# Labels of the few distinct windows a fleet uses, formatted once: per status they
+# would cost as much as the window sums over hourly rows.
+_label = lru_cache(maxsize=256)(format_duration)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,11 @@ def window_starts(slo: SLO, at_epoch: int) -> list[int]:
     window's, then each burn-rate window's (``at - w``), shortest first. Every window
     ends at ``at_epoch``; the earliest start is as far back as evaluation reads."""
     start, _ = period_bounds(slo.window, int(at_epoch))
-    return [start] + [int(at_epoch) - int(w.total_seconds()) for w in burn_windows(slo)]
+    return _starts(start, int(at_epoch), burn_windows(slo))
+
+
+def _starts(window_start: int, at_epoch: int, windows: list[timedelta]) -> list[int]:
+    return [window_start] + [at_epoch - int(w.total_seconds()) for w in windows]
 
 
 def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step_counts=None) -> SLOStatus:
@@ -93,7 +101,8 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
     start, period_end = period_bounds(slo.window, at_epoch)
     period_s = period_end - start
     windows = burn_windows(slo)
-    steps = Steps.between(ts, good, total, min(window_starts(slo, at_epoch)), at_epoch, step_counts)
+    forecast = forecast_window(slo)
+    steps = Steps.between(ts, good, total, min(_starts(start, at_epoch, windows)), at_epoch, step_counts)
     in_window = steps.within(start, at_epoch)
 
     counts = in_window.counts()
@@ -105,7 +114,7 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
     minutes_total = budget_minutes(slo.objective, period_s)
 
     rates = trailing_burn_rates(steps, slo.objective, at_epoch, windows)
-    forecast_rate = rates[forecast_window(slo)]
+    forecast_rate = rates[forecast]
     return SLOStatus(
         slo_id=slo.id,
         at=at_epoch,
@@ -126,9 +135,9 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
         budget_minutes_total=minutes_total,
         budget_minutes_consumed=_known(consumed * minutes_total),
         budget_minutes_remaining=_known(remaining * minutes_total),
-        burn_rates={format_duration(w): rates[w] for w in windows},
+        burn_rates={_label(w): rates[w] for w in windows},
         alerts=tuple(alert_state(a, rates) for a in slo.alert_windows),
-        forecast_window=format_duration(forecast_window(slo)),
+        forecast_window=_label(forecast),
         exhaustion_at=exhaustion_epoch(remaining, math.nan if forecast_rate is None else forecast_rate, at_epoch, period_s),
         data_completeness=_known(completeness(counts.steps, start, at_epoch, step_s)),
     )

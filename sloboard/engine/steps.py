@@ -48,6 +48,8 @@ class Steps:
     """The rows with ``start < ts <= end`` (views, not copies) and which of them have data.
 
     ``step_counts`` says how many steps each row stands for; None means one each.
+    ``gaps`` is False when every row is known to have data (what the store returns),
+    so sums need no mask.
     """
 
     ts: np.ndarray
@@ -55,6 +57,7 @@ class Steps:
     total: np.ndarray
     has_data: np.ndarray
     step_counts: np.ndarray | None = None
+    gaps: bool = True
 
     @classmethod
     def between(cls, ts, good, total, start: int, end: int, step_counts=None) -> "Steps":
@@ -67,25 +70,31 @@ class Steps:
             raise ValueError(
                 f"ts, good, total (and step_counts) must be 1-d arrays of one length; got shapes {', '.join(map(str, shapes))}"
             )
-        lo, hi = np.searchsorted(ts, [start, end], side="right")
+        lo, hi = ts.searchsorted(start, side="right"), ts.searchsorted(end, side="right")
         g, t = good[lo:hi], total[lo:hi]
-        return cls(ts[lo:hi], g, t, ~(np.isnan(g) | np.isnan(t)), None if counts is None else counts[lo:hi])
+        has_data = ~(np.isnan(g) | np.isnan(t))
+        return cls(ts[lo:hi], g, t, has_data, None if counts is None else counts[lo:hi], not has_data.all())
 
     def within(self, start: int, end: int) -> "Steps":
         """The rows of the window ``(start, end]``, without copying."""
-        lo, hi = np.searchsorted(self.ts, [start, end], side="right")
+        # Two scalar searches: a status asks this for every window, and building an
+        # array of the two bounds would cost more than both searches on hourly rows.
+        lo, hi = self.ts.searchsorted(start, side="right"), self.ts.searchsorted(end, side="right")
         counts = None if self.step_counts is None else self.step_counts[lo:hi]
-        return Steps(self.ts[lo:hi], self.good[lo:hi], self.total[lo:hi], self.has_data[lo:hi], counts)
+        return Steps(self.ts[lo:hi], self.good[lo:hi], self.total[lo:hi], self.has_data[lo:hi], counts, self.gaps)
 
     def counts(self) -> Counts:
         """Sums over all the rows, leaving out those without data; ``steps`` adds up ``step_counts``."""
+        # np.add.reduce rather than ndarray.sum: the same sum without a Python wrapper,
+        # which on hourly rows costs as much as the sum itself; no mask without gaps.
+        where = self.has_data if self.gaps else True
         if self.step_counts is None:
-            steps = int(np.count_nonzero(self.has_data))
+            steps = int(np.count_nonzero(self.has_data)) if self.gaps else int(self.ts.size)
         else:
-            steps = int(self.step_counts.sum(where=self.has_data))
+            steps = int(np.add.reduce(self.step_counts, where=where))
         return Counts(
-            good=float(self.good.sum(where=self.has_data)),
-            total=float(self.total.sum(where=self.has_data)),
+            good=float(np.add.reduce(self.good, where=where)),
+            total=float(np.add.reduce(self.total, where=where)),
             steps=steps,
         )
 
