@@ -31,6 +31,10 @@ Short burn-rate windows mostly come out raw by this rule (5m and 30m lie in the 
 hour or two; 1h and 6h add one raw hour at their start). Reading them wholly raw would
 give the same numbers for more rows, so the rule is the same for every window.
 
+Retention deletes old steps but keeps their rollup rows, so whole hours of long history
+still count; only an hour read raw (a window starting inside it) whose steps are gone
+counts nothing, exactly as a read of raw steps would.
+
 The newest sample time: a rollup row's ``ts`` is its hour's end, not the newest step
 in it. Where a caller needs the newest time (the cost forecast does), ``exact_newest``
 reads the hour of a key's newest rollup row step by step as well.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 
 from ..domain import SLO, BudgetingMethod, format_duration
 from .alerts import AlertState, alert_state, trailing_burn_rates
