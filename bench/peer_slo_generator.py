@@ -45,7 +45,7 @@ from sloboard.domain import parse_duration
 
 from .cache import exclusive
 from .fleet import END_EPOCH, schema_fingerprint
-from .report import Result, at_least, at_most, not_run
+from .report import Result, at_least, not_run
 from .specs import AVAILABILITY_OBJECTIVE, availability_queries, write_specs
 from .timing import SLOBOARD, best_process, fmt_s, run_process
 

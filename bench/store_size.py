@@ -73,8 +73,8 @@ def size_row(built: BuiltFleet) -> Result:
         estimate = total / samples * large.expected_samples
         row.notes.append(
             f"extrapolated, NOT measured: the large fleet ({large.expected_samples:,} samples) at this "
-            f"rate would take {fmt_bytes(estimate)} against the 3 GB target with every raw sample kept; raw samples alone "
-            f"cannot meet it"
+            f"rate would take {fmt_bytes(estimate)} against the 3 GB target with every raw sample kept; "
+            "raw samples alone cannot meet it"
         )
         row.notes.append(_large_with_retention(built))
     return row
