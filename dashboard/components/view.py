@@ -65,10 +65,16 @@ def display_zone(browser_tz: str | None, fallback: str) -> str:
 
 
 def read_view(ctx, values, ids, starts, ends, browser) -> View:
-    """The view of this render. Raises ``PreventUpdate`` until the browser has said its zone,
-    and when only the auto-refresh choice changed (the page's timer handles that)."""
-    if not browser or dash.ctx.triggered_id == filter_id("refresh"):
+    """The view of this render. Raises ``PreventUpdate`` when only the auto-refresh choice
+    changed (the page's timer handles that).
+
+    Before the browser has said its zone (a client that runs no clientside callbacks),
+    times are shown in the configured zone, ``settings.timezone``. In a browser the zone
+    arrives before the page's components mount, so a page renders once.
+    """
+    if dash.ctx.triggered_id == filter_id("refresh"):
         raise PreventUpdate
+    browser = browser or {}
     chosen = {i["name"]: v for i, v in zip(ids, values)}
     filters = Filters.parse(**chosen, start=next(iter(starts), None), end=next(iter(ends), None))
     tz = display_zone(browser.get("tz"), ctx.settings.timezone)
