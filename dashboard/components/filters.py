@@ -89,7 +89,7 @@ class Filters:
 
         A preset ends at ``at``; a custom range runs from local midnight of its first
         day to local midnight after its last day, in ``tz`` (the zone the days were
-        picked in), cut at ``at`` and at least one day long.
+        picked in), cut at ``at``; days wholly after ``at`` give the day before it.
         """
         if self.range != CUSTOM:
             return at - RANGES[self.range], at
@@ -97,7 +97,8 @@ class Filters:
         def midnight(day: date) -> int:
             return int(datetime.combine(day, datetime.min.time(), zone).timestamp())
         end = min(midnight(date.fromisoformat(self.end) + timedelta(days=1)), at)
-        return min(midnight(date.fromisoformat(self.start)), end - 86_400), end
+        start = midnight(date.fromisoformat(self.start))
+        return (start if start < end else end - 86_400), end  # days wholly ahead: the last day
 
     def describe(self) -> str:
         """The range in words, after "in": ``the last 7d`` or ``2026-09-01 to 2026-09-10``."""
