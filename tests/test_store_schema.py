@@ -145,3 +145,20 @@ def test_processes_starting_together_all_open_the_store(store_url):
         t.join()
     assert errors == []
     assert revisions == [head_revision()] * 3
+
+
+def test_shipped_head_from_file_names_agrees_with_alembic():
+    from sloboard.store import migrate
+
+    assert migrate.shipped_head() == head_revision()
+
+
+def test_opening_a_store_at_head_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    Store.open(url).close()
+    code = f"import sys; from sloboard.store import Store; Store.open({url!r}).close(); print('alembic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

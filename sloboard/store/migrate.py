@@ -12,17 +12,36 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_KEY = 0x510B0A00  # PostgreSQL advisory lock held while migrating
 
+# Alembic is imported only when a migration may be needed: importing it and reading the
+# scripts costs every short command (``sloboard status``) a few hundred milliseconds.
 
-def alembic_config(connection: sa.Connection | None = None) -> Config:
+
+def shipped_head() -> str:
+    """The newest revision shipped, read from the file names (``0002_hourly_rollups.py``).
+
+    Revisions form one chain numbered in file-name order; a test checks that this agrees
+    with Alembic's own idea of the head, so a misnamed script cannot slip through.
+    """
+    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+    return names[-1].split("_", 1)[0]
+
+
+def is_at_head(connection: sa.Connection) -> bool:
+    """True when the database already carries the shipped head (one SELECT, no Alembic)."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return False
+    rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows == [shipped_head()]
+
+
+def alembic_config(connection: sa.Connection | None = None):
     """An Alembic config pointing at our scripts; ``env.py`` uses ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -30,7 +49,9 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest revision shipped with this version of sloboard."""
+    """The newest revision shipped with this version of sloboard, as Alembic reads it."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations folder holds no revision"
     return head
@@ -38,6 +59,8 @@ def head_revision() -> str:
 
 def current_revision(connection: sa.Connection) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -48,6 +71,8 @@ def upgrade(connection: sa.Connection) -> str:
     an advisory lock and the later ones find the schema at head; on SQLite the store's
     ``BEGIN IMMEDIATE`` already serialises them.
     """
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     command.upgrade(alembic_config(connection), "head")

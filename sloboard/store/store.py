@@ -94,7 +94,7 @@ class Store:
         store = cls(engine, label, clock)
         if upgrade:
             try:
-                store.upgrade()
+                store._upgrade_if_behind()
             except BaseException:
                 store.close()
                 raise
@@ -114,6 +114,14 @@ class Store:
         """Run the Alembic migrations to head in one transaction; returns the revision."""
         with self._transaction("upgrading the schema", write=True) as conn:
             return migrate.upgrade(conn)
+
+    def _upgrade_if_behind(self) -> None:
+        # A read-only check first: most opens find the schema at head and need neither
+        # Alembic nor a write lock (which on SQLite would wait for a busy collector).
+        with self._transaction("reading the schema revision", write=False) as conn:
+            if migrate.is_at_head(conn):
+                return
+        self.upgrade()
 
     def schema_revision(self) -> str | None:
         """The schema revision of the database (None when empty); compare with ``migrate.head_revision()``."""
