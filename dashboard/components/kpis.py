@@ -24,6 +24,7 @@ from sloboard.engine.dora import default_bands
 from sloboard.views import Trend
 
 from . import format as fmt
+from .deploys import NO_DEPLOYS_HINT
 from .dora import band_level
 from .levels import UNKNOWN, Level
 from .sparkline import sparkline
@@ -35,6 +36,8 @@ WITHIN_BUDGET = Level("good", "✓", "Within budget")
 NEAR_BUDGET = Level("warn", "▲", "Near budget")
 OVER_BUDGET = Level("bad", "✕", "Forecast over budget")
 NO_BUDGET = Level("info", "•", "No budget set")
+NO_COST_HINT = ("Cost comes from OpenCost metrics in Prometheus (`sloboard collect`) or a cloud bill "
+                "imported with `sloboard cost import bill.csv`.")
 
 
 @dataclass(frozen=True)
@@ -118,13 +121,22 @@ def trend_row(kpi: Kpi, trend: Trend, row_id: str, daily_show: Callable[[float],
     )
 
 
+def trend_rows(kpi: Kpi, trends: dict[int, Trend], tile_id: str, daily_show: Callable[[float], str]) -> list | None:
+    """A row per period; none when nothing was recorded at all (the tile says what to do instead)."""
+    if all(t.value is None and not t.daily.has_data for t in trends.values()):
+        return None
+    return [trend_row(kpi, trends[days], f"{tile_id}-{days}d", daily_show) for days in sorted(trends)]
+
+
 def kpi_tile(name: str, label: str, trends: dict[int, Trend], window_days: int, level: Level, detail: str,
-             tile_id: str, daily_show: Callable[[float], str] | None = None) -> html.Div:
-    """A tile whose value is the KPI over ``window_days``, with a trend row per period."""
+             tile_id: str, daily_show: Callable[[float], str] | None = None,
+             empty_detail: str = "no deployments recorded") -> html.Div:
+    """A tile whose value is the KPI over ``window_days``, with a trend row per period;
+    ``empty_detail`` replaces ``detail`` when nothing was recorded."""
     kpi = KPIS[name]
-    rows = [trend_row(kpi, trends[days], f"{tile_id}-{days}d", daily_show or kpi.show) for days in sorted(trends)]
-    return tile(f"{label} ({window_days}d)", kpi.show(trends[window_days].value), level, detail,
-                tile_id=tile_id, extra=rows)
+    rows = trend_rows(kpi, trends, tile_id, daily_show or kpi.show)
+    return tile(f"{label} ({window_days}d)", kpi.show(trends[window_days].value), level,
+                detail if rows else empty_detail, tile_id=tile_id, extra=rows)
 
 
 def delivery_tiles(dora: dict[str, dict[int, Trend]], window_days: int) -> list[html.Div]:
@@ -139,7 +151,8 @@ def delivery_tiles(dora: dict[str, dict[int, Trend]], window_days: int) -> list[
                  "tile-success"),
         kpi_tile("deployment_frequency", "Deploy frequency", dora["deployment_frequency"], window_days,
                  band_level(bands["deployment_frequency"].band(now["deployment_frequency"])),
-                 f"{count} · DORA band", "tile-frequency", daily_show=lambda v: f"{v:.0f}"),
+                 f"{count} · DORA band", "tile-frequency", daily_show=lambda v: f"{v:.0f}",
+                 empty_detail=NO_DEPLOYS_HINT),
         kpi_tile("rollback_rate", "Rollback rate", dora["rollback_rate"], window_days,
                  ROLLBACK_TARGET.level(now["rollback_rate"]), f"deploys rolled back · {ROLLBACK_TARGET.describe()}",
                  "tile-rollback"),
@@ -172,5 +185,7 @@ def cost_tile(month: dict | None, trends: dict[int, Trend], scope: str) -> html.
     if forecast is not None:
         parts.append(f"forecast {fmt.usd(forecast)}")
     detail = " · ".join([*parts, scope])
-    rows = [trend_row(kpi, trends[days], f"tile-cost-{days}d", kpi.show) for days in sorted(trends)]
+    rows = trend_rows(kpi, trends, "tile-cost", kpi.show)
+    if mtd is None and not rows:
+        detail = NO_COST_HINT
     return tile("Cost month to date", fmt.usd(mtd), budget_level(month), detail, tile_id="tile-cost", extra=rows)

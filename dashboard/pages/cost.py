@@ -11,7 +11,7 @@ from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.components.figures import graph, period_bars, styled
 from dashboard.components.filters import Filters, filter_bar, tick_id
-from dashboard.components.kpis import budget_level
+from dashboard.components.kpis import NO_COST_HINT, budget_level
 from dashboard.components.levels import INFO, UNKNOWN, Level
 from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
@@ -24,8 +24,6 @@ dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard"
 PAGE = "cost"
 NOT_SET = Level("unknown", "–", "Not set")
 WINDOWS = ("1d", "7d", "30d", "month")
-NO_COST_HINT = ("Cost comes from OpenCost metrics in Prometheus (`sloboard collect`) or a cloud bill "
-                "imported with `sloboard cost import bill.csv`.")
 
 
 def layout(**query):

@@ -148,6 +148,12 @@ def test_no_data_is_said_in_words_and_a_failed_run_raises_the_banner(chrome, sma
     assert rows["checkout/availability"]["sli"] == "99.900%"
     banner = wait_until(lambda: chrome.find_element("id", "stale-banner").text, what="the stale banner")
     assert "last run failed for 1 query: sli:checkout/latency" in banner
+    # No deployment and no cost recorded: the tiles say so, and what to do, without empty trend rows.
+    for tile_id, hint in (("tile-frequency", "sloboard deploy record"), ("tile-cfr", "no deployments recorded"),
+                          ("tile-cost", "sloboard cost import")):
+        text = chrome.find_element("id", tile_id).text
+        assert text.splitlines()[1] == "no data" and hint in text, tile_id
+        assert chrome.find_elements("id", f"{tile_id}-7d") == []
     assert severe_console_messages(chrome) == []
     screenshot(chrome, "overview-no-data")
 
