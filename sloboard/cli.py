@@ -86,7 +86,7 @@ def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     ctx.obj = _Context(config, debug)
 
 
-@cli.command()
+@cli.command(short_help="Check SLO specs and report every problem.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only, not the list of valid SLOs.")
 @click.pass_obj
@@ -117,7 +117,7 @@ def validate(obj: _Context, paths: tuple[Path, ...], quiet: bool) -> None:
         sys.exit(2)
 
 
-@cli.command()
+@cli.command(short_help="SLO status: SLI, budget, burn rates, alerts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (the stable contract for scripts).")
 @_time_option("--at", "Evaluate every window ending at this time: ISO 8601, epoch seconds, now, or now-<duration>.")
 @click.option("--slo", "slo_id", metavar="ID", help="Only this SLO (service/name).")
@@ -149,7 +149,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
     click.echo(to_json(report) if as_json else render_table(report))
 
 
-@cli.command()
+@cli.command(short_help="Pull new data from Prometheus into the store.")
 @click.option(
     "--since",
     metavar="DURATION",
@@ -340,7 +340,7 @@ def _serve_options(fn):
     return fn
 
 
-@cli.command()
+@cli.command(short_help="Serve the dashboard only.")
 @_serve_options
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int) -> None:
@@ -351,7 +351,7 @@ def serve(obj: _Context, host: str, port: int) -> None:
     serve_dashboard(obj.settings, host, port)
 
 
-@cli.command()
+@cli.command(short_help="Collect on a schedule and serve the dashboard.")
 @_serve_options
 @click.pass_obj
 def run(obj: _Context, host: str, port: int) -> None:
@@ -374,7 +374,7 @@ def run(obj: _Context, host: str, port: int) -> None:
         scheduler.shutdown(wait=False)
 
 
-@cli.command()
+@cli.command(short_help="Seed a synthetic fleet and serve the dashboard.")
 @_serve_options
 @click.option("--days", default=35, show_default=True, type=click.IntRange(1, 400), help="Days of history to generate.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic fleet; the same seed gives the same data.")
