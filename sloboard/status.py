@@ -118,7 +118,8 @@ def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
 
     Empty when no deployment was recorded in the longest window.
     """
-    deployments = store.deployments(start=at_epoch - max(DORA_WINDOWS.values()), end=at_epoch)
+    # The store reads (start, end]; DORA counts [start, end): one second earlier covers both.
+    deployments = store.deployments(start=at_epoch - max(DORA_WINDOWS.values()) - 1, end=at_epoch)
     if not deployments:
         return []  # nothing recorded: no data, rather than a "low" band for zero deploys
     end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
