@@ -21,10 +21,11 @@ import numpy as np
 
 from .domain import SLO, Deployment, DeployStatus, format_duration
 from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, ratio, window_bounds
+from .engine.evaluate import window_starts
 from .engine.cost import cost_in_window
 from .engine.dora import DoraMetrics, dora_metrics
 from .status import cost_by_scope, lookback_start, merge_cost_scopes
-from .window_reads import read_series_rows
+from .window_reads import Rows, hourly_rows_suffice, read_series_rows, read_sli_rows
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
 NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -254,7 +255,9 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
     """Budget remaining of each SLO as it stood at each bucket end of the range.
 
     Each point is ``engine.evaluate`` at that instant, so the last point equals the
-    status at ``at_epoch`` exactly, for every window kind and budgeting method.
+    status at ``at_epoch`` for every window kind and budgeting method. The rows come
+    from one read for all SLOs (:func:`rows_at_instants`): hourly rollups but where an
+    instant or a window start cuts an hour.
     """
     start = at_epoch - range_s
     bucket = bucket_seconds(range_s, step_s, max_points)
@@ -262,14 +265,41 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
     times = times[times <= at_epoch]
     if times.size == 0 or times[-1] != at_epoch:
         times = np.append(times, at_epoch)
-    read_from = min((lookback_start(s, int(times[0])) for s in slos), default=start)
-    samples = store.read_sli_samples_many([s.id for s in slos], read_from, at_epoch)
+    rows = rows_at_instants(store, slos, [int(t) for t in times], step_s)
     out = {}
     for slo in slos:
-        ts, good, total = samples[slo.id]
-        values = [evaluate(slo, ts, good, total, int(t), step_s).budget_remaining for t in times]
+        ts, good, total, counts = rows[slo.id]
+        values = [evaluate(slo, ts, good, total, int(t), step_s, step_counts=counts).budget_remaining for t in times]
         out[slo.id] = Series(times, np.array([np.nan if v is None else v for v in values], dtype=np.float64))
     return out
+
+
+def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s: int) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}`` from which ``engine.evaluate`` gives each SLO's
+    budget at every one of ``instants`` (ascending; the last is the newest) exactly.
+
+    A budget at ``t`` sums the window ``(s, t]``, ``s`` its start at ``t``. With every
+    instant and every window start among the cuts of ``window_reads.plan_reads``, the
+    rows in ``(s, t]`` are those in ``(s, end]`` less those in ``(t, end]``, both exact
+    sets, so each window holds exactly its steps. The read reaches back to the first
+    instant's lookback (``status.lookback_start``), so its burn rates are exact too;
+    the later instants' short burn-rate windows are not cuts, their rates are not for use.
+    SLOs whose time slices are not whole hours read raw steps (``step_counts`` None).
+    """
+    hybrid = [s for s in slos if hourly_rows_suffice(s, step_s)]
+    raw_only = [s for s in slos if not hourly_rows_suffice(s, step_s)]
+    end = instants[-1]
+    rows: dict[str, Rows] = {}
+    if hybrid:
+        cuts = set(instants)
+        cuts.update(c for s in hybrid for c in window_starts(s, instants[0]))
+        cuts.update(window_bounds(s.window, t)[0] for s in hybrid for t in instants)
+        rows.update(read_sli_rows(store, [s.id for s in hybrid], cuts, end))
+    if raw_only:
+        read_from = min(lookback_start(s, instants[0]) for s in raw_only)
+        samples = store.read_sli_samples_many([s.id for s in raw_only], read_from, end)
+        rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
+    return rows
 
 
 # --- services, deployments, cost ----------------------------------------------------------
@@ -517,8 +547,27 @@ class Freshness:
 STALE_INTERVALS = 3  # samples older than this many collection intervals are stale
 
 
-def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS) -> Freshness:
-    newest = store.latest_sample_ts()
+def newest_sample(store, slo_ids: Sequence[str] | None, at_epoch: int, recent_s: int) -> int | None:
+    """The newest SLI sample time at or before ``at`` of ``slo_ids`` (of any SLO when None).
+
+    Fresh data answers from one read of every SLO's samples of the last ``recent_s``
+    seconds (a few rows each); only when none is that recent is each SLO's newest
+    sample looked up, one index probe per SLO.
+    """
+    if slo_ids is None:
+        return store.latest_sample_ts()
+    recent = store.read_sli_samples_many(slo_ids, at_epoch - recent_s, at_epoch)
+    newest = [int(ts[-1]) for ts, _good, _total in recent.values() if ts.size]
+    if not newest:
+        newest = [t for t in (store.latest_sample_ts(slo_id) for slo_id in slo_ids) if t is not None]
+    return max(newest, default=None)
+
+
+def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
+              slo_ids: Sequence[str] | None = None) -> Freshness:
+    """The freshness of the samples of ``slo_ids`` (of every SLO in the store when None)
+    and of the last collector runs at ``at``."""
+    newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s)
     failed = [r for r in last_runs(store) if r.status == "failed"]
     reasons = []
     age = None if newest is None else int(at_epoch - newest)

@@ -147,23 +147,34 @@ def test_slo_history_without_samples_is_no_data_not_zero(store):
     assert history.impacts == []
 
 
-def test_budget_history_is_the_status_at_each_instant(store):
+@pytest.mark.parametrize(
+    ("at", "max_points"),
+    [
+        pytest.param(AT, 24, id="hourly instants: windows of whole rollup hours"),
+        pytest.param(AT - 7 * STEP, 96, id="15-minute instants off the hour grid: cut hours read step by step"),
+    ],
+)
+def test_budget_history_is_the_status_at_each_instant(store, at, max_points):
     slo = daily_slo()
-    # One bad step per hour over both days: 1 bad event each.
+    # One bad step per hour over both days (1 bad event each), and one bad step 7 minutes
+    # past every hour (3 bad events), which only windows cut inside their hour tell apart.
     bad_at = {t: 1.0 for t in range(AT - 2 * DAY + 3600, AT + 1, 3600)}
+    bad_at.update({t + 7 * STEP: 3.0 for t in range(AT - 2 * DAY, AT - 3600, 3600)})
     write_two_days(store, slo, bad_at)
     # 2 bad events at noon yesterday on top, which leave the rolling window 24 h later.
     store.write_sli_samples(slo.id, [AT - DAY], [97.0], [100.0])
+    bad_at[AT - DAY] = 3.0
 
-    history = budget_history(store, [slo], AT, DAY, step_s=STEP, max_points=24)[slo.id]
+    history = budget_history(store, [slo], at, DAY, step_s=STEP, max_points=max_points)[slo.id]
 
-    assert history.ts[-1] == AT
+    assert history.ts[-1] == at
+    assert len(history.ts) == max_points + (at % 3600 != 0)
     for t, remaining in zip(history.ts, history.values):
         lo, hi = t - DAY, t  # the rolling window (lo, hi]
         bad = sum(v for ts, v in bad_at.items() if lo < ts <= hi)
-        bad += 2.0 if lo < AT - DAY <= hi else 0.0
-        assert remaining == pytest.approx(1 - bad / (0.01 * 1440 * 100)), f"at {t}"
-    assert history.values[-1] == pytest.approx(status_report(store, [slo], AT)["slos"][0]["budget_remaining"])
+        assert remaining == pytest.approx(1 - bad / (0.01 * 1440 * 100), abs=1e-12), f"at {t}"
+    assert history.values[-1] == pytest.approx(status_report(store, [slo], at)["slos"][0]["budget_remaining"],
+                                               abs=1e-12)
 
 
 def test_sample_gaps_count_missing_steps_and_the_longest_gap(store):
@@ -211,6 +222,21 @@ def test_freshness_flags_old_samples_and_failed_runs(store, clock):
     store.finish_run(run, status="ok", samples_written=1)
     assert not freshness(store, AT + 60, interval_s=60).stale
     assert [r.status for r in last_runs(store)] == ["ok"]
+
+
+@pytest.mark.parametrize("at_offset", [120, 180, 181, 3 * DAY], ids=lambda o: f"at newest + {o}s")
+def test_freshness_of_named_slos_equals_the_store_wide_answer(store, at_offset):
+    """The dashboard names its SLOs (one read of their recent samples); the answer is the
+    store's newest sample and its age, fresh or not."""
+    slo, other = daily_slo(), daily_slo(id="checkout/latency", name="latency")
+    write_two_days(store, slo, {})
+    store.sync_slos([slo, other])
+    store.write_sli_samples(other.id, [AT - 600], [1.0], [1.0])
+    named = freshness(store, AT + at_offset, interval_s=60, slo_ids=[other.id, slo.id])
+    assert (named.newest, named.age_s, named.stale) == (AT, at_offset, at_offset > 180)
+    assert named == freshness(store, AT + at_offset, interval_s=60)
+    only_other = freshness(store, AT + at_offset, interval_s=60, slo_ids=[other.id])
+    assert (only_other.newest, only_other.stale) == (AT - 600, True)
 
 
 def test_empty_store_is_stale_with_a_reason(store):
