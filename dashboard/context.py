@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import flask
 
@@ -23,7 +23,7 @@ from sloboard.status import status_report
 from .metrics import Metrics
 
 EXTENSION_KEY = "sloboard"
-_REPORT_CACHE_SIZE = 4
+_INSTANTS_KEPT = 4
 
 
 @dataclass
@@ -36,7 +36,7 @@ class DashboardContext:
     slos: list[SLO]
     problems: list[Problem]
     metrics: Metrics
-    _reports: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _instants: OrderedDict = field(default_factory=OrderedDict, repr=False)  # at -> {key: value}
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -56,16 +56,28 @@ class DashboardContext:
 
         The page shows exactly what ``sloboard status --json --at <at>`` prints.
         """
+        return self.per_instant(
+            "status", at_epoch, lambda: status_report(self.store, self.slos, at_epoch, settings=self.settings)
+        )
+
+    def per_instant(self, key: Hashable, at_epoch: int, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept for the instant ``at_epoch`` under ``key`` (a few recent instants).
+
+        Like the status report, a result is reused for its instant: the callbacks of one
+        page, and every browser showing the dashboard within one step, share it; the
+        next step computes afresh. Only small results (a report, a trend) belong here.
+        """
         with self._lock:
-            if at_epoch in self._reports:
-                self._reports.move_to_end(at_epoch)
-                return self._reports[at_epoch]
-        report = status_report(self.store, self.slos, at_epoch, settings=self.settings)
+            if at_epoch in self._instants and key in self._instants[at_epoch]:
+                self._instants.move_to_end(at_epoch)
+                return self._instants[at_epoch][key]
+        value = compute()
         with self._lock:
-            self._reports[at_epoch] = report
-            while len(self._reports) > _REPORT_CACHE_SIZE:
-                self._reports.popitem(last=False)
-        return report
+            self._instants.setdefault(at_epoch, {})[key] = value
+            self._instants.move_to_end(at_epoch)
+            while len(self._instants) > _INSTANTS_KEPT:
+                self._instants.popitem(last=False)
+        return value
 
     def slo(self, slo_id: str) -> SLO | None:
         return next((s for s in self.slos if s.id == slo_id), None)

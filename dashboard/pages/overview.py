@@ -90,12 +90,15 @@ def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.
     team_of = {s.service: s.team for s in ctx.slos if s.team}
     cost_scope = filters.cost_scope()
     month = next((e for e in report["cost"] if e["scope"] == cost_scope and e["window"] == "month"), None)
+    dora = ctx.per_instant(("dora_trends", None if services is None else frozenset(services)), view.at,
+                           lambda: dora_trends(ctx.store, view.at, services=services))
+    cost = ctx.per_instant(("cost_trends", cost_scope), view.at,
+                           lambda: cost_trends(ctx.store, view.at, cost_scope, team_of))
     return html.Div(
         [
             html.P(f"Delivery ({scope}) and cost ({cost_scope}) · tile values over the last {window} days; each row "
                    "compares a period with the one before it, the line shows its days.", className="tiles-caption"),
-            tiles([*delivery_tiles(dora_trends(ctx.store, view.at, services=services), window),
-                   cost_tile(month, cost_trends(ctx.store, view.at, cost_scope, team_of), cost_scope)]),
+            tiles([*delivery_tiles(dora, window), cost_tile(month, cost, cost_scope)]),
         ]
     )
 
