@@ -88,9 +88,18 @@ def collect_pass(
     return summary
 
 
+def resume_watermark(store, target: Target) -> int | None:
+    """The target's watermark; without one, the oldest of its ``previous_keys`` that exist."""
+    own = store.watermark(target.key)
+    if own is not None:
+        return own
+    previous = [mark for mark in map(store.watermark, target.previous_keys) if mark is not None]
+    return min(previous, default=None)
+
+
 def _collect_target(store, source, target, until, since_s, step, max_points, clock) -> TargetResult:
     began = clock()
-    first, end = plan_range(store.watermark(target.key), until, since_s, step)
+    first, end = plan_range(resume_watermark(store, target), until, since_s, step)
     if first > end:
         return TargetResult(target.key, target.label, 0, 0.0, up_to_date=True)
     # A run covers the steps ending at first .. end, that is (first - step, end].

@@ -1,5 +1,10 @@
 """The golden-signal, deployment and cost queries: a YAML file with defaults shipped
-in ``sloboard/data/queries.yaml``, which users may replace (``queries_file``)."""
+in ``sloboard/data/queries.yaml``, which users may replace (``queries_file``).
+
+A golden-signal template with ``$service`` runs once per service and returns one series;
+one without it is grouped: it runs once for every service and returns one series per
+service, labelled ``service`` (aggregated ``by (service)`` at the source).
+"""
 
 from __future__ import annotations
 
@@ -23,8 +28,15 @@ class Queries:
     cost: str | None
     cost_scope_label: str = "namespace"
 
-    def golden(self, signal: str, service: str, step_s: int) -> str:
+    def golden(self, signal: str, step_s: int, service: str | None = None) -> str:
+        """The query of ``signal``: for one ``service``, or grouped (``service=None``)."""
+        if service is None:
+            return fill(self.golden_signals[signal], step_s)
         return fill(self.golden_signals[signal], step_s, service=service)
+
+    def golden_is_grouped(self, signal: str) -> bool:
+        """True when the template names no ``$service``: one query answers for every service."""
+        return "service" not in Template(self.golden_signals[signal]).get_identifiers()
 
 
 def fill(template: str, step_s: int, **values: str) -> str:

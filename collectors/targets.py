@@ -24,6 +24,9 @@ from .source import Series, Source
 class Target(Protocol):
     key: str  # watermark and collector-run key
     label: str  # for messages: what this is and where it was defined
+    # Keys under which an earlier layout collected the same data: without a watermark of
+    # its own, the target resumes from the oldest of theirs instead of backfilling again.
+    previous_keys: tuple[str, ...]
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         """Fetch ``[start, end]`` and write it with watermark ``end``; return samples written."""
@@ -51,6 +54,8 @@ class SLITarget:
     """Per-step good and total counts of one SLO."""
 
     slo: SLO
+
+    previous_keys = ()
 
     @property
     def key(self) -> str:
@@ -101,11 +106,13 @@ class SLITarget:
 
 @dataclass(frozen=True)
 class GoldenSignalTarget:
-    """One golden signal of one service, one value per step."""
+    """One golden signal of one service, one value per step (a template with ``$service``)."""
 
     service: str
     signal: str
     queries: Queries
+
+    previous_keys = ()
 
     @property
     def key(self) -> str:
@@ -116,7 +123,7 @@ class GoldenSignalTarget:
         return f"golden signal {self.signal} of {self.service}"
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
-        query = self.queries.golden(self.signal, self.service, step)
+        query = self.queries.golden(self.signal, step, service=self.service)
         try:
             values = grid(source.query_range(query, start, end, step), start, end, step)
         except QueryRejected as exc:
@@ -129,12 +136,79 @@ class GoldenSignalTarget:
 
 
 @dataclass(frozen=True)
+class GroupedGoldenSignalTarget:
+    """One golden signal of every service from one query aggregated ``by (service)``.
+
+    The answer is split by its ``service`` label into the same per-service series that
+    ``GoldenSignalTarget`` writes. Only ``services`` (those with an SLO) are kept: the
+    dashboard shows golden signals beside SLOs, and a shared Prometheus may hold many
+    more services, whose series would only grow the store.
+    """
+
+    signal: str
+    services: frozenset[str]
+    queries: Queries
+
+    @property
+    def key(self) -> str:
+        # "*" as in DORA's "all services"; one watermark for the signal of every service.
+        return f"golden:*:{self.signal}"
+
+    @property
+    def label(self) -> str:
+        return f"golden signal {self.signal} of every service"
+
+    @property
+    def previous_keys(self) -> tuple[str, ...]:
+        """The per-service targets' keys: switching a signal to the grouped form resumes
+        where they stopped rather than collecting every service's history again."""
+        return tuple(f"golden:{service}:{self.signal}" for service in sorted(self.services))
+
+    def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        try:
+            series = source.query_range(self.queries.golden(self.signal, step), start, end, step)
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        by_service: dict[str, list[Series]] = {}
+        for s in series:
+            service = s.label_map.get("service")
+            if service in self.services:
+                by_service.setdefault(service, []).append(s)
+        return write_per_scope(store, "golden", self.signal, by_service, start, end, step, self.key)
+
+
+def write_per_scope(
+    store, kind: str, name: str, by_scope: dict[str, list[Series]], start: int, end: int, step: int,
+    key: str, per_step=lambda values: values,
+) -> int:
+    """Write one series ``(kind, scope, name)`` per scope, gridded and mapped through ``per_step``,
+    and move watermark ``key`` to ``end``; returns the samples written.
+
+    The store writes one series per transaction, so the watermark moves with the last
+    scope only: a crash mid-chunk leaves it behind and the next pass repeats the whole
+    chunk, which the upsert makes harmless. A chunk without any series moves it alone.
+    """
+    written = 0
+    scopes = sorted(by_scope)
+    for i, scope in enumerate(scopes):
+        values = grid(by_scope[scope], start, end, step)
+        ts = start + step * np.arange(values.size, dtype=np.int64)
+        keep = ~np.isnan(values)
+        mark = (key, end) if i == len(scopes) - 1 else None
+        written += store.write_series(kind, scope, name, ts[keep], per_step(values[keep]), watermark=mark)
+    if not scopes:
+        store.set_watermark(key, end)
+    return written
+
+
+@dataclass(frozen=True)
 class CostTarget:
     """USD spent per step per service, from OpenCost's hourly prices."""
 
     queries: Queries
 
     key = "cost:opencost"
+    previous_keys = ()
     label = "cost (OpenCost)"
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
@@ -142,24 +216,12 @@ class CostTarget:
             series = source.query_range(fill(self.queries.cost or "", step), start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
-        written = 0
         by_scope: dict[str, list[Series]] = {}
         for s in series:
-            by_scope.setdefault(s.label_map.get(self.queries.cost_scope_label, "unallocated"), []).append(s)
-        scopes = sorted(by_scope)
-        for i, scope in enumerate(scopes):
-            usd_per_hour = grid(by_scope[scope], start, end, step)
-            ts = start + step * np.arange(usd_per_hour.size, dtype=np.int64)
-            keep = ~np.isnan(usd_per_hour)
-            # The watermark moves with the last scope only, so a crash mid-chunk repeats
-            # the whole chunk; the upsert makes the repeat harmless.
-            mark = (self.key, end) if i == len(scopes) - 1 else None
-            written += store.write_series(
-                "cost", f"service:{scope}", "opencost", ts[keep], usd_per_hour[keep] * step / 3600.0, watermark=mark
-            )
-        if not scopes:
-            store.set_watermark(self.key, end)
-        return written
+            scope = s.label_map.get(self.queries.cost_scope_label, "unallocated")
+            by_scope.setdefault(f"service:{scope}", []).append(s)
+        return write_per_scope(store, "cost", "opencost", by_scope, start, end, step, self.key,
+                               per_step=lambda usd_per_hour: usd_per_hour * step / 3600.0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +231,7 @@ class DeploymentCounterTarget:
     queries: Queries
 
     key = "deployments:counter"
+    previous_keys = ()
     label = "deployments (counter)"
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
@@ -195,10 +258,18 @@ class DeploymentCounterTarget:
 
 
 def targets_for(slos: list[SLO], queries: Queries) -> list[Target]:
-    """Every SLO, the golden signals of every service with an SLO, deployments and cost."""
+    """Every SLO, the golden signals of every service with an SLO, deployments and cost.
+
+    A grouped golden-signal query is one target for all those services; a per-service
+    one (``$service``) is one target per service.
+    """
     targets: list[Target] = [SLITarget(slo) for slo in sorted(slos, key=lambda s: s.id)]
-    for service in sorted({slo.service for slo in slos}):
-        targets += [GoldenSignalTarget(service, sig, queries) for sig in sorted(queries.golden_signals)]
+    services = sorted({slo.service for slo in slos})
+    for signal in sorted(queries.golden_signals) if services else ():
+        if queries.golden_is_grouped(signal):
+            targets.append(GroupedGoldenSignalTarget(signal, frozenset(services), queries))
+        else:
+            targets += [GoldenSignalTarget(service, signal, queries) for service in services]
     if queries.deployments:
         targets.append(DeploymentCounterTarget(queries))
     if queries.cost:

@@ -10,9 +10,16 @@ import pytest
 from collectors.collect import LOCK_NAME, collect_pass
 from collectors.queries import GOLDEN_SIGNALS, Queries, load_queries
 from collectors.source import Series
-from collectors.targets import CostTarget, DeploymentCounterTarget, SLITarget
+from collectors.targets import (
+    CostTarget,
+    DeploymentCounterTarget,
+    GoldenSignalTarget,
+    GroupedGoldenSignalTarget,
+    SLITarget,
+    targets_for,
+)
 from sloboard.domain import DeployStatus, SpecSource
-from sloboard.errors import ConfigError, QueryRejected, SourceUnavailable, StoreLockedError
+from sloboard.errors import ConfigError, QueryRejected, SourceUnavailable, StoreError, StoreLockedError
 from sloboard.store import Store
 from tests.factories import make_indicator, make_slo
 
@@ -318,6 +325,140 @@ def test_steps_without_total_are_no_data_and_a_missing_bad_series_means_zero_bad
     assert store.watermark(f"sli:{SEARCH.id}") == UNTIL
 
 
+# --- golden signals: grouped by service in PromQL, or one query per service ---------------
+
+GROUPED_TRAFFIC = "sum by (service) (rate(http_requests_total[$window]))"
+GROUPED_TRAFFIC_1M = "sum by (service) (rate(http_requests_total[1m]))"  # $window is the step
+
+
+def _traffic(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(1.0, 50.0, STEPS)
+
+
+def _golden_queries(**templates: str) -> Queries:
+    """Only these golden signals: no deployment or cost target."""
+    return _queries(golden_signals=templates, deployments=None, cost=None)
+
+
+def _grouped_answer() -> list[Series]:
+    """checkout and search (both with SLOs), billing (no SLO) and a series without the label."""
+    search = _traffic(2)
+    search[40:60] = np.nan  # Prometheus had no point there: no data, not 0
+    return [
+        Series((("service", "checkout"),), GRID, _traffic(1)),
+        Series((("service", "search"),), GRID, search),
+        Series((("service", "billing"),), GRID, _traffic(3)),
+        Series((), GRID, _traffic(4)),
+    ]
+
+
+def test_grouped_golden_signal_is_one_query_per_chunk_split_into_per_service_series(store):
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC)
+    source = FakeSource({GROUPED_TRAFFIC_1M: _grouped_answer()})
+    (target,) = [t for t in targets_for([CHECKOUT, SEARCH], queries) if not isinstance(t, SLITarget)]
+    assert isinstance(target, GroupedGoldenSignalTarget) and target.key == "golden:*:traffic"
+
+    summary = _pass(store, source, targets=[target])
+    assert summary.failed == []
+    assert [call[0] for call in source.calls] == [GROUPED_TRAFFIC_1M] * 8  # one per chunk, not per service
+    ts, checkout = store.read_series("golden", "checkout", "traffic", 0, UNTIL)
+    assert np.array_equal(ts, GRID) and np.array_equal(checkout, _traffic(1))
+    ts, search = store.read_series("golden", "search", "traffic", 0, UNTIL)
+    has_point = np.ones(STEPS, bool)
+    has_point[40:60] = False
+    assert np.array_equal(ts, GRID[has_point]) and np.array_equal(search, _traffic(2)[has_point])
+    # Services without an SLO and unlabelled series are not stored.
+    assert store.series_keys("golden") == [("checkout", "traffic"), ("search", "traffic")]
+    assert summary.samples == 2 * STEPS - 20
+    assert store.watermark("golden:*:traffic") == UNTIL
+    (run,) = store.runs()
+    assert (run.query_key, run.status, run.samples_written) == ("golden:*:traffic", "ok", 2 * STEPS - 20)
+
+
+class StoreFailingAtWrite:
+    """Our own Store, failing its ``fail_at``-th ``write_series`` call (a database that went away)."""
+
+    def __init__(self, store, fail_at: int):
+        self._store, self._fail_at, self._writes = store, fail_at, 0
+
+    def write_series(self, *args, **kwargs):
+        self._writes += 1
+        if self._writes == self._fail_at:
+            raise StoreError("database sqlite:///gone.db: disk I/O error while writing series")
+        return self._store.write_series(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_grouped_golden_signal_failing_between_services_repeats_the_chunk_without_duplicates(store):
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC)
+    target = GroupedGoldenSignalTarget("traffic", frozenset({"checkout", "search"}), queries)
+    source = FakeSource({GROUPED_TRAFFIC_1M: _grouped_answer()})
+    # Writes go checkout, search per chunk: write 6 is search's of the third chunk, after checkout's landed.
+    with pytest.raises(StoreError, match="disk I/O error"):
+        _pass(StoreFailingAtWrite(store, fail_at=6), source, targets=[target])
+    assert store.watermark("golden:*:traffic") == int(GRID[2 * MAX_POINTS - 1])  # two whole chunks
+    assert store.read_series("golden", "checkout", "traffic", 0, UNTIL)[0].size == 3 * MAX_POINTS
+    assert store.runs()[0].status == "failed"
+
+    _pass(store, FakeSource({GROUPED_TRAFFIC_1M: _grouped_answer()}), targets=[target])
+    ts, checkout = store.read_series("golden", "checkout", "traffic", 0, UNTIL)
+    assert np.array_equal(ts, GRID) and np.array_equal(checkout, _traffic(1))
+    assert store.read_series("golden", "search", "traffic", 0, UNTIL)[0].size == STEPS - 20
+    assert store.watermark("golden:*:traffic") == UNTIL
+
+
+def test_switching_to_the_grouped_form_resumes_from_the_oldest_per_service_watermark(store):
+    # Per-service targets collected checkout up to an hour ago and search up to 30 min ago.
+    store.set_watermark("golden:checkout:traffic", UNTIL - 3600)
+    store.set_watermark("golden:search:traffic", UNTIL - 1800)
+    target = GroupedGoldenSignalTarget("traffic", frozenset({"checkout", "search"}),
+                                       _golden_queries(traffic=GROUPED_TRAFFIC))
+    source = FakeSource({GROUPED_TRAFFIC_1M: _grouped_answer()})
+    summary = _pass(store, source, targets=[target])
+    assert [call[1:3] for call in source.calls] == [(UNTIL - 3600 + STEP, UNTIL - 3600 + MAX_POINTS * STEP),
+                                                    (UNTIL - 3600 + (MAX_POINTS + 1) * STEP, UNTIL)]
+    assert summary.samples == 2 * 60
+    assert store.watermark("golden:*:traffic") == UNTIL
+
+
+def test_grouped_golden_signal_without_any_series_moves_its_watermark(store):
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC)
+    target = GroupedGoldenSignalTarget("traffic", frozenset({"checkout"}), queries)
+    summary = _pass(store, FakeSource({}), targets=[target])
+    assert summary.samples == 0 and summary.failed == []
+    assert store.watermark("golden:*:traffic") == UNTIL
+
+
+def test_rejected_grouped_golden_query_names_the_signal(store):
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC)
+    source = FakeSource({})
+    source.rejected[GROUPED_TRAFFIC_1M] = "1:1: parse error"
+    summary = _pass(store, source, targets=targets_for([CHECKOUT], queries)[1:])
+    assert summary.results[0].error == (
+        "golden signal traffic of every service: http://127.0.0.1:9 rejected the query: 1:1: parse error"
+    )
+
+
+def test_a_template_with_service_is_one_query_per_service(store):
+    # A fleet whose services name their metrics differently: the per-service form.
+    queries = _golden_queries(traffic="sum(rate(${service}_requests_total[$window]))",
+                              saturation="max by (service) (process_saturation_ratio)")
+    targets = targets_for([CHECKOUT, SEARCH], queries)[2:]
+    assert [t.key for t in targets] == ["golden:*:saturation", "golden:checkout:traffic", "golden:search:traffic"]
+    assert all(isinstance(t, GoldenSignalTarget) for t in targets[1:])
+    source = FakeSource({
+        "sum(rate(checkout_requests_total[1m]))": [Series((), GRID, _traffic(1))],
+        "sum(rate(search_requests_total[1m]))": [Series((), GRID, _traffic(2))],
+    })
+    summary = _pass(store, source, targets=targets[1:])
+    assert summary.failed == [] and summary.samples == 2 * STEPS
+    for service, seed in (("checkout", 1), ("search", 2)):
+        ts, values = store.read_series("golden", service, "traffic", 0, UNTIL)
+        assert np.array_equal(ts, GRID) and np.array_equal(values, _traffic(seed))
+        assert store.watermark(f"golden:{service}:traffic") == UNTIL
+
 
 def test_queries_file_refuses_unknown_cost_keys_naming_file_and_key(tmp_path):
     path = tmp_path / "queries.yaml"
@@ -329,4 +470,6 @@ def test_queries_file_refuses_unknown_cost_keys_naming_file_and_key(tmp_path):
 def test_shipped_queries_file_loads_with_every_golden_signal():
     queries = load_queries()
     assert sorted(queries.golden_signals) == sorted(GOLDEN_SIGNALS)
+    assert all(queries.golden_is_grouped(signal) for signal in GOLDEN_SIGNALS)
+    assert all("by (service" in queries.golden(signal, STEP) for signal in GOLDEN_SIGNALS)
     assert queries.deployments and queries.cost and queries.cost_scope_label == "namespace"

@@ -10,6 +10,7 @@ of the steps ending in that interval.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import urllib.parse
@@ -23,8 +24,17 @@ from collectors.collect import collect_pass
 from collectors.openmetrics import openmetrics_text
 from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
-from collectors.targets import GoldenSignalTarget
-from collectors.synthetic import CODES, DEMO_SERVICES, GIB, LE_LABELS, Fleet, generate_fleet
+from collectors.targets import GoldenSignalTarget, GroupedGoldenSignalTarget
+from collectors.synthetic import (
+    CODES,
+    DEMO_SERVICES,
+    GIB,
+    LATENCY_BOUNDS_S,
+    LE_LABELS,
+    Fleet,
+    generate_fleet,
+    histogram_quantile,
+)
 from sloboard.settings import PrometheusSettings
 from sloboard.store import Store
 
@@ -128,7 +138,8 @@ def test_35_days_collected_give_exact_slis_dora_cost_and_golden_signals(
     collect = run_sloboard(["collect", "--since", "35d", "--until", str(AT)], env, tmp_path)
     timings["collect_s"] = time.monotonic() - began
     assert collect.returncode == 0, collect.stderr
-    assert collect.stdout.strip().endswith("from 26 queries; 0 failed"), collect.stdout
+    # 6 SLIs, 6 golden signals (one grouped query each for the 3 services), deployments, cost.
+    assert collect.stdout.strip().endswith("from 14 queries; 0 failed"), collect.stdout
     began = time.monotonic()
     status = run_sloboard(["status", "--json", "--at", str(AT)], env, tmp_path)
     timings["status_s"] = time.monotonic() - began
@@ -176,7 +187,8 @@ def check_stored_slis(fleet: Fleet, store: Store) -> None:
 
 
 def check_golden_signals(fleet: Fleet, store: Store) -> None:
-    """Traffic, error ratio and saturation per step, as the shipped queries compute them."""
+    """Traffic, error ratio, p95 latency and saturation per step, as the shipped queries compute them
+    (grouped by service: a query that mixed services up would miss here)."""
     for profile in DEMO_SERVICES:
         total = sum(fleet.requests(profile.name, code) for code in CODES).astype(np.float64)
         errors = (fleet.requests(profile.name, "500") + fleet.requests(profile.name, "503")).astype(np.float64)
@@ -190,6 +202,10 @@ def check_golden_signals(fleet: Fleet, store: Store) -> None:
         got_ts, saturation = store.read_series("golden", profile.name, "saturation", 0, AT)
         assert np.array_equal(got_ts, fleet.ts)
         np.testing.assert_array_equal(saturation, fleet.series(profile.name).saturation)
+        got_ts, p95 = store.read_series("golden", profile.name, "latency_p95", 0, AT)
+        assert np.array_equal(got_ts, fleet.ts[has_requests])
+        expected = histogram_quantile(0.95, LATENCY_BOUNDS_S, fleet.series(profile.name).buckets)
+        np.testing.assert_allclose(p95, expected[has_requests], rtol=1e-9)
 
 
 def check_dora(fleet: Fleet, report: dict) -> None:
@@ -266,7 +282,7 @@ def test_second_collect_writes_only_new_steps_and_a_repeat_changes_nothing(
     second = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
     assert second.returncode == 0, second.stderr
     new_steps = (AT - FIRST_UNTIL) // STEP
-    newest = {r.query_key: r for r in store.runs(limit=26)}
+    newest = {r.query_key: r for r in store.runs(limit=14)}
     for slo_id in ids:
         run = newest[f"sli:{slo_id}"]
         assert (run.status, run.range_start, run.range_end, run.samples_written) == ("ok", FIRST_UNTIL, AT, new_steps)
@@ -281,9 +297,9 @@ def test_second_collect_writes_only_new_steps_and_a_repeat_changes_nothing(
     marks = {key: store.watermark(key) for key in newest}
     third = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
     assert third.returncode == 0, third.stderr
-    assert third.stdout.strip() == "collected 0 samples from 26 queries; 0 failed"
+    assert third.stdout.strip() == "collected 0 samples from 14 queries; 0 failed"
     lines = third.stderr.strip().splitlines()
-    assert len(lines) == 26 and all(line.endswith(": up to date") for line in lines), lines
+    assert len(lines) == 14 and all(line.endswith(": up to date") for line in lines), lines
     assert _snapshot(store, ids) == before
     assert {key: store.watermark(key) for key in newest} == marks
 
@@ -308,9 +324,21 @@ def test_per_step_sums_equal_prometheus_increase_over_sample_aligned_windows(pro
             assert stored == expected, (slo_id, column, at, length)
 
 
-def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, store):
+# The error ratio of one service, as a queries file with $service would write it.
+PER_SERVICE_ERROR_RATIO = """
+    (
+      sum(rate(http_requests_total{service="$service",code=~"5.."}[$window]))
+      or 0 * sum(rate(http_requests_total{service="$service"}[$window]))
+    )
+      / sum(rate(http_requests_total{service="$service"}[$window]))
+"""
+
+
+@pytest.mark.parametrize("form", ["grouped", "per service"])
+def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, store, form):
     """Client libraries create the ``code="500"`` series only at the first 5xx; until then
-    the shipped error-ratio query must say 0, not "no data"."""
+    the error-ratio query must say 0, not "no data": the shipped query grouped by service,
+    and the same written per service."""
     start, steps = AT - 6 * HOUR, 6 * 60
     rng = np.random.default_rng(3)
     ok = {"calm": rng.integers(50, 100, steps + 1), "flaky": rng.integers(50, 100, steps + 1)}
@@ -324,7 +352,11 @@ def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, s
     server = prometheus_with(series)
 
     queries = load_queries()
-    targets = [GoldenSignalTarget(name, "error_ratio", queries) for name in ok]
+    if form == "grouped":
+        targets = [GroupedGoldenSignalTarget("error_ratio", frozenset(ok), queries)]
+    else:
+        queries = dataclasses.replace(queries, golden_signals={"error_ratio": PER_SERVICE_ERROR_RATIO})
+        targets = [GoldenSignalTarget(name, "error_ratio", queries) for name in ok]
     source = PrometheusSource(PrometheusSettings(url=server.url, retry_max_s=1))
     try:
         summary = collect_pass(store, source, targets, until=start + steps * STEP, since_s=steps * STEP,
