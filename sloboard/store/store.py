@@ -264,7 +264,11 @@ class Store:
                 pk = self._slo_pk(conn, slo_id)
                 return None if pk is None else conn.execute(_newest_ts(pk)).scalar()
             # One index probe per SLO: a bare max(ts) would scan the whole table.
-            per_slo = sa.select(_newest_ts(slos.c.id).scalar_subquery().label("newest")).subquery()
+            # select_from ties the correlated subquery to one row per SLO; without it
+            # SQLAlchemy joins every sample with every SLO.
+            per_slo = (
+                sa.select(_newest_ts(slos.c.id).scalar_subquery().label("newest")).select_from(slos).subquery()
+            )
             return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
 
     def delete_samples_before(self, cutoff: int) -> int:
