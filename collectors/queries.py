@@ -3,11 +3,15 @@ in ``sloboard/data/queries.yaml``, which users may replace (``queries_file``).
 
 A golden-signal template with ``$service`` runs once per service and returns one series;
 one without it is grouped: it runs once for every service and returns one series per
-service, labelled ``service`` (aggregated ``by (service)`` at the source).
+service, labelled ``service`` (aggregated ``by (service)`` at the source). A grouped
+template may narrow its selectors with ``service=~"$services"``, a regular expression
+matching exactly the services with an SLO.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +21,9 @@ import yaml
 
 from sloboard.domain import format_duration
 from sloboard.errors import ConfigError
+
+# Characters with a meaning in RE2, escaped so that a service name matches only itself.
+_REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")
 
 GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "latency_p99", "saturation")
 
@@ -28,15 +35,22 @@ class Queries:
     cost: str | None
     cost_scope_label: str = "namespace"
 
-    def golden(self, signal: str, step_s: int, service: str | None = None) -> str:
-        """The query of ``signal``: for one ``service``, or grouped (``service=None``)."""
+    def golden(self, signal: str, step_s: int, *, service: str | None = None, services: Iterable[str] = ()) -> str:
+        """The query of ``signal`` for one ``service``, or grouped over ``services``."""
         if service is None:
-            return fill(self.golden_signals[signal], step_s)
+            return fill(self.golden_signals[signal], step_s, services=services_regex(services))
         return fill(self.golden_signals[signal], step_s, service=service)
 
     def golden_is_grouped(self, signal: str) -> bool:
         """True when the template names no ``$service``: one query answers for every service."""
         return "service" not in Template(self.golden_signals[signal]).get_identifiers()
+
+
+def services_regex(services: Iterable[str]) -> str:
+    """An alternation matching exactly ``services`` (Prometheus anchors label regexes), escaped
+    for a double-quoted PromQL string: ``a.b`` and ``c`` give ``a\\\\.b|c``."""
+    regex = "|".join(_REGEX_SPECIAL.sub(r"\\\g<0>", service) for service in sorted(services))
+    return regex.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def fill(template: str, step_s: int, **values: str) -> str:

@@ -140,9 +140,9 @@ class GroupedGoldenSignalTarget:
     """One golden signal of every service from one query aggregated ``by (service)``.
 
     The answer is split by its ``service`` label into the same per-service series that
-    ``GoldenSignalTarget`` writes. Only ``services`` (those with an SLO) are kept: the
-    dashboard shows golden signals beside SLOs, and a shared Prometheus may hold many
-    more services, whose series would only grow the store.
+    ``GoldenSignalTarget`` writes. Only ``services`` (those with an SLO) are kept, and
+    the query may ask for them alone (``$services``): the dashboard shows golden signals
+    beside SLOs, and a shared Prometheus may hold many more services.
     """
 
     signal: str
@@ -166,7 +166,8 @@ class GroupedGoldenSignalTarget:
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         try:
-            series = source.query_range(self.queries.golden(self.signal, step), start, end, step)
+            query = self.queries.golden(self.signal, step, services=self.services)
+            series = source.query_range(query, start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
         by_service: dict[str, list[Series]] = {}

@@ -460,6 +460,15 @@ def test_a_template_with_service_is_one_query_per_service(store):
         assert store.watermark(f"golden:{service}:traffic") == UNTIL
 
 
+def test_grouped_query_names_the_services_with_an_slo_as_an_exact_regex(store):
+    queries = _golden_queries(traffic='sum by (service) (rate(http_requests_total{service=~"$services"}[$window]))')
+    (target,) = targets_for([SEARCH, dataclasses.replace(CHECKOUT, service="check.out")], queries)[2:]
+    source = FakeSource({})
+    _pass(store, source, targets=[target])
+    # Sorted, the dot escaped for the regex and its backslash for the PromQL string.
+    assert source.calls[0][0] == r'sum by (service) (rate(http_requests_total{service=~"check\\.out|search"}[1m]))'
+
+
 def test_queries_file_refuses_unknown_cost_keys_naming_file_and_key(tmp_path):
     path = tmp_path / "queries.yaml"
     path.write_text("cost:\n  query: sum(x)\n  scope_lable: team\n")

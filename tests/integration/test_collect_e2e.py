@@ -372,3 +372,24 @@ def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, s
         np.arange(1, steps + 1) > 200, errors[1:], 0))
     assert ts.size == steps
     np.testing.assert_allclose(flaky, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_grouped_query_asks_only_for_the_services_with_an_slo_matching_names_exactly(prometheus_with):
+    """``$services`` narrows the shipped grouped queries in PromQL; a dot in a name is a dot,
+    so ``calm.v2`` does not pull in ``calmXv2``."""
+    start, steps = AT - HOUR, 60
+    rng = np.random.default_rng(5)
+    per_step = {name: rng.integers(50, 100, steps + 1) for name in ("calm.v2", "calmXv2", "flaky")}
+    server = prometheus_with([
+        prom.counter_series("http_requests_total", {"service": name, "code": "200"}, start, inc)
+        for name, inc in per_step.items()
+    ])
+    query = load_queries().golden("traffic", STEP, services={"calm.v2", "flaky"})
+    source = PrometheusSource(PrometheusSettings(url=server.url, retry_max_s=1))
+    try:
+        answer = source.query_range(query, start + STEP, start + steps * STEP, STEP)
+    finally:
+        source.close()
+    assert sorted(s.label_map["service"] for s in answer) == ["calm.v2", "flaky"]
+    for s in answer:
+        np.testing.assert_allclose(s.values, per_step[s.label_map["service"]][1:] / STEP, rtol=1e-12)
