@@ -2,7 +2,8 @@
 
 - Incremental: each target resumes after its watermark; the first run backfills ``since``.
 - Chunked: no request asks for more than ``max_points`` steps, and each chunk is written
-  with its watermark in one transaction.
+  with its watermark in one transaction (a chunk split into several series moves the
+  watermark with its last one, so a crash repeats the chunk, harmlessly).
 - Exclusive: a store lock keeps a second collector from writing at the same time; the
   pass renews its lease after every target, so a long backfill keeps the lock.
 - Resilient: a target whose source or spec fails is recorded as a failed run and the

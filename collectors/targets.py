@@ -2,7 +2,9 @@
 
 Each target fetches one chunk ``[start, end]`` (step-aligned points, each covering the
 step that ends at it) and writes it together with its watermark in one transaction, so
-a killed pass leaves neither holes nor duplicates.
+a killed pass leaves neither holes nor duplicates. A chunk split into several series
+(cost per namespace, a grouped golden signal per service) moves the watermark with the
+last one: a killed pass repeats the chunk, and the upsert stores it once.
 """
 
 from __future__ import annotations
