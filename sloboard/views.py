@@ -13,7 +13,7 @@ store. Each function states how it folds the steps of a bucket into one value.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Collection, Sequence
 
@@ -269,7 +269,11 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
     out = {}
     for slo in slos:
         ts, good, total, counts = rows[slo.id]
-        values = [evaluate(slo, ts, good, total, int(t), step_s, step_counts=counts).budget_remaining for t in times]
+        # The budget does not depend on the alert windows; without them evaluate sums one
+        # burn-rate window (the forecast's) per point instead of every alert's two.
+        budget_only = replace(slo, alert_windows=())
+        values = [evaluate(budget_only, ts, good, total, int(t), step_s, step_counts=counts).budget_remaining
+                  for t in times]
         out[slo.id] = Series(times, np.array([np.nan if v is None else v for v in values], dtype=np.float64))
     return out
 
