@@ -25,7 +25,8 @@ from .engine.evaluate import window_starts
 from .engine.cost import cost_in_window
 from .engine.dora import DoraMetrics, dora_metrics
 from .status import cost_by_scope, lookback_start, merge_cost_scopes
-from .window_reads import Rows, hourly_rows_suffice, read_series_rows, read_sli_rows
+from .window_reads import (Rows, hourly_rows_suffice, plan_recent_raw, read_series_rows, read_sli_planned,
+                           read_sli_rows)
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
 NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -168,12 +169,25 @@ class SLOHistory:
 
 
 def slo_history(store, slo: SLO, at_epoch: int, range_s: int, *, step_s: int = 60, max_points: int = 400) -> SLOHistory:
-    """Read the SLO's samples once, covering the range, its window and its alert windows."""
+    """Read the SLO's samples once, covering the range, its window and its alert windows.
+
+    The range and the alert windows before it come as steps; the rest of the SLO window
+    as hourly rollups with its start hour in steps (``window_reads.plan_recent_raw``),
+    which the burn-down's sums over ``(window start, t]`` need no finer, where the SLO's
+    budgeting method allows (``window_reads.hourly_rows_suffice``).
+    """
     start = at_epoch - range_s
     window_start, _ = window_bounds(slo.window, at_epoch)
     longest = max((a.long for a in slo.alert_windows), default=timedelta(0))
     read_from = min(start - int(longest.total_seconds()), lookback_start(slo, at_epoch))
-    ts, good, total = store.read_sli_samples(slo.id, read_from, at_epoch)
+    if hourly_rows_suffice(slo, step_s):
+        raw_from = start - int(longest.total_seconds())
+        if window_start > read_from:  # the burn-down sums from inside the read: its hour in steps
+            raw_from = min(raw_from, window_start)
+        plan = plan_recent_raw(read_from, raw_from, at_epoch)
+        ts, good, total, _counts = read_sli_planned(store, [slo.id], plan)[slo.id]
+    else:
+        ts, good, total = store.read_sli_samples(slo.id, read_from, at_epoch)
     bucket = bucket_seconds(range_s, step_s, max_points)
 
     good_sum = bucket_sum(ts, good, start, at_epoch, bucket)

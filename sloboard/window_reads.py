@@ -111,6 +111,23 @@ def plan_reads(cuts: Iterable[int], end: int) -> ReadPlan:
     return ReadPlan(start, end, tuple(spans), (first, max(first, last)), np.array(sorted(hours), np.int64))
 
 
+def plan_recent_raw(start: int, raw_from: int, end: int) -> ReadPlan:
+    """The read of ``(start, end]`` for a chart that needs every step after ``raw_from``
+    and only sums over ``(start, t]`` before it: steps from the hour that holds
+    ``raw_from`` on, and in the hour that ``start`` cuts; rollup rows for the whole hours
+    between. Each ``(start, t]``, ``t`` an hour end or after ``raw_from``, then holds
+    exactly its steps, as with :func:`plan_reads`."""
+    start, end = int(start), int(end)
+    recent = min(max(int(raw_from), start), end)
+    recent -= recent % HOUR
+    first = hour_end(start)  # rollup hours end in (first, recent]; the hour ending at first is raw
+    if recent <= first:
+        return ReadPlan(start, end, ((start, end),) if start < end else (), (first, first), np.empty(0, np.int64))
+    raw = ((start, first),) if start % HOUR else ()
+    return ReadPlan(start, end, raw + ((recent, end),) if recent < end else raw, (first, recent),
+                    np.empty(0, np.int64))
+
+
 def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
     """Whether ``slo`` can be evaluated on rollup rows: Occurrences always; the time-slice
     methods when a slice is a whole number of hours (slices are aligned to multiples of
@@ -120,7 +137,11 @@ def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
 
 def read_sli_rows(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int) -> dict[str, Rows]:
     """``{slo_id: (ts, good, total, step_counts)}`` for windows ``(c, end]``, ``c`` in ``cuts``, in one read."""
-    plan = plan_reads(cuts, end)
+    return read_sli_planned(store, slo_ids, plan_reads(cuts, end))
+
+
+def read_sli_planned(store, slo_ids: Sequence[str], plan: ReadPlan) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}`` as ``plan`` reads them, in one read."""
     raw, hourly = store.read_sli_spans_many(slo_ids, plan.raw, plan.hourly)
     return {slo_id: plan.merge(raw[slo_id], hourly[slo_id]) for slo_id in raw}
 
