@@ -18,7 +18,7 @@ import flask
 from sloboard.domain import SLO
 from sloboard.errors import Problem
 from sloboard.settings import Settings
-from sloboard.status import status_report
+from sloboard.status import slo_entry, status_report
 
 from .metrics import Metrics
 
@@ -59,6 +59,16 @@ class DashboardContext:
         return self.per_instant(
             "status", at_epoch, lambda: status_report(self.store, self.slos, at_epoch, settings=self.settings)
         )
+
+    def slo_status(self, slo_id: str, at_epoch: int) -> dict[str, Any]:
+        """The report's entry of one SLO at ``at_epoch``: from the report when it is kept for the
+        instant, else from a read of that SLO alone (``status.slo_entry``, the same entry)."""
+        with self._lock:
+            report = self._instants.get(at_epoch, {}).get("status")
+        if report is not None:
+            return next(s for s in report["slos"] if s["id"] == slo_id)
+        return self.per_instant(("slo_status", slo_id), at_epoch,
+                                lambda: slo_entry(self.store, self.slos, slo_id, at_epoch, settings=self.settings))
 
     def per_instant(self, key: Hashable, at_epoch: int, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for the instant ``at_epoch`` under ``key`` (a few recent instants).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from datetime import datetime, timezone
 
@@ -58,21 +58,26 @@ def lookback_start(slo: SLO, at_epoch: int) -> int:
     return min(window_starts(slo, at_epoch))
 
 
-def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int) -> dict[str, Rows]:
+def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *,
+                  only: Collection[str] | None = None) -> dict[str, Rows]:
     """``{slo_id: (ts, good, total, step_counts)}`` covering every window of each SLO at ``at``.
 
     SLOs that rollup rows serve (``window_reads.hourly_rows_suffice``) share one hybrid
     read; the others share one read of raw steps (``step_counts`` None: one step a row).
+    With ``only``, just those SLOs' rows, planned over the windows of all ``slos``: the
+    very rows the read of all of them gives those SLOs.
     """
     hybrid = [s for s in slos if hourly_rows_suffice(s, step_s)]
     raw_only = [s for s in slos if not hourly_rows_suffice(s, step_s)]
+    wanted = (lambda group: [s.id for s in group]) if only is None else (
+        lambda group: [s.id for s in group if s.id in only])
     rows: dict[str, Rows] = {}
-    if hybrid:
+    if wanted(hybrid):
         cuts = [c for s in hybrid for c in window_starts(s, at_epoch)]
-        rows.update(read_sli_rows(store, [s.id for s in hybrid], cuts, at_epoch))
-    if raw_only:
+        rows.update(read_sli_rows(store, wanted(hybrid), cuts, at_epoch))
+    if wanted(raw_only):
         start = min(lookback_start(s, at_epoch) for s in raw_only)
-        samples = store.read_sli_samples_many([s.id for s in raw_only], start, at_epoch)
+        samples = store.read_sli_samples_many(wanted(raw_only), start, at_epoch)
         rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
     return rows
 
@@ -204,13 +209,26 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str,
     return out
 
 
+def _step(settings, step_s: int | None) -> int:
+    return step_s or (settings.collect.step_s if settings else 60)
+
+
+def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, settings=None,
+              step_s: int | None = None) -> dict[str, Any]:
+    """The entry of ``slo_id`` in ``status_report(store, slos, at_epoch, ...)["slos"]``, equal
+    to it in every bit, from a read of that SLO's rows alone (``read_slo_rows``'s ``only``)."""
+    slo = next(s for s in slos if s.id == slo_id)
+    step = _step(settings, step_s)
+    return slo_status(slo, read_slo_rows(store, slos, at_epoch, step, only={slo_id})[slo_id], at_epoch, step)
+
+
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None) -> dict[str, Any]:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``settings`` supplies the step, time zone and cost budgets; without it the
     defaults apply (60 s steps, UTC, no budgets).
     """
-    step = step_s or (settings.collect.step_s if settings else 60)
+    step = _step(settings, step_s)
     tz = settings.timezone if settings else "UTC"
     cost_settings = settings.cost if settings else None
     slos = sorted(slos, key=lambda s: s.id)

@@ -276,7 +276,7 @@ def register_callbacks(app) -> None:
         view = read_view(ctx, values, ids, starts, ends, browser)
         slo = ctx.slo(slo_id)
         tz = view.tz
-        status = next(s for s in ctx.report(view.at)["slos"] if s["id"] == slo.id)
+        status = ctx.slo_status(slo.id, view.at)
         history = slo_history(ctx.store, slo, view.end, view.span_s, step_s=ctx.step_s)
         return [
             status_tiles(status, slo, tz, view.at),
