@@ -15,10 +15,11 @@ from typing import Any, Callable, Hashable
 
 import flask
 
-from sloboard.domain import SLO
+from sloboard.domain import SLO, Deployment
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.status import slo_entry, status_report
+from sloboard.views import trend_deployments
 
 from .metrics import Metrics
 
@@ -56,15 +57,23 @@ class DashboardContext:
 
         The page shows exactly what ``sloboard status --json --at <at>`` prints.
         """
-        return self.per_instant(
-            "status", at_epoch, lambda: status_report(self.store, self.slos, at_epoch, settings=self.settings)
-        )
+        return self.per_instant("status", at_epoch, lambda: status_report(
+            self.store, self.slos, at_epoch, settings=self.settings, deployments=self.kept("deployments", at_epoch)))
+
+    def deployments(self, at_epoch: int) -> list[Deployment]:
+        """``views.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
+        entries use them too when they are read first (one read instead of two)."""
+        return self.per_instant("deployments", at_epoch, lambda: trend_deployments(self.store, at_epoch))
+
+    def kept(self, key: Hashable, at_epoch: int) -> Any | None:
+        """What :meth:`per_instant` keeps under ``key`` for ``at_epoch``; None when nothing is."""
+        with self._lock:
+            return self._instants.get(at_epoch, {}).get(key)
 
     def slo_status(self, slo_id: str, at_epoch: int) -> dict[str, Any]:
         """The report's entry of one SLO at ``at_epoch``: from the report when it is kept for the
         instant, else from a read of that SLO alone (``status.slo_entry``, the same entry)."""
-        with self._lock:
-            report = self._instants.get(at_epoch, {}).get("status")
+        report = self.kept("status", at_epoch)
         if report is not None:
             return next(s for s in report["slos"] if s["id"] == slo_id)
         return self.per_instant(("slo_status", slo_id), at_epoch,

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .domain import SLO, format_duration
+from .domain import SLO, Deployment, format_duration
 from .engine import evaluate
 from .engine.cost import budget_state, cost_in_window, forecast_month, month_bounds
 from .engine.dora import dora_by_service
@@ -118,13 +118,19 @@ def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> dict[str, An
     }
 
 
-def dora_entries(store, at_epoch: int) -> list[dict[str, Any]]:
+def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None) -> list[dict[str, Any]]:
     """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
 
-    Empty when no deployment was recorded in the longest window.
+    Empty when no deployment was recorded in the longest window. ``deployments``: what
+    ``store.deployments`` returns for a span that holds ``(at - 30 d - 1 s, at]``, when
+    the caller has read it already; None reads that span.
     """
     # The store reads (start, end]; DORA counts [start, end): one second earlier covers both.
-    deployments = store.deployments(start=at_epoch - max(DORA_WINDOWS.values()) - 1, end=at_epoch)
+    start = at_epoch - max(DORA_WINDOWS.values()) - 1
+    if deployments is None:
+        deployments = store.deployments(start=start, end=at_epoch)
+    else:  # the store's own bounds on started_at, and its order kept
+        deployments = [d for d in deployments if start < d.started_at.timestamp() <= at_epoch]
     if not deployments:
         return []  # nothing recorded: no data, rather than a "low" band for zero deploys
     end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
@@ -222,11 +228,13 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, setting
     return slo_status(slo, read_slo_rows(store, slos, at_epoch, step, only={slo_id})[slo_id], at_epoch, step)
 
 
-def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None) -> dict[str, Any]:
+def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None,
+                  deployments: Sequence[Deployment] | None = None) -> dict[str, Any]:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``settings`` supplies the step, time zone and cost budgets; without it the
-    defaults apply (60 s steps, UTC, no budgets).
+    defaults apply (60 s steps, UTC, no budgets). ``deployments``: as for
+    :func:`dora_entries`, when the caller has read them.
     """
     step = _step(settings, step_s)
     tz = settings.timezone if settings else "UTC"
@@ -236,7 +244,7 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, s
     return {
         "at": iso(at_epoch),
         "slos": [slo_status(s, rows[s.id], at_epoch, step) for s in slos],
-        "dora": dora_entries(store, at_epoch),
+        "dora": dora_entries(store, at_epoch, deployments),
         "cost": cost_entries(
             store,
             at_epoch,

@@ -437,17 +437,25 @@ DORA_KPIS: dict[str, Callable[[DoraMetrics], float | None]] = {
 }
 
 
+def trend_deployments(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[Deployment]:
+    """The deployments :func:`dora_trends` reads; they hold the span ``status.dora_entries`` reads."""
+    return store.deployments(start=_lookback(at_epoch, days), end=at_epoch)
+
+
 def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
-                days: Sequence[int] = TREND_DAYS) -> dict[str, dict[int, Trend]]:
+                days: Sequence[int] = TREND_DAYS, deployments: Sequence[Deployment] | None = None,
+                ) -> dict[str, dict[int, Trend]]:
     """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
 
     Every number is ``engine.dora.dora_metrics`` over the deployments of ``services``
     (all services when None) started in the span, so the current 7- and 30-day values
     equal the status report's ``dora`` entries for ``"*"`` or for one service. A day's
-    deployment frequency is that day's deployment count.
+    deployment frequency is that day's deployment count. ``deployments``:
+    :func:`trend_deployments` when the caller has read them.
     """
-    deploys = [d for d in store.deployments(start=_lookback(at_epoch, days), end=at_epoch)
-               if services is None or d.service in services]
+    if deployments is None:
+        deployments = trend_deployments(store, at_epoch, days)
+    deploys = [d for d in deployments if services is None or d.service in services]
     starts = [d.started_at.timestamp() for d in deploys]  # the store returns them oldest first
     since = int(starts[0]) if starts else None
     metrics: dict[tuple[int, int], DoraMetrics] = {}

@@ -91,7 +91,8 @@ def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.
     cost_scope = filters.cost_scope()
     month = next((e for e in report["cost"] if e["scope"] == cost_scope and e["window"] == "month"), None)
     dora = ctx.per_instant(("dora_trends", None if services is None else frozenset(services)), view.at,
-                           lambda: dora_trends(ctx.store, view.at, services=services))
+                           lambda: dora_trends(ctx.store, view.at, services=services,
+                                               deployments=ctx.deployments(view.at)))
     cost = ctx.per_instant(("cost_trends", cost_scope), view.at,
                            lambda: cost_trends(ctx.store, view.at, cost_scope, team_of))
     return html.Div(
@@ -139,6 +140,7 @@ def register_callbacks(app) -> None:
             return empty_state("No SLOs loaded",
                                f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
+        ctx.deployments(view.at)  # first, so that the report's DORA entries need no read of their own
         report = ctx.report(view.at)
         filters = view.filters
         shown = [s for s in report["slos"] if matches(s, filters.team, filters.service, filters.q)]
