@@ -388,7 +388,8 @@ class Store:
         self, *, service: str | None = None, start: int | None = None, end: int | None = None
     ) -> list[Deployment]:
         """Deployments with ``start < started_at <= end`` (either bound optional), oldest first."""
-        query = sa.select(deployments).order_by(deployments.c.started_at, deployments.c.id)
+        columns = ("service", "version", "status", "started_at", "finished_at", "source", "commit", "committed_at")
+        query = sa.select(*(deployments.c[c] for c in columns)).order_by(deployments.c.started_at, deployments.c.id)
         if service is not None:
             query = query.where(deployments.c.service == service)
         if start is not None:
@@ -397,18 +398,21 @@ class Store:
             query = query.where(deployments.c.started_at <= int(end))
         with self._transaction("reading deployments", write=False) as conn:
             rows = conn.execute(query).all()
+        # The overview reads thousands of these at every new instant: rows unpacked as tuples
+        # and statuses looked up in a dict take half the time of attribute access and Enum calls.
+        status_of = {s.value: s for s in DeployStatus}
         return [
             Deployment(
-                service=r.service,
-                version=r.version,
-                status=DeployStatus(r.status),
-                started_at=_datetime(r.started_at),
-                finished_at=_datetime(r.finished_at),
-                source=r.source,
-                commit=r.commit,
-                committed_at=_datetime(r.committed_at),
+                service=service,
+                version=version,
+                status=status_of[status] if status in status_of else DeployStatus(status),
+                started_at=_datetime(started_at),
+                finished_at=_datetime(finished_at),
+                source=source,
+                commit=commit,
+                committed_at=_datetime(committed_at),
             )
-            for r in rows
+            for service, version, status, started_at, finished_at, source, commit, committed_at in rows
         ]
 
     # --- watermarks and collector runs -------------------------------------------------
