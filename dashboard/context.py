@@ -19,7 +19,8 @@ from sloboard.domain import SLO, Deployment
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.status import slo_entry, status_report
-from sloboard.views import trend_deployments
+from sloboard.views import cost_reads, trend_deployments
+from sloboard.window_reads import Rows
 
 from .metrics import Metrics
 
@@ -58,12 +59,24 @@ class DashboardContext:
         The page shows exactly what ``sloboard status --json --at <at>`` prints.
         """
         return self.per_instant("status", at_epoch, lambda: status_report(
-            self.store, self.slos, at_epoch, settings=self.settings, deployments=self.kept("deployments", at_epoch)))
+            self.store, self.slos, at_epoch, settings=self.settings, deployments=self.kept("deployments", at_epoch),
+            cost_rows=self.kept("report_cost_rows", at_epoch)))
 
     def deployments(self, at_epoch: int) -> list[Deployment]:
         """``views.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
         entries use them too when they are read first (one read instead of two)."""
         return self.per_instant("deployments", at_epoch, lambda: trend_deployments(self.store, at_epoch))
+
+    def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], Rows]:
+        """The rows ``views.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
+        the report's cost rows (``views.cost_reads``: one read instead of two), kept for the
+        report when it is computed after them."""
+        def read() -> dict[tuple[str, str], Rows]:
+            report_rows, trend_rows = cost_reads(self.store, at_epoch, self.settings.timezone)
+            if self.kept("status", at_epoch) is None:
+                self.per_instant("report_cost_rows", at_epoch, lambda: report_rows)
+            return trend_rows
+        return self.per_instant("cost_trend_rows", at_epoch, read)
 
     def kept(self, key: Hashable, at_epoch: int) -> Any | None:
         """What :meth:`per_instant` keeps under ``key`` for ``at_epoch``; None when nothing is."""

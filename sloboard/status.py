@@ -187,17 +187,26 @@ def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.nda
     return merged
 
 
+def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
+    """The starts of the windows :func:`cost_entries` sums: the month's and ``at`` less each of ``COST_WINDOWS``."""
+    month_start, _ = month_bounds(at_epoch, timezone_name)
+    return [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
+
+
 def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str, float],
-                 team_of: dict[str, str], warn_at: float, overrun_at: float) -> list[dict[str, Any]]:
+                 team_of: dict[str, str], warn_at: float, overrun_at: float,
+                 rows: dict[tuple[str, str], Rows] | None = None) -> list[dict[str, Any]]:
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
     The monthly budget and the month-end forecast belong to the ``month`` window only.
     Read as rollup rows with raw edges, the newest row of each series a raw step, so
     the forecast's newest sample time is exact (``window_reads.read_series_rows``).
+    ``rows``: that read (cuts :func:`cost_cuts`, ``exact_newest``), when the caller has made it.
     """
     month_start, _ = month_bounds(at_epoch, timezone_name)
-    cuts = [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
-    rows = read_series_rows(store, "cost", store.series_keys("cost"), cuts, at_epoch, exact_newest=True)
+    if rows is None:
+        rows = read_series_rows(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
+                                at_epoch, exact_newest=True)
     merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
     out = []
     for scope, (ts, usd) in sorted(merged.items()):
@@ -229,12 +238,14 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, setting
 
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None,
-                  deployments: Sequence[Deployment] | None = None) -> dict[str, Any]:
+                  deployments: Sequence[Deployment] | None = None,
+                  cost_rows: dict[tuple[str, str], Rows] | None = None) -> dict[str, Any]:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``settings`` supplies the step, time zone and cost budgets; without it the
     defaults apply (60 s steps, UTC, no budgets). ``deployments``: as for
-    :func:`dora_entries`, when the caller has read them.
+    :func:`dora_entries`, ``cost_rows`` as ``rows`` of :func:`cost_entries`, when the
+    caller has read them.
     """
     step = _step(settings, step_s)
     tz = settings.timezone if settings else "UTC"
@@ -253,6 +264,7 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, s
             team_of={s.service: s.team for s in slos if s.team},
             warn_at=cost_settings.warn_fraction if cost_settings else 0.8,
             overrun_at=cost_settings.overrun_fraction if cost_settings else 1.25,
+            rows=cost_rows,
         ),
     }
 

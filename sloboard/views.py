@@ -24,9 +24,9 @@ from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, rati
 from .engine.evaluate import window_starts
 from .engine.cost import cost_in_window
 from .engine.dora import DoraMetrics, dora_metrics
-from .status import cost_by_scope, lookback_start, merge_cost_scopes
-from .window_reads import (Rows, hourly_rows_suffice, plan_recent_raw, read_series_rows, read_sli_planned,
-                           read_sli_rows)
+from .status import cost_by_scope, cost_cuts, lookback_start, merge_cost_scopes
+from .window_reads import (ReadPlan, Rows, hourly_rows_suffice, plan_reads, plan_recent_raw, read_series_rows,
+                           read_sli_planned, read_sli_rows)
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
 NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -472,8 +472,16 @@ def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None
     }
 
 
+def cost_trend_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """The window starts of :func:`cost_trends`' read: its lookback (on the hour) and ``at - k d``
+    for k in ``days`` and twice ``days``."""
+    lookback = _lookback(at_epoch, days)
+    return [lookback - lookback % HOUR_S, *(at_epoch - k * d * DAY_S for d in days for k in (1, 2))]
+
+
 def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
-                days: Sequence[int] = TREND_DAYS) -> dict[int, Trend]:
+                days: Sequence[int] = TREND_DAYS, rows: dict[tuple[str, str], Rows] | None = None,
+                ) -> dict[int, Trend]:
     """Spend of ``scope`` per period in ``days``, each value ``engine.cost.cost_in_window``
     over the sources merged as the status report merges them (``status.merge_cost_scopes``).
 
@@ -481,16 +489,75 @@ def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
     hours that the period edges ``at - k d`` (k in ``days`` and twice ``days``) cut and in
     the partial last hour (``window_reads``). The days inside a period end on hours
     (``trend``'s ``align_s``), so they need no raw steps: about 1,500 rows per series
-    for 61 days instead of 88,000.
+    for 61 days instead of 88,000. ``rows``: that read (:func:`cost_trend_cuts`), when the
+    caller has made it (:func:`cost_reads`).
     """
-    lookback = _lookback(at_epoch, days)
-    cuts = [lookback - lookback % HOUR_S, *(at_epoch - k * d * DAY_S for d in days for k in (1, 2))]
-    rows = read_series_rows(store, "cost", store.series_keys("cost"), cuts, at_epoch)
+    if rows is None:
+        rows = read_series_rows(store, "cost", store.series_keys("cost"), cost_trend_cuts(at_epoch, days), at_epoch)
     merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
     ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
     known = ts[~np.isnan(usd)]
     since = int(known[0]) if known.size else None
     return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, HOUR_S) for d in days}
+
+
+def cost_reads(store, at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS,
+               ) -> tuple[dict[tuple[str, str], Rows], dict[tuple[str, str], Rows]]:
+    """The cost rows of ``status.cost_entries`` and of :func:`cost_trends` at ``at_epoch`` from
+    one read of the store: the ``rows`` each reads for itself, in every bit.
+
+    Both are hourly rollups with raw steps at their cuts (``window_reads.read_series_rows``):
+    the trends' hours hold the report's, so one read of the union of their spans serves
+    both, each taking the rows its own plan names.
+    """
+    keys = store.series_keys("cost")
+    report_cuts, trend_cuts = cost_cuts(at_epoch, timezone_name), cost_trend_cuts(at_epoch, days)
+    shared = _SharedSpans(store, "cost", keys, [plan_reads(c, at_epoch) for c in (report_cuts, trend_cuts)])
+    return (read_series_rows(shared, "cost", keys, report_cuts, at_epoch, exact_newest=True),
+            read_series_rows(shared, "cost", keys, trend_cuts, at_epoch))
+
+
+class _SharedSpans:
+    """A store whose ``read_series_spans_many`` answers each of ``plans`` from one read of the
+    union of their spans (the rows with ``ts`` in the spans asked, as the store would return
+    them); every other read goes to ``store``."""
+
+    def __init__(self, store, kind: str, keys: Sequence[tuple[str, str]], plans: Sequence[ReadPlan]):
+        self._store = store
+        self._kind = kind
+        hourly = [p.hourly for p in plans if p.hourly[0] < p.hourly[1]]
+        hourly_span = (min(a for a, _ in hourly), max(b for _, b in hourly)) if hourly else plans[0].hourly
+        self._raw, self._hourly = store.read_series_spans_many(
+            kind, keys, _union([span for p in plans for span in p.raw]), hourly_span)
+
+    def read_series_spans_many(self, kind: str, keys: Sequence[tuple[str, str]],
+                               raw_spans: Sequence[tuple[int, int]], hourly_span: tuple[int, int]):
+        if kind != self._kind or any(key not in self._raw for key in keys):
+            raise ValueError(f"only {self._kind} series read in advance are shared, not {kind} {list(keys)}")
+        wanted = dict.fromkeys(keys)
+        return ({key: _in_spans(self._raw[key], raw_spans) for key in wanted},
+                {key: _in_spans(self._hourly[key], [hourly_span]) for key in wanted})
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+def _union(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ``(a, b]`` spans joined: disjoint and ascending."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _in_spans(arrays: tuple[np.ndarray, ...], spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, ...]:
+    """The rows of ``(ts, ...)`` (sorted by ts) with ``ts`` in any of the ascending ``(a, b]`` spans."""
+    ts = arrays[0]
+    parts = [slice(*np.searchsorted(ts, [a, b], side="right")) for a, b in spans if a < b]
+    return tuple(np.concatenate([arr[p] for p in parts]) if parts else arr[:0] for arr in arrays)
 
 
 def _utc(epoch: int) -> datetime:

@@ -94,7 +94,8 @@ def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.
                            lambda: dora_trends(ctx.store, view.at, services=services,
                                                deployments=ctx.deployments(view.at)))
     cost = ctx.per_instant(("cost_trends", cost_scope), view.at,
-                           lambda: cost_trends(ctx.store, view.at, cost_scope, team_of))
+                           lambda: cost_trends(ctx.store, view.at, cost_scope, team_of,
+                                               rows=ctx.cost_trend_rows(view.at)))
     return html.Div(
         [
             html.P(f"Delivery ({scope}) and cost ({cost_scope}) · tile values over the last {window} days; each row "
@@ -140,7 +141,9 @@ def register_callbacks(app) -> None:
             return empty_state("No SLOs loaded",
                                f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
-        ctx.deployments(view.at)  # first, so that the report's DORA entries need no read of their own
+        # First, so that the report's DORA entries and cost entries need no reads of their own.
+        ctx.deployments(view.at)
+        ctx.cost_trend_rows(view.at)
         report = ctx.report(view.at)
         filters = view.filters
         shown = [s for s in report["slos"] if matches(s, filters.team, filters.service, filters.q)]
