@@ -1,9 +1,9 @@
 """The narrow seam in front of Prometheus: a two-method ``Source`` protocol.
 
 Everything that reads time series (the collector, the golden-signal queries, tests with
-a fake) goes through ``Source``. Wrappers add behaviour without touching the
-implementations: ``ChunkedSource`` splits long ranges so that no request asks for more
-points per series than the server returns.
+a fake) goes through ``Source``. ``step_grid_chunks`` splits long ranges so that no
+request asks for more points per series than the server returns; the collector writes
+each chunk with its watermark.
 """
 
 from __future__ import annotations
@@ -107,36 +107,3 @@ def step_grid_chunks(start: int, end: int, step: int, max_points: int) -> list[t
     last = start + (end - start) // step * step  # the last grid point not after end
     span = max_points * step
     return [(lo, min(lo + span - step, last)) for lo in range(start, last + 1, span)]
-
-
-def concat_series(parts: Iterable[list[Series]]) -> list[Series]:
-    """Join per-chunk results in time order, one Series per label set.
-
-    Series appear in the order their labels first appear; a label set missing from a
-    chunk simply has no points there, as Prometheus would answer for the whole range.
-    """
-    pieces: dict[Labels, list[Series]] = {}
-    for part in parts:
-        for series in part:
-            pieces.setdefault(series.labels, []).append(series)
-    return [
-        Series(labels, np.concatenate([s.ts for s in group]), np.concatenate([s.values for s in group]))
-        for labels, group in pieces.items()
-    ]
-
-
-class ChunkedSource:
-    """A Source that asks ``inner`` for at most ``max_points`` points per series per request."""
-
-    def __init__(self, inner: Source, max_points: int = PROMETHEUS_MAX_POINTS):
-        if max_points < 1:
-            raise ValueError(f"max_points must be at least 1, got {max_points}")
-        self.inner = inner
-        self.max_points = max_points
-
-    def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]:
-        chunks = step_grid_chunks(start, end, step, self.max_points)
-        return concat_series(self.inner.query_range(promql, lo, hi, step) for lo, hi in chunks)
-
-    def query(self, promql: str, at: int) -> list[Sample]:
-        return self.inner.query(promql, at)

@@ -12,10 +12,11 @@ from pydantic import SecretStr
 
 from collectors.prometheus import PrometheusSource
 from collectors.promql import per_step_count_query
-from collectors.source import ChunkedSource, Series
+from collectors.source import Series
 from sloboard.domain import QueryMode
 from sloboard.errors import QueryRejected, SourceError, SourceUnavailable
 from sloboard.settings import PrometheusSettings
+from tests.test_source import fetch_in_chunks
 
 from . import prom
 from .stub_http import prometheus_error, prometheus_matrix
@@ -151,7 +152,7 @@ def test_chunked_fetch_equals_the_unchunked_one_and_the_truth(prometheus, truth)
     plain = source_for(prometheus.url)
     recorder = RecordingSource(plain)
 
-    chunked = ChunkedSource(recorder, max_points=100).query_range(query, first, last, STEP)
+    chunked = fetch_in_chunks(recorder, query, first, last, STEP, 100)
     unchunked = plain.query_range(query, first, last, STEP)
 
     assert sorted(chunked, key=lambda s: s.labels) == sorted(unchunked, key=lambda s: s.labels)
