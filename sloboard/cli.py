@@ -461,8 +461,9 @@ def db_upgrade(obj: _Context) -> None:
 @db.command("prune")
 @click.pass_obj
 def db_prune(obj: _Context) -> None:
-    """Delete per-step samples older than collect.raw_retention (default 35d) now;
-    `sloboard run` does this every night. Hourly rollups are kept for long windows."""
+    """Delete per-step samples older than collect.raw_retention (default 35d; golden
+    signals: collect.golden_raw_retention, default 2d) now; `sloboard run` does this
+    every night. Hourly rollups are kept for long windows."""
     from .scheduler import prune_raw_samples
 
     store = obj.open_store()
@@ -470,7 +471,9 @@ def db_prune(obj: _Context) -> None:
         deleted = prune_raw_samples(obj.settings, store)
     finally:
         store.close()
-    click.echo(f"deleted {deleted} per-step samples older than {obj.settings.collect.raw_retention}")
+    collect = obj.settings.collect
+    click.echo(f"deleted {deleted} per-step samples older than {collect.raw_retention} "
+               f"(golden signals: older than {collect.golden_raw_retention})")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,11 +38,17 @@ def collect_job(settings, store_factory, clock=time.time) -> None:
 
 
 def prune_raw_samples(settings, store, clock=time.time) -> int:
-    """Delete per-step samples older than ``collect.raw_retention``; hourly rollups stay."""
+    """Delete per-step samples older than ``collect.raw_retention`` (golden signals: older
+    than ``collect.golden_raw_retention``); hourly rollups stay."""
     from .domain import parse_duration
 
-    cutoff = int(clock() - parse_duration(settings.collect.raw_retention).total_seconds())
-    return store.delete_samples_before(cutoff)
+    def cutoff(retention: str) -> int:
+        return int(clock() - parse_duration(retention).total_seconds())
+
+    return store.delete_samples_before(
+        cutoff(settings.collect.raw_retention),
+        kind_cutoffs={"golden": cutoff(settings.collect.golden_raw_retention)},
+    )
 
 
 def retention_job(settings, store_factory, clock=time.time) -> None:
@@ -50,7 +56,8 @@ def retention_job(settings, store_factory, clock=time.time) -> None:
     store = store_factory()
     try:
         deleted = prune_raw_samples(settings, store, clock)
-        log.info("retention: deleted %d per-step samples older than %s", deleted, settings.collect.raw_retention)
+        log.info("retention: deleted %d per-step samples (kept: %s of SLIs and cost, %s of golden signals)",
+                 deleted, settings.collect.raw_retention, settings.collect.golden_raw_retention)
     except SloboardError as exc:
         log.error("retention failed: %s", exc)
     finally:

@@ -43,7 +43,12 @@ class CollectSettings(_Section):
     max_points_per_query: int = Field(11_000, ge=10)
     interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
     raw_retention: str = Field(
-        "35d", description="keep per-step samples this long; hourly rollups keep the long history"
+        "35d", description="keep per-step SLI and cost samples this long; hourly rollups keep the long history"
+    )
+    golden_raw_retention: str = Field(
+        "2d",
+        description="keep per-step golden signals this long: charts of longer ranges use hourly rollups; "
+        "golden signals are most of the store's rows",
     )
 
 

@@ -106,3 +106,61 @@ def test_upgrading_fills_rollups_from_samples_stored_before_them(store_url):
         assert total.tolist() == [600.0, 300.0] and steps.tolist() == [60, 30]
     finally:
         store.close()
+
+
+def test_rollup_only_history_equals_writing_the_steps_then_pruning_them(store):
+    """History older than the raw retention, written as rollups only, reads back as the
+    same hourly sums as steps written normally and then deleted by retention."""
+    store.sync_slos([make_slo(spec_hash="h1")])
+    rng = np.random.default_rng(11)
+    ts = H0 + np.arange(1, 6 * 60 + 1, dtype=np.int64) * 60  # six whole hours
+    total = rng.integers(50, 500, ts.size).astype(float)
+    good = total - rng.integers(0, 10, ts.size)
+    good[100:130] = np.nan  # half an hour without data: neither summed nor counted
+    assert store.write_sli_samples(SLO_ID, ts, good, total, rollup_only=True) == ts.size - 30
+
+    keep = ~np.isnan(good)
+    hours, (good_sums, total_sums), steps = _truth(ts[keep], good[keep], total[keep])
+    got_ts, got_good, got_total, got_steps = store.read_sli_hourly_many([SLO_ID], 0, 2**62)[SLO_ID]
+    np.testing.assert_array_equal(got_ts, hours)
+    np.testing.assert_array_equal(got_good, good_sums)
+    np.testing.assert_array_equal(got_total, total_sums)
+    np.testing.assert_array_equal(got_steps, steps)
+    assert store.read_sli_samples(SLO_ID, 0, 2**62)[0].size == 0  # no per-step rows
+
+
+def test_rollup_only_write_replaces_what_its_hours_held(store):
+    """Steps and rollups stored for the hours a rollup-only batch spans are replaced, so
+    writing the history twice, or over earlier raw steps, counts every step once."""
+    store.sync_slos([make_slo(spec_hash="h1")])
+    ts = H0 + np.arange(1, 3 * 60 + 1, dtype=np.int64) * 60  # three hours
+    store.write_sli_samples(SLO_ID, ts, np.full(ts.size, 1.0), np.full(ts.size, 2.0))
+    later = H0 + 5 * HOUR + np.arange(1, 61, dtype=np.int64) * 60  # an hour outside the batch's span
+    store.write_sli_samples(SLO_ID, later, np.full(60, 1.0), np.full(60, 2.0))
+    # Only the first and the third hour have steps in the batch; the second is empty in it.
+    batch = np.r_[ts[:60], ts[120:]]
+    for _ in range(2):
+        store.write_sli_samples(SLO_ID, batch, np.full(batch.size, 3.0), np.full(batch.size, 4.0), rollup_only=True)
+
+    got_ts, got_good, got_total, got_steps = store.read_sli_hourly_many([SLO_ID], 0, 2**62)[SLO_ID]
+    assert got_ts.tolist() == [H0 + HOUR, H0 + 3 * HOUR, H0 + 6 * HOUR]
+    assert got_good.tolist() == [180.0, 180.0, 60.0] and got_total.tolist() == [240.0, 240.0, 120.0]
+    assert got_steps.tolist() == [60, 60, 60]
+    # The steps of the batch's hours are gone; those of the later hour stay.
+    np.testing.assert_array_equal(store.read_sli_samples(SLO_ID, 0, 2**62)[0], later)
+
+
+def test_prune_keeps_each_kind_of_series_for_its_own_retention(store):
+    ts = H0 + np.arange(1, 181, dtype=np.int64) * 60  # three hours
+    store.write_series("golden", "checkout", "requests_per_s", ts, np.full(ts.size, 5.0))
+    store.write_series("cost", "service:checkout", "opencost", ts, np.full(ts.size, 0.5))
+    store.sync_slos([make_slo(spec_hash="h1")])
+    store.write_sli_samples(SLO_ID, ts, np.full(ts.size, 9.0), np.full(ts.size, 10.0))
+
+    deleted = store.delete_samples_before(H0 + HOUR, kind_cutoffs={"golden": H0 + 2 * HOUR})
+    assert deleted == 60 + 120 + 60  # SLI and cost: the first hour; golden: the first two
+    assert store.read_sli_samples(SLO_ID, 0, 2**62)[0].min() == H0 + HOUR + 60
+    assert store.read_series("cost", "service:checkout", "opencost", 0, 2**62)[0].min() == H0 + HOUR + 60
+    assert store.read_series("golden", "checkout", "requests_per_s", 0, 2**62)[0].min() == H0 + 2 * HOUR + 60
+    sums = store.read_series_hourly_many("golden", [("checkout", "requests_per_s")], 0, 2**62)
+    assert sums[("checkout", "requests_per_s")][1].tolist() == [300.0, 300.0, 300.0]  # rollups stay

@@ -27,10 +27,12 @@ def update(raw, sqlite: bool, table: SampleTable, key: int, ts: np.ndarray, valu
         old = ~only_new
         _rebuild_from_table(raw, sqlite, table, key, int(ts[old][0]), int(ts[old][-1]))
     if only_new.any():
-        _write_sums(raw, sqlite, table, key, hours[only_new], [v[only_new] for v in values])
+        write_sums(raw, sqlite, table, key, hours[only_new], [v[only_new] for v in values])
 
 
-def _write_sums(raw, sqlite: bool, table: SampleTable, key: int, hours: np.ndarray, values: list[np.ndarray]) -> None:
+def write_sums(raw, sqlite: bool, table: SampleTable, key: int, hours: np.ndarray, values: list[np.ndarray]) -> None:
+    """Upsert one rollup row per distinct hour of ``hours`` (each step's hour end, sorted):
+    the sums of ``values`` and the step count."""
     starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
     sums = [np.add.reduceat(v, starts) for v in values]
     steps = np.diff(np.r_[starts, hours.size])

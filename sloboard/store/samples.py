@@ -20,6 +20,11 @@ Writing the same samples twice stores them once; a re-written step overwrites th
 Each write also brings the hourly rollup rows of the hours it touched up to date in the
 same transaction (``rollups``): long windows read 60 times fewer rows, and history
 outlives the retention of per-step rows.
+
+History older than the raw retention can be written as rollups only
+(:func:`write_rollup_only`): what the store would hold after writing the steps and
+pruning them, without writing and deleting them. A year of backfill then costs its
+hourly rows, not 60 times as many steps.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import rollups
-from .sample_layout import SampleTable, upsert_sql
+from .sample_layout import HOUR, SampleTable, hour_end, upsert_sql
 
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _PG_HEADER = _PG_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, no extension
@@ -78,11 +83,7 @@ def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, val
         return 0
     raw = conn.connection.driver_connection
     sqlite = conn.dialect.name == "sqlite"
-    if not sqlite:
-        # Writers of the same key queue here until commit, so the newest ts read below
-        # stays true while this transaction writes behind it (SQLite's BEGIN IMMEDIATE
-        # already admits one writer at a time).
-        raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (table.lock_class, key))
+    _lock_key(raw, sqlite, table, key)
     mark = "?" if sqlite else "%s"
     newest = raw.execute(f"SELECT max(ts) FROM {table.name} WHERE {table.key} = {mark}", (key,)).fetchone()[0]
     if sqlite:
@@ -92,6 +93,37 @@ def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, val
     if table.hourly is not None:
         rollups.update(raw, sqlite, table, key, ts, values, newest)
     return int(ts.size)
+
+
+def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> int:
+    """Store prepared steps of one key as their hourly sums only; returns the steps summed.
+
+    The batch is taken as the complete data of the hours from the one holding its first
+    step to the one holding its last: whatever was stored for those hours (per-step rows
+    and rollup rows, including hours in between without any step in the batch) is
+    replaced. So the caller cuts batches on hour boundaries, and writing the same batch
+    twice stores it once.
+    """
+    if ts.size == 0:
+        return 0
+    raw = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite"
+    _lock_key(raw, sqlite, table, key)
+    mark = "?" if sqlite else "%s"
+    hours = hour_end(ts)
+    span = (key, int(hours[0]) - HOUR, int(hours[-1]))
+    for target in (table, table.hourly):
+        raw.execute(f"DELETE FROM {target.name} WHERE {target.key} = {mark} AND ts > {mark} AND ts <= {mark}", span)
+    rollups.write_sums(raw, sqlite, table, key, hours, values)
+    return int(ts.size)
+
+
+def _lock_key(raw, sqlite: bool, table: SampleTable, key: int) -> None:
+    """On PostgreSQL, writers of the same key queue here until commit, so what a write
+    reads of the key (its newest ts) stays true while it writes (SQLite's BEGIN
+    IMMEDIATE already admits one writer at a time)."""
+    if not sqlite:
+        raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (table.lock_class, key))
 
 
 def read(

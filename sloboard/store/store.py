@@ -13,7 +13,7 @@ import math
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -191,13 +191,17 @@ class Store:
     # --- SLI samples ------------------------------------------------------------------
 
     def write_sli_samples(
-        self, slo_id: str, ts, good, total, *, watermark: tuple[str, int] | None = None
+        self, slo_id: str, ts, good, total, *, watermark: tuple[str, int] | None = None,
+        rollup_only: bool = False,
     ) -> int:
         """Upsert per-step ``good``/``total`` counts of one SLO; returns the rows written.
 
         ``ts`` holds the END of each step in epoch seconds. Steps whose counts are NaN are
         not stored (no data). With ``watermark=(key, ts)``, the watermark is set in the
         same transaction: either the whole chunk and its watermark land, or neither.
+        With ``rollup_only``, for history older than the raw retention, only the hourly
+        sums are kept and the batch replaces everything stored for the hours it spans
+        (``samples.write_rollup_only``: cut such batches on hour boundaries).
         Raises StoreError for an SLO that was never synced, ValueError for bad arrays.
         """
         ts_arr, (good_arr, total_arr) = samples.prepare(ts, good, total)
@@ -205,7 +209,8 @@ class Store:
             pk = self._slo_pk(conn, slo_id)
             if pk is None:
                 raise StoreError(f"database {self._label}: unknown SLO {slo_id!r}; load its spec first")
-            written = samples.write(conn, SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
+            write = samples.write_rollup_only if rollup_only else samples.write
+            written = write(conn, SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         return written
@@ -271,31 +276,43 @@ class Store:
             )
             return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
 
-    def delete_samples_before(self, cutoff: int) -> int:
+    def delete_samples_before(self, cutoff: int, *, kind_cutoffs: Mapping[str, int] | None = None) -> int:
         """Retention: delete per-step SLI and series samples with ``ts <= cutoff``; returns rows deleted.
 
-        The hourly rollups are kept, so long windows still have their history.
+        ``kind_cutoffs`` gives series of some kinds their own cutoff (golden signals keep
+        fewer days of steps than SLIs). The hourly rollups are kept, so long windows
+        still have their history.
         """
+        kind_cutoffs = dict(kind_cutoffs or {})
+        deletes = [
+            sa.delete(sli_samples).where(sli_samples.c.ts <= int(cutoff)),
+            sa.delete(series_samples).where(series_samples.c.ts <= int(cutoff),
+                                            series_samples.c.series_id.not_in(_series_of_kinds(list(kind_cutoffs)))),
+        ] + [
+            sa.delete(series_samples).where(series_samples.c.ts <= int(kind_cutoff),
+                                            series_samples.c.series_id.in_(_series_of_kinds([kind])))
+            for kind, kind_cutoff in kind_cutoffs.items()
+        ]
         with self._transaction("deleting old samples", write=True) as conn:
-            return sum(
-                conn.execute(sa.delete(table).where(table.c.ts <= int(cutoff))).rowcount
-                for table in (sli_samples, series_samples)
-            )
+            return sum(conn.execute(statement).rowcount for statement in deletes)
 
     # --- golden signals and cost --------------------------------------------------------
 
     def write_series(
-        self, kind: str, scope: str, name: str, ts, values, *, watermark: tuple[str, int] | None = None
+        self, kind: str, scope: str, name: str, ts, values, *, watermark: tuple[str, int] | None = None,
+        rollup_only: bool = False,
     ) -> int:
         """Upsert one series, e.g. ``("golden", "checkout", "latency_p99")`` or ``("cost", "team-a", "usd")``.
 
         Same rules as ``write_sli_samples``: NaN steps are not stored, the watermark (if
-        any) lands in the same transaction. Returns the rows written.
+        any) lands in the same transaction, ``rollup_only`` keeps hourly sums only.
+        Returns the rows written.
         """
         ts_arr, (value_arr,) = samples.prepare(ts, values)
         with self._transaction(f"writing series {kind}/{scope}/{name}", write=True) as conn:
             series_id = self._series_id(conn, kind, scope, name, create=True)
-            written = samples.write(conn, SERIES_SAMPLES, series_id, ts_arr, [value_arr])
+            write = samples.write_rollup_only if rollup_only else samples.write
+            written = write(conn, SERIES_SAMPLES, series_id, ts_arr, [value_arr])
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         self._series_ids[(kind, scope, name)] = series_id  # only now: the new row is committed
@@ -583,6 +600,10 @@ def _read_spans(conn: sa.Connection, table, keys: Sequence[int], spans: Sequence
     ts = np.concatenate([p[1] for p in parts])[order]
     values = [np.concatenate([p[2][i] for p in parts])[order] for i in range(len(table.values))]
     return key, ts, values
+
+
+def _series_of_kinds(kinds: list[str]) -> sa.Select:
+    return sa.select(series.c.id).where(series.c.kind.in_(kinds))
 
 
 def _newest_ts(slo_pk) -> sa.Select:
