@@ -24,6 +24,7 @@ from collectors.synthetic import (
     DEMO_SERVICES,
     LATENCY_BOUNDS_S,
     LE_LABELS,
+    RawHorizons,
     generate_fleet,
     golden_signals,
     histogram_quantile,
@@ -443,6 +444,40 @@ def test_seed_store_writes_exact_truths_through_the_store(tmp_path, demo_slos):
         assert store.deployments() == list(fleet.deployments)
     steps = fleet.ts.size
     assert written == 6 * steps + 3 * (6 + 1) * steps  # SLIs, and 6 golden signals + cost per service
+
+
+def test_seeding_with_raw_horizons_equals_seeding_everything_then_pruning(tmp_path, demo_slos):
+    """Rollup-only history gives the store that full per-step seeding plus retention gives:
+    the same steps after each horizon and the same hourly rollups everywhere."""
+    fleet = generate_fleet(DEMO_SERVICES[:1], WEDNESDAY, WEDNESDAY + 9 * DAY, seed=5)
+    slos = [s for s in demo_slos.values() if s.service == DEMO_SERVICES[0].name]
+    horizons = RawHorizons(sli_and_cost=WEDNESDAY + 5 * DAY + 7 * 3600, golden=WEDNESDAY + 8 * DAY)
+    with Store.open(f"sqlite:///{tmp_path / 'full.db'}") as full, \
+            Store.open(f"sqlite:///{tmp_path / 'history.db'}") as history:
+        seed_store(full, fleet, slos)
+        full.delete_samples_before(horizons.sli_and_cost, kind_cutoffs={"golden": horizons.golden})
+        seed_store(history, fleet, slos, horizons=horizons)
+        for slo in slos:
+            for read in ("read_sli_samples_many", "read_sli_hourly_many"):
+                want, got = (getattr(s, read)([slo.id], fleet.start, fleet.end)[slo.id] for s in (full, history))
+                for w, g in zip(want, got):
+                    np.testing.assert_array_equal(g, w, err_msg=f"{slo.id} {read}")
+        for kind, scope, name in [("golden", "checkout", "latency_p99"), ("golden", "checkout", "error_ratio"),
+                                  ("cost", "service:checkout", "opencost")]:
+            want_steps, got_steps = (s.read_series(kind, scope, name, fleet.start, fleet.end) for s in (full, history))
+            for w, g in zip(want_steps, got_steps):
+                np.testing.assert_array_equal(g, w, err_msg=name)
+            want, got = (s.read_series_hourly_many(kind, [(scope, name)], fleet.start, fleet.end)[(scope, name)]
+                         for s in (full, history))
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)  # sums added in another order
+            np.testing.assert_array_equal(got[2], want[2])
+        assert history.read_sli_samples(slos[0].id, fleet.start, fleet.end)[0].min() == horizons.sli_and_cost + STEP
+
+
+def test_raw_horizons_must_fall_on_hour_boundaries():
+    with pytest.raises(ValueError, match="hour boundaries"):
+        RawHorizons(sli_and_cost=WEDNESDAY + 60, golden=WEDNESDAY)
 
 
 def test_demo_fleet_generates_in_a_few_seconds():
