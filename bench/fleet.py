@@ -14,6 +14,12 @@ Store API: per-step SLI counts of every SLO, the six golden signals and the Open
 cost of every service, and the deployments. That is what a store holds after
 collecting the same fleet from Prometheus, so its size is the size users would see.
 
+The store is what a collecting sloboard holds at the fleet's end with the default
+retention (``collect.raw_retention``, ``collect.golden_raw_retention``): per-step rows
+for the retained days, hourly rollups for all of the history. Older steps are seeded as
+rollups only (``seed_store``'s ``horizons``) rather than written and then pruned; a test
+(``tests/test_synthetic.py``) holds the two to the same rows.
+
 Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
 ``manifest.json``. The key hashes everything that shapes the data, including the
 store's migrations, so a changed definition builds a new store. A build writes into ``<folder>.partial`` and renames it
@@ -31,8 +37,9 @@ from pathlib import Path
 from typing import Callable
 
 import sloboard.store as store_package
-from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
-from sloboard.domain import SLO
+from collectors.synthetic import BLOCK_DAYS, DAY_S, RawHorizons, generate_fleet, seed_store
+from sloboard.domain import SLO, parse_duration
+from sloboard.settings import CollectSettings
 from sloboard.specs import load_specs
 from sloboard.store import Store
 
@@ -46,14 +53,15 @@ SEED = 7
 STEP_S = 60
 SLOS_PER_SERVICE = 2
 # Series per service besides its SLIs, as seed_store writes them: six golden signals
-# and the OpenCost cost. Only the disk-space estimate uses this.
-SERIES_PER_SERVICE = 7
+# and the OpenCost cost.
+GOLDEN_PER_SERVICE = 6
+SERIES_PER_SERVICE = GOLDEN_PER_SERVICE + 1
 # Bump when the way a store is built changes, so old caches are not reused.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 MANIFEST = "manifest.json"
 DB_NAME = "sloboard.db"
 # Measured on the standard fleet (SQLite, WITHOUT ROWID tables); only for the disk check.
-EXPECTED_BYTES_PER_SAMPLE = 22
+EXPECTED_BYTES_PER_ROW = 26
 
 
 @dataclass(frozen=True)
@@ -72,13 +80,31 @@ class FleetSize:
 
     @property
     def expected_samples(self) -> int:
+        """Every step of every series the fleet generates, kept or summed."""
         steps = self.days * DAY_S // STEP_S
         return self.services * steps * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
+
+    def horizons(self) -> RawHorizons:
+        """Per-step rows are kept after these times, as the default retention keeps them at the end."""
+        collect = CollectSettings()
+        return RawHorizons(
+            sli_and_cost=max(self.start, END_EPOCH - _seconds(collect.raw_retention)),
+            golden=max(self.start, END_EPOCH - _seconds(collect.golden_raw_retention)),
+        )
+
+    def expected_rows(self) -> int:
+        """Rows the store will hold: retained steps and one rollup row per series and hour."""
+        horizons = self.horizons()
+        sli_and_cost = (END_EPOCH - horizons.sli_and_cost) // STEP_S * (SLOS_PER_SERVICE + 1)
+        golden = (END_EPOCH - horizons.golden) // STEP_S * GOLDEN_PER_SERVICE
+        hourly = self.days * 24 * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
+        return self.services * (sli_and_cost + golden + hourly)
 
     def key(self) -> str:
         """Hash of the size, the data's parameters and the store's migrations, so a new or
         changed migration (say, a new rollup table) builds a new store instead of reusing an old one."""
-        text = json.dumps([asdict(self), END_EPOCH, SEED, STEP_S, BUILD_VERSION, schema_fingerprint()], sort_keys=True)
+        text = json.dumps([asdict(self), asdict(self.horizons()), END_EPOCH, SEED, STEP_S, BUILD_VERSION,
+                           schema_fingerprint()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -87,6 +113,10 @@ SIZES = {
     "standard": FleetSize("standard", services=50, days=90),
     "large": FleetSize("large", services=500, days=400),
 }
+
+
+def _seconds(duration: str) -> int:
+    return int(parse_duration(duration).total_seconds())
 
 
 def schema_fingerprint() -> str:
@@ -165,22 +195,22 @@ def build(size: FleetSize, root: Path = BENCH_DIR, log: Callable[[str], None] = 
 
 def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFleet:
     folder = fleet_folder(size, root)
-    need = size.expected_samples * EXPECTED_BYTES_PER_SAMPLE
+    need = size.expected_rows() * EXPECTED_BYTES_PER_ROW
     free = shutil.disk_usage(root if root.exists() else Path.cwd()).free
     if free < 1.2 * need:
         raise FleetTooLarge(
-            f"the {size.name} fleet needs about {need / 1e9:.0f} GB of disk "
-            f"({size.expected_samples:,} samples); {free / 1e9:.0f} GB free"
+            f"the {size.name} fleet needs about {need / 1e9:.1f} GB of disk "
+            f"({size.expected_rows():,} rows); {free / 1e9:.1f} GB free"
         )
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     log(f"building the {size.name} fleet ({size.services} services, {size.slos} SLOs, {size.days} days) "
-        f"in {folder}; about {size.expected_samples:,} samples")
+        f"in {folder}; {size.expected_samples:,} samples, kept as about {size.expected_rows():,} rows")
     began = time.perf_counter()
     fleet = generate_fleet(size.services, size.start, END_EPOCH, step_s=STEP_S, seed=SEED)
     write_specs(staging / "specs", fleet.profiles)
     slos = load_slos(staging / "specs")
-    written = _seed(staging / DB_NAME, fleet, slos, log, began)
+    written = _seed(staging / DB_NAME, size, fleet, slos, log, began)
     seconds = time.perf_counter() - began
     manifest = {
         "size": asdict(size),
@@ -199,7 +229,7 @@ def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFlee
     return BuiltFleet(size, folder, manifest)
 
 
-def _seed(db_path: Path, fleet, slos: list[SLO], log: Callable[[str], None], began: float) -> int:
+def _seed(db_path: Path, size: FleetSize, fleet, slos: list[SLO], log: Callable[[str], None], began: float) -> int:
     last_tenth = -1
 
     def progress(done: int, total: int) -> None:
@@ -210,4 +240,4 @@ def _seed(db_path: Path, fleet, slos: list[SLO], log: Callable[[str], None], beg
             log(f"  {done}/{total} blocks of {BLOCK_DAYS} days, {time.perf_counter() - began:.0f} s")
 
     with Store.open(f"sqlite:///{db_path.resolve()}") as store:
-        return seed_store(store, fleet, slos, progress=progress)
+        return seed_store(store, fleet, slos, horizons=size.horizons(), progress=progress)
