@@ -463,7 +463,8 @@ def db_upgrade(obj: _Context) -> None:
 def db_prune(obj: _Context) -> None:
     """Delete per-step samples older than collect.raw_retention (default 35d; golden
     signals: collect.golden_raw_retention, default 2d) now; `sloboard run` does this
-    every night. Hourly rollups are kept for long windows."""
+    every night. Hourly rollups keep the long history for collect.rollup_retention
+    (default 400d)."""
     from .scheduler import prune_raw_samples
 
     store = obj.open_store()
@@ -472,8 +473,9 @@ def db_prune(obj: _Context) -> None:
     finally:
         store.close()
     collect = obj.settings.collect
-    click.echo(f"deleted {deleted} per-step samples older than {collect.raw_retention} "
-               f"(golden signals: older than {collect.golden_raw_retention})")
+    click.echo(f"deleted {deleted} rows: per-step samples older than {collect.raw_retention} "
+               f"(golden signals: older than {collect.golden_raw_retention}) and hourly rollups older than "
+               f"{collect.rollup_retention}")
 
 
 def main(argv: list[str] | None = None) -> None:

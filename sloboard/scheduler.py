@@ -39,7 +39,8 @@ def collect_job(settings, store_factory, clock=time.time) -> None:
 
 def prune_raw_samples(settings, store, clock=time.time) -> int:
     """Delete per-step samples older than ``collect.raw_retention`` (golden signals: older
-    than ``collect.golden_raw_retention``); hourly rollups stay."""
+    than ``collect.golden_raw_retention``) and hourly rollups older than
+    ``collect.rollup_retention``."""
     from .domain import parse_duration
 
     def cutoff(retention: str) -> int:
@@ -48,6 +49,7 @@ def prune_raw_samples(settings, store, clock=time.time) -> int:
     return store.delete_samples_before(
         cutoff(settings.collect.raw_retention),
         kind_cutoffs={"golden": cutoff(settings.collect.golden_raw_retention)},
+        rollup_cutoff=cutoff(settings.collect.rollup_retention),
     )
 
 
@@ -56,8 +58,9 @@ def retention_job(settings, store_factory, clock=time.time) -> None:
     store = store_factory()
     try:
         deleted = prune_raw_samples(settings, store, clock)
-        log.info("retention: deleted %d per-step samples (kept: %s of SLIs and cost, %s of golden signals)",
-                 deleted, settings.collect.raw_retention, settings.collect.golden_raw_retention)
+        collect = settings.collect
+        log.info("retention: deleted %d rows (kept: %s of SLI and cost steps, %s of golden-signal steps, %s of "
+                 "hourly rollups)", deleted, collect.raw_retention, collect.golden_raw_retention, collect.rollup_retention)
     except SloboardError as exc:
         log.error("retention failed: %s", exc)
     finally:

@@ -50,6 +50,7 @@ class CollectSettings(_Section):
         description="keep per-step golden signals this long: charts of longer ranges use hourly rollups; "
         "golden signals are most of the store's rows",
     )
+    rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long")
 
 
 class CostSettings(_Section):

@@ -60,3 +60,27 @@ def test_prune_deletes_old_steps_and_keeps_the_hourly_rollups(tmp_path):
         assert kept.min() == cutoff + 60
         hours = store.read_sli_hourly_many(["checkout/availability"], now - 41 * 86_400, now)["checkout/availability"]
         assert hours[2].sum() == 10.0 * ts.size  # every step's total still counted, by the hour
+
+
+def test_prune_applies_each_retention_setting(tmp_path):
+    """Golden signals keep 2 days of steps, SLIs and cost 35, and rollups older than the
+    rollup retention go as well (small settings here, so the arrays stay short)."""
+    settings = Settings(data_dir=tmp_path, collect={"raw_retention": "3d", "golden_raw_retention": "1d",
+                                                    "rollup_retention": "5d"})
+    now = 1_800_000_000 // 3600 * 3600
+    with Store.open(f"sqlite:///{tmp_path / 'p.db'}") as store:
+        store.sync_slos(load_specs([SPECS]).slos)
+        ts = np.arange(now - 7 * 86_400 + 60, now + 1, 60, dtype=np.int64)
+        ones = np.ones(ts.size)
+        store.write_sli_samples("checkout/availability", ts, ones, ones)
+        store.write_series("golden", "checkout", "traffic", ts, ones)
+        store.write_series("cost", "service:checkout", "opencost", ts, ones)
+        prune_raw_samples(settings, store, clock=lambda: now)
+        first_step = {
+            "sli": store.read_sli_samples("checkout/availability", 0, now)[0].min(),
+            "golden": store.read_series("golden", "checkout", "traffic", 0, now)[0].min(),
+            "cost": store.read_series("cost", "service:checkout", "opencost", 0, now)[0].min(),
+        }
+        assert first_step == {"sli": now - 3 * 86_400 + 60, "golden": now - 86_400 + 60, "cost": now - 3 * 86_400 + 60}
+        hourly = store.read_sli_hourly_many(["checkout/availability"], 0, now)["checkout/availability"]
+        assert hourly[0].min() == now - 5 * 86_400 + 3600 and hourly[2].sum() == 5 * 86_400 / 60

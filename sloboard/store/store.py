@@ -30,7 +30,9 @@ from .models import (
     deployments,
     report_runs,
     series,
+    series_hourly,
     series_samples,
+    sli_hourly,
     sli_samples,
     slo_versions,
     slos,
@@ -276,12 +278,15 @@ class Store:
             )
             return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
 
-    def delete_samples_before(self, cutoff: int, *, kind_cutoffs: Mapping[str, int] | None = None) -> int:
+    def delete_samples_before(
+        self, cutoff: int, *, kind_cutoffs: Mapping[str, int] | None = None, rollup_cutoff: int | None = None
+    ) -> int:
         """Retention: delete per-step SLI and series samples with ``ts <= cutoff``; returns rows deleted.
 
         ``kind_cutoffs`` gives series of some kinds their own cutoff (golden signals keep
         fewer days of steps than SLIs). The hourly rollups are kept, so long windows
-        still have their history.
+        still have their history, up to ``rollup_cutoff``: rollup rows of hours ending
+        at or before it are deleted too.
         """
         kind_cutoffs = dict(kind_cutoffs or {})
         deletes = [
@@ -293,6 +298,8 @@ class Store:
                                             series_samples.c.series_id.in_(_series_of_kinds([kind])))
             for kind, kind_cutoff in kind_cutoffs.items()
         ]
+        if rollup_cutoff is not None:
+            deletes += [sa.delete(table).where(table.c.ts <= int(rollup_cutoff)) for table in (sli_hourly, series_hourly)]
         with self._transaction("deleting old samples", write=True) as conn:
             return sum(conn.execute(statement).rowcount for statement in deletes)
 
