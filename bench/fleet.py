@@ -92,13 +92,19 @@ class FleetSize:
             golden=max(self.start, END_EPOCH - _seconds(collect.golden_raw_retention)),
         )
 
-    def expected_rows(self) -> int:
-        """Rows the store will hold: retained steps and one rollup row per series and hour."""
+    def expected_raw_rows(self) -> int:
+        """Per-step rows the store will hold: the retained steps of every series."""
         horizons = self.horizons()
         sli_and_cost = (END_EPOCH - horizons.sli_and_cost) // STEP_S * (SLOS_PER_SERVICE + 1)
         golden = (END_EPOCH - horizons.golden) // STEP_S * GOLDEN_PER_SERVICE
-        hourly = self.days * 24 * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
-        return self.services * (sli_and_cost + golden + hourly)
+        return self.services * (sli_and_cost + golden)
+
+    def expected_hourly_rows(self) -> int:
+        """One rollup row per series and hour of the history."""
+        return self.services * self.days * 24 * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
+
+    def expected_rows(self) -> int:
+        return self.expected_raw_rows() + self.expected_hourly_rows()
 
     def key(self) -> str:
         """Hash of the size, the data's parameters and the store's migrations, so a new or

@@ -1,25 +1,22 @@
 """Store size: the SQLite file of a fleet, and bytes per raw sample.
 
-Raw samples are the rows written by ``seed_store`` (SLI counts, golden signals, cost).
-SQLite's ``dbstat`` table gives the bytes of each table, so the bytes of one SLI sample
-and of one hourly rollup row are known apart. The issue's target (3 GB) is for the large
-fleet; the standard fleet's figure is extrapolated to it, and says so.
+A fleet's store is what sloboard holds at the fleet's end with the default retention
+(``bench.fleet``): per-step rows (SLI counts, golden signals, cost) for the retained
+days and hourly rollup rows for all of the history. SQLite's ``dbstat`` table gives the
+bytes of each table, so a raw sample's bytes and a rollup row's are printed apart. The
+issue's target (3 GB) is for the large fleet; without ``--large`` the standard fleet's
+bytes per row are extrapolated to the large fleet's row counts, and the row says so.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from sloboard.domain import parse_duration
-from sloboard.settings import CollectSettings
-
-from .fleet import SIZES, BuiltFleet, FleetTooLarge, build
+from .fleet import SIZES, BuiltFleet, FleetSize, FleetTooLarge, build
 from .report import Result, at_most, not_run
 from .timing import fmt_bytes
 
 LARGE_TARGET_BYTES = 3e9
-
-
 RAW_TABLES = ("sli_samples", "series_samples")
 HOURLY_TABLES = ("sli_hourly", "series_hourly")
 
@@ -36,47 +33,43 @@ def _tables(built: BuiltFleet, names: tuple[str, ...]) -> tuple[int, int]:
     return int(size or 0), int(rows)
 
 
-def _large_with_retention(built: BuiltFleet) -> str:
-    """The large fleet's size with the default raw retention, from this store's bytes per
-    raw sample and per hourly rollup row: an extrapolation, and said to be one."""
-    raw_bytes, raw_rows = _tables(built, RAW_TABLES)
-    hourly_bytes, hourly_rows = _tables(built, HOURLY_TABLES)
-    if not hourly_rows:
-        return "no hourly rollup tables in this store"
-    large = SIZES["large"]
-    retention = CollectSettings().raw_retention
-    raw_days = min(large.days, parse_duration(retention).days)
-    series_per_step = large.expected_samples // (large.days * 1440)
-    estimate = (raw_bytes / raw_rows * series_per_step * raw_days * 1440
-                + hourly_bytes / hourly_rows * series_per_step * large.days * 24)
-    return (f"extrapolated, NOT measured: with the default raw retention ({retention}; hourly rollups keep the "
-            f"rest) the large fleet would take about {fmt_bytes(estimate)} ({raw_bytes / raw_rows:.1f} B per raw "
-            f"sample, {hourly_bytes / hourly_rows:.1f} B per rollup row, as measured here)")
+def _per_row(size_rows: tuple[int, int]) -> float:
+    size, rows = size_rows
+    return size / rows if rows else float("nan")
+
+
+def _extrapolated_to(large: FleetSize, raw: tuple[int, int], hourly: tuple[int, int], total: int) -> str:
+    """The large fleet's size from this store's bytes per raw and per rollup row, and the
+    large fleet's row counts (``FleetSize.expected_rows``): an estimate, and said to be one."""
+    raw_rows, hourly_rows = large.expected_raw_rows(), large.expected_hourly_rows()
+    other = total - raw[0] - hourly[0]  # indexes, deployments, SLO rows: counted at this fleet's size
+    estimate = _per_row(raw) * raw_rows + _per_row(hourly) * hourly_rows + other
+    return (f"extrapolated, NOT measured (run with --large to measure): the large fleet's {raw_rows:,} raw "
+            f"and {hourly_rows:,} rollup rows at these sizes would take about {fmt_bytes(estimate)}")
 
 
 def size_row(built: BuiltFleet) -> Result:
     total = built.db_bytes()
-    samples = built.manifest["samples"]
-    sli_bytes, sli_rows = _tables(built, ("sli_samples",))
-    name = built.size.name
-    is_large = name == "large"
+    raw, hourly = _tables(built, RAW_TABLES), _tables(built, HOURLY_TABLES)
+    sli = _tables(built, ("sli_samples",))
+    size = built.size
+    is_large = size.name == "large"
     row = Result(
-        f"store size, {name} (SQLite)",
-        figure=f"{fmt_bytes(total)}, {total / samples:.1f} B/sample",
-        target="<= 3 GB (large)" if is_large else "- (3 GB is for large)",
+        f"store size, {size.name} ({size.slos} SLOs, {size.days} d, SQLite)",
+        figure=f"{fmt_bytes(total)}; {_per_row(raw):.1f} B per raw sample",
+        target=f"<= {fmt_bytes(LARGE_TARGET_BYTES)}" if is_large else "- (3 GB is for large)",
         met=at_most(total, LARGE_TARGET_BYTES) if is_large else None,
-        notes=[f"{samples:,} raw samples ({sli_rows:,} SLI samples at {sli_bytes / sli_rows:.1f} B each, "
-               f"the rest golden signals and cost)"],
+        notes=[
+            f"{raw[1]:,} raw samples in {fmt_bytes(raw[0])} ({sli[1]:,} SLI samples at {_per_row(sli):.1f} B, "
+            f"the rest golden signals and cost at {_per_row((raw[0] - sli[0], raw[1] - sli[1])):.1f} B); "
+            f"{hourly[1]:,} hourly rollup rows in {fmt_bytes(hourly[0])} ({_per_row(hourly):.1f} B each); "
+            f"everything else (indexes, deployments, SLOs) {fmt_bytes(total - raw[0] - hourly[0])}",
+            f"{built.manifest['samples']:,} 1-minute samples generated over {size.days} days, kept as steps for "
+            f"the default raw retention and as hourly sums before it",
+        ],
     )
     if not is_large:
-        large = SIZES["large"]
-        estimate = total / samples * large.expected_samples
-        row.notes.append(
-            f"extrapolated, NOT measured: the large fleet ({large.expected_samples:,} samples) at this "
-            f"rate would take {fmt_bytes(estimate)} against the 3 GB target with every raw sample kept; "
-            "raw samples alone cannot meet it"
-        )
-        row.notes.append(_large_with_retention(built))
+        row.notes.append(_extrapolated_to(SIZES["large"], raw, hourly, total))
     return row
 
 
