@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterable
+from typing import Mapping
 
 from ..domain import AlertWindow, Severity
 from .budget import burn_rate, ratio
-from .steps import Steps
+from .steps import Counts
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,16 @@ class AlertState:
 
 
 def trailing_burn_rates(
-    steps: Steps, objective: float, at_epoch: int, windows: Iterable[timedelta]
+    window_counts: Mapping[timedelta, Counts], objective: float
 ) -> dict[timedelta, float | None]:
-    """Burn rate over ``(at - w, at]`` for each window ``w``: (bad / total) / (1 - objective).
+    """Burn rate over each window from its counts: (bad / total) / (1 - objective).
 
     None when the window holds no events. Steps missing inside a window are left
-    out of both bad and total, so the rate is that of the steps that reported.
+    out of both bad and total (``steps.trailing_counts``), so the rate is that of
+    the steps that reported.
     """
     rates: dict[timedelta, float | None] = {}
-    for window in windows:
-        counts = steps.within(at_epoch - int(window.total_seconds()), at_epoch).counts()
+    for window, counts in window_counts.items():
         sli = ratio(counts.good, counts.total)
         rates[window] = None if sli != sli else burn_rate(1.0 - sli, objective)  # sli != sli: NaN
     return rates

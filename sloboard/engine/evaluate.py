@@ -12,17 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from ..domain import SLO, BudgetingMethod, format_duration
+from ..domain import SLO, AlertWindow, BudgetingMethod, format_duration
 from .alerts import AlertState, alert_state, trailing_burn_rates
 from .budget import budget_consumed, budget_minutes, exhaustion_epoch
 from .methods import budget_totals
-from .steps import Steps, completeness
+from .steps import Steps, completeness, trailing_counts
 from .windows import period_bounds
 
 DEFAULT_FORECAST_WINDOW = timedelta(hours=1)
-# Labels of the few distinct windows a fleet uses, formatted once: per status they
-# would cost as much as the window sums over hourly rows.
-_label = lru_cache(maxsize=256)(format_duration)
 
 
 @dataclass(frozen=True)
@@ -63,28 +60,57 @@ class SLOStatus:
     data_completeness: float | None
 
 
+@dataclass(frozen=True)
+class BurnWindows:
+    """The burn-rate windows of one alert table, with what a status needs of them.
+
+    They depend on the SLO's alert windows alone, never on the instant, so
+    :func:`burn_windows_of` builds them once per table: sorting and formatting them
+    for every status cost about as much as summing all its windows.
+    """
+
+    windows: tuple[timedelta, ...]  # every distinct alert window, long and short, and the forecast window; shortest first
+    seconds: tuple[int, ...]  # each window's length
+    labels: tuple[str, ...]  # each window's label: "5m", "1h", ...
+    forecast: timedelta  # the shortest long alert window; 1h without alerts
+    forecast_label: str
+
+
+@lru_cache(maxsize=1024)
+def burn_windows_of(alert_windows: tuple[AlertWindow, ...]) -> BurnWindows:
+    """The :class:`BurnWindows` of an alert table (cached: a fleet has few distinct tables)."""
+    forecast = min((a.long for a in alert_windows), default=DEFAULT_FORECAST_WINDOW)
+    windows = tuple(sorted({w for a in alert_windows for w in (a.long, a.short)} | {forecast}))
+    return BurnWindows(
+        windows=windows,
+        seconds=tuple(int(w.total_seconds()) for w in windows),
+        labels=tuple(format_duration(w) for w in windows),
+        forecast=forecast,
+        forecast_label=format_duration(forecast),
+    )
+
+
 def forecast_window(slo: SLO) -> timedelta:
     """The shortest long alert window (1h with the workbook table); 1h when the SLO has no alerts."""
-    return min((a.long for a in slo.alert_windows), default=DEFAULT_FORECAST_WINDOW)
+    return burn_windows_of(slo.alert_windows).forecast
 
 
 def burn_windows(slo: SLO) -> list[timedelta]:
     """Every distinct alert window, long and short, plus the forecast window; shortest first."""
-    windows = {w for a in slo.alert_windows for w in (a.long, a.short)}
-    windows.add(forecast_window(slo))
-    return sorted(windows)
+    return list(burn_windows_of(slo.alert_windows).windows)
 
 
 def window_starts(slo: SLO, at_epoch: int) -> list[int]:
     """The start of every window :func:`evaluate` sums over at ``at_epoch``: the SLO
     window's, then each burn-rate window's (``at - w``), shortest first. Every window
     ends at ``at_epoch``; the earliest start is as far back as evaluation reads."""
-    start, _ = period_bounds(slo.window, int(at_epoch))
-    return _starts(start, int(at_epoch), burn_windows(slo))
+    at_epoch = int(at_epoch)
+    start, _ = period_bounds(slo.window, at_epoch)
+    return _starts(start, at_epoch, burn_windows_of(slo.alert_windows))
 
 
-def _starts(window_start: int, at_epoch: int, windows: list[timedelta]) -> list[int]:
-    return [window_start] + [at_epoch - int(w.total_seconds()) for w in windows]
+def _starts(window_start: int, at_epoch: int, burn: BurnWindows) -> list[int]:
+    return [window_start] + [at_epoch - seconds for seconds in burn.seconds]
 
 
 def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step_counts=None) -> SLOStatus:
@@ -100,21 +126,19 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
     at_epoch = int(at_epoch)
     start, period_end = period_bounds(slo.window, at_epoch)
     period_s = period_end - start
-    windows = burn_windows(slo)
-    forecast = forecast_window(slo)
-    steps = Steps.between(ts, good, total, min(_starts(start, at_epoch, windows)), at_epoch, step_counts)
-    in_window = steps.within(start, at_epoch)
+    burn = burn_windows_of(slo.alert_windows)
+    # The SLO window and every burn window, summed in one pass over the rows.
+    counts, *trailing = trailing_counts(ts, good, total, _starts(start, at_epoch, burn), at_epoch, step_counts)
 
-    counts = in_window.counts()
-    size, bad = budget_totals(slo, in_window, counts, step_s)
+    size, bad = budget_totals(slo, counts, lambda: Steps.between(ts, good, total, start, at_epoch), step_s)
     sli = 1.0 - bad / size if size > 0 else math.nan
     consumed = budget_consumed(sli, slo.objective)
     remaining = 1.0 - consumed
     allowed = (1.0 - slo.objective) * size if size > 0 else math.nan
     minutes_total = budget_minutes(slo.objective, period_s)
 
-    rates = trailing_burn_rates(steps, slo.objective, at_epoch, windows)
-    forecast_rate = rates[forecast]
+    rates = trailing_burn_rates(dict(zip(burn.windows, trailing)), slo.objective)
+    forecast_rate = rates[burn.forecast]
     return SLOStatus(
         slo_id=slo.id,
         at=at_epoch,
@@ -135,9 +159,9 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
         budget_minutes_total=minutes_total,
         budget_minutes_consumed=_known(consumed * minutes_total),
         budget_minutes_remaining=_known(remaining * minutes_total),
-        burn_rates={_label(w): rates[w] for w in windows},
+        burn_rates=dict(zip(burn.labels, rates.values())),
         alerts=tuple(alert_state(a, rates) for a in slo.alert_windows),
-        forecast_window=_label(forecast),
+        forecast_window=burn.forecast_label,
         exhaustion_at=exhaustion_epoch(remaining, math.nan if forecast_rate is None else forecast_rate, at_epoch, period_s),
         data_completeness=_known(completeness(counts.steps, start, at_epoch, step_s)),
     )

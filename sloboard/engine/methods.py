@@ -16,13 +16,14 @@ Slices are aligned to multiples of the slice length in epoch time: the step endi
 at ``ts`` belongs to the slice ending at ``ceil(ts / slice) × slice``. The first and
 the last slice of a window may be partial; they are judged on the steps they hold.
 A slice without data or without events is neither good nor bad: it is left out.
-A row that is an hourly rollup (``Steps.step_counts``) lies wholly inside one slice
+A row that is an hourly rollup (see ``engine.steps``) lies wholly inside one slice
 when the slice length is a whole number of hours, so the slice sums are the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -76,15 +77,16 @@ def slice_ratios(steps: Steps, slice_s: int) -> tuple[np.ndarray, np.ndarray]:
     return slice_end[first], ratio
 
 
-def budget_totals(slo: SLO, steps: Steps, counts: Counts, step_s: int) -> tuple[float, float]:
-    """(Σ weight, Σ bad) of the SLO's units over ``steps``, whose sums are ``counts``.
+def budget_totals(slo: SLO, counts: Counts, window_steps: Callable[[], Steps], step_s: int) -> tuple[float, float]:
+    """(Σ weight, Σ bad) of the SLO's units over a window whose sums are ``counts``.
 
     For Occurrences this is (total, total - good) straight from ``counts``, with
-    no per-step arrays: the hot path of every status.
+    no per-step arrays: the hot path of every status. The slice methods judge each
+    slice, so they call ``window_steps`` for the window's steps.
     """
     if slo.budgeting is BudgetingMethod.OCCURRENCES:
         return counts.total, counts.bad
-    return slo_budget_units(slo, steps, step_s).totals()
+    return slo_budget_units(slo, window_steps(), step_s).totals()
 
 
 def slice_seconds(slo: SLO, step_s: int) -> int:
