@@ -27,7 +27,7 @@ from pathlib import Path
 from tests.integration.prom import free_port
 
 from .dashboard import http_client, replay_initial_load
-from .fleet import SIZES, build
+from .fleet import SIZES, BuiltFleet, FleetTooLarge, build
 from .report import Result, not_run
 from .timing import SLOBOARD, fmt_bytes
 
@@ -35,6 +35,7 @@ INTERVAL_S = 10
 PASSES = 2
 VISITS = 3
 TIMEOUT_S = 240
+LARGE_TARGET_BYTES = 500e6  # the limit for the large fleet
 _PASS_LINE = re.compile(r"collected \d+ samples, \d+ queries failed|skipping this collection|collection failed")
 
 
@@ -60,9 +61,19 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, deadline: f
 
 
 def run(ctx) -> list[Result]:
-    built = build(SIZES["standard"], ctx.root, ctx.log)
+    results = [_measure(ctx, build(SIZES["standard"], ctx.root, ctx.log))]
+    if ctx.large:
+        try:
+            results.append(_measure(ctx, build(SIZES["large"], ctx.root, ctx.log)))
+        except FleetTooLarge as exc:
+            results.append(not_run("sloboard run memory, large", str(exc), f"<= {fmt_bytes(LARGE_TARGET_BYTES)}"))
+    return results
+
+
+def _measure(ctx, built: BuiltFleet) -> Result:
+    name = f"sloboard run memory, {built.size.name} ({built.size.slos} SLOs)"
     prom = ctx.prometheus()
-    workdir = ctx.scratch / "run-memory"
+    workdir = ctx.scratch / f"run-memory-{built.size.name}"
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "sloboard.db"
     shutil.copyfile(built.db_path, db)
@@ -86,13 +97,13 @@ def run(ctx) -> list[Result]:
         visits = [sum(replay_initial_load(get, post).values()) for _ in range(VISITS)]
         while len(_PASS_LINE.findall(log_path.read_text(errors="replace"))) < PASSES:
             if time.monotonic() > deadline or process.poll() is not None:
-                return [not_run("sloboard run memory", f"fewer than {PASSES} collection passes within "
-                                f"{TIMEOUT_S} s; log: {log_path.read_text(errors='replace')[-300:]}")]
+                return not_run(name, f"fewer than {PASSES} collection passes within "
+                               f"{TIMEOUT_S} s; log: {log_path.read_text(errors='replace')[-300:]}")
             time.sleep(0.5)
         peak = _peak_rss(process.pid)
         passes = _PASS_LINE.findall(log_path.read_text(errors="replace"))
     except RuntimeError as exc:
-        return [not_run("sloboard run memory", str(exc))]
+        return not_run(name, str(exc))
     finally:
         process.terminate()
         try:
@@ -100,10 +111,13 @@ def run(ctx) -> list[Result]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return [Result(
-        f"sloboard run memory, standard ({built.size.slos} SLOs)",
+    is_large = built.size.name == "large"
+    return Result(
+        name,
         figure=f"{fmt_bytes(peak)} peak RSS",
+        target=f"<= {fmt_bytes(LARGE_TARGET_BYTES)}" if is_large else "-",
+        met=peak <= LARGE_TARGET_BYTES if is_large else None,
         notes=[f"after {len(passes)} collection passes (every {INTERVAL_S} s; last: {passes[-1]}) and "
                f"{VISITS} overview visits over HTTP ({', '.join(f'{v:.2f}' for v in visits)} s); "
                "wall-clock windows hold little of the fleet's data (ends 2026-01-01): a floor for a busy fleet"],
-    )]
+    )
