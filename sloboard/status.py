@@ -4,10 +4,11 @@ reports and the HTTP API all call, so a number can never differ between them.
 ``status_report`` returns plain data in the shape of the public JSON contract:
 ``{"at", "slos": [...], "dora": [...], "cost": [...]}``.
 
-Reads: every window ends at ``at``, so SLI counts and cost come from hourly rollups
-for whole hours and raw steps at the window edges (``sloboard.window_reads``), in one
-read for all SLOs and one for all cost series; the sums equal the raw steps' sums.
-SLOs whose time slices are not whole hours read raw steps.
+Reads: every window ends at ``at``, so Occurrences SLIs and cost come from sums that
+the database adds up between the window starts (hourly rollups for whole hours, raw
+steps at the window edges: ``sloboard.window_reads``), in one read for those SLOs and
+one for all cost series; the sums equal the raw steps' sums. Time-slice SLOs read
+hourly rollups with raw edges when their slices are whole hours, raw steps otherwise.
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .domain import SLO, Deployment, format_duration
+from .domain import SLO, BudgetingMethod, Deployment, format_duration
 from .engine import evaluate
 from .engine.cost import budget_state, cost_in_window, forecast_month, month_bounds
 from .engine.dora import dora_by_service
 from .engine.evaluate import window_starts
 from .timeparse import iso
-from .window_reads import Rows, hourly_rows_suffice, read_series_rows, read_sli_rows
+from .window_reads import PieceRows, Rows, hourly_rows_suffice, read_series_sums, read_sli_rows, read_sli_sums
 
 DAY_S = 86400
+HOUR_S = 3600
+TREND_DAYS = (7, 30)  # the periods of the dashboard's KPI trends: the last week and the last 30 days
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
 COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
 
@@ -62,23 +65,29 @@ def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *,
                   only: Collection[str] | None = None) -> dict[str, Rows]:
     """``{slo_id: (ts, good, total, step_counts)}`` covering every window of each SLO at ``at``.
 
-    SLOs that rollup rows serve (``window_reads.hourly_rows_suffice``) share one hybrid
-    read; the others share one read of raw steps (``step_counts`` None: one step a row).
-    With ``only``, just those SLOs' rows, planned over the windows of all ``slos``: the
-    very rows the read of all of them gives those SLOs.
+    Occurrences SLOs need only window sums: they share one read of sums per piece
+    (``window_reads.read_sli_sums``). Time-slice SLOs that rollup rows serve
+    (``window_reads.hourly_rows_suffice``) share one hybrid read; the others share one
+    read of raw steps (``step_counts`` None: one step a row). With ``only``, just those
+    SLOs' rows, planned over the windows of all ``slos`` in their group: the very rows
+    the read of all of them gives those SLOs.
     """
-    hybrid = [s for s in slos if hourly_rows_suffice(s, step_s)]
-    raw_only = [s for s in slos if not hourly_rows_suffice(s, step_s)]
-    wanted = (lambda group: [s.id for s in group]) if only is None else (
-        lambda group: [s.id for s in group if s.id in only])
+    groups = {read: [] for read in (read_sli_sums, read_sli_rows, None)}
+    for slo in slos:
+        read = (read_sli_sums if slo.budgeting is BudgetingMethod.OCCURRENCES
+                else read_sli_rows if hourly_rows_suffice(slo, step_s) else None)
+        groups[read].append(slo)
     rows: dict[str, Rows] = {}
-    if wanted(hybrid):
-        cuts = [c for s in hybrid for c in window_starts(s, at_epoch)]
-        rows.update(read_sli_rows(store, wanted(hybrid), cuts, at_epoch))
-    if wanted(raw_only):
-        start = min(lookback_start(s, at_epoch) for s in raw_only)
-        samples = store.read_sli_samples_many(wanted(raw_only), start, at_epoch)
-        rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
+    for read, group in groups.items():
+        wanted = [s.id for s in group if only is None or s.id in only]
+        if not wanted:
+            continue
+        if read is not None:
+            rows.update(read(store, wanted, [c for s in group for c in window_starts(s, at_epoch)], at_epoch))
+        else:
+            start = min(lookback_start(s, at_epoch) for s in group)
+            samples = store.read_sli_samples_many(wanted, start, at_epoch)
+            rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
     return rows
 
 
@@ -188,26 +197,44 @@ def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.nda
 
 
 def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
-    """The starts of the windows :func:`cost_entries` sums: the month's and ``at`` less each of ``COST_WINDOWS``."""
+    """The cuts of the cost read (``window_reads.read_series_sums``): the starts of the windows
+    :func:`cost_entries` sums (the month's and ``at`` less each of ``COST_WINDOWS``), and
+    the starts of the dashboard's daily cost trends (``views.cost_trends``) after the
+    earliest of those, so that a read of the trends, which has all these cuts and older
+    ones, sums this read's very pieces: the report's share of it equals this read.
+    """
     month_start, _ = month_bounds(at_epoch, timezone_name)
-    return [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
+    cuts = [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
+    return sorted({*cuts, *(c for c in trend_day_cuts(at_epoch) if c > min(cuts))})
+
+
+def trend_day_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """Where the KPI trends' periods and days begin: ``at - d`` and ``at - 2 d`` for each
+    period ``d`` of ``days``, and ``at - k d`` floored to the hour for each day inside the
+    longest period (``views.trend``, ``align_s`` one hour)."""
+    starts = {at_epoch - k * d * DAY_S for d in days for k in (1, 2)}
+    for k in range(1, max(days)):
+        day = at_epoch - k * DAY_S
+        starts.add(day - day % HOUR_S)
+    return sorted(starts)
 
 
 def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str, float],
                  team_of: dict[str, str], warn_at: float, overrun_at: float,
-                 rows: dict[tuple[str, str], Rows] | None = None) -> list[dict[str, Any]]:
+                 rows: dict[tuple[str, str], PieceRows] | None = None) -> list[dict[str, Any]]:
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
     The monthly budget and the month-end forecast belong to the ``month`` window only.
-    Read as rollup rows with raw edges, the newest row of each series a raw step, so
-    the forecast's newest sample time is exact (``window_reads.read_series_rows``).
-    ``rows``: that read (cuts :func:`cost_cuts`, ``exact_newest``), when the caller has made it.
+    Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
+    newest step, so the forecast's newest sample time is exact
+    (``window_reads.read_series_sums`` with ``exact_newest``). ``rows``: that read, when
+    the caller has made it.
     """
     month_start, _ = month_bounds(at_epoch, timezone_name)
     if rows is None:
-        rows = read_series_rows(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
+        rows = read_series_sums(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
                                 at_epoch, exact_newest=True)
-    merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
     out = []
     for scope, (ts, usd) in sorted(merged.items()):
         for label, length in COST_WINDOWS.items():
@@ -239,7 +266,7 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, setting
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, settings=None, step_s: int | None = None,
                   deployments: Sequence[Deployment] | None = None,
-                  cost_rows: dict[tuple[str, str], Rows] | None = None) -> dict[str, Any]:
+                  cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> dict[str, Any]:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``settings`` supplies the step, time zone and cost budgets; without it the

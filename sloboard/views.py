@@ -24,8 +24,8 @@ from .engine import budget_burndown, burn_rate, burn_rate_series, evaluate, rati
 from .engine.evaluate import window_starts
 from .engine.cost import cost_in_window
 from .engine.dora import DoraMetrics, dora_metrics
-from .status import cost_by_scope, cost_cuts, lookback_start, merge_cost_scopes
-from .window_reads import (ReadPlan, Rows, hourly_rows_suffice, plan_reads, plan_recent_raw, read_series_rows,
+from .status import TREND_DAYS, cost_by_scope, cost_cuts, lookback_start, merge_cost_scopes, trend_day_cuts
+from .window_reads import (PieceRows, Rows, hourly_rows_suffice, plan_recent_raw, read_series_sums,
                            read_sli_planned, read_sli_rows)
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
@@ -359,7 +359,6 @@ def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dic
 
 DAY_S = 86_400
 HOUR_S = 3600
-TREND_DAYS = (7, 30)  # the periods a KPI tile shows: the last week and the last 30 days
 
 
 @dataclass(frozen=True)
@@ -472,92 +471,54 @@ def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None
     }
 
 
-def cost_trend_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
-    """The window starts of :func:`cost_trends`' read: its lookback (on the hour) and ``at - k d``
-    for k in ``days`` and twice ``days``."""
+def cost_trend_cuts(at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """The cuts of :func:`cost_trends`' read: its lookback (on the hour), where its periods and
+    days begin (``status.trend_day_cuts``), and the status report's cost cuts
+    (``status.cost_cuts``), so that one read serves both (:func:`cost_reads`)."""
     lookback = _lookback(at_epoch, days)
-    return [lookback - lookback % HOUR_S, *(at_epoch - k * d * DAY_S for d in days for k in (1, 2))]
+    return sorted({lookback - lookback % HOUR_S, *trend_day_cuts(at_epoch, days), *cost_cuts(at_epoch, timezone_name)})
 
 
-def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
-                days: Sequence[int] = TREND_DAYS, rows: dict[tuple[str, str], Rows] | None = None,
+def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, timezone_name: str = "UTC",
+                days: Sequence[int] = TREND_DAYS, rows: dict[tuple[str, str], PieceRows] | None = None,
                 ) -> dict[int, Trend]:
     """Spend of ``scope`` per period in ``days``, each value ``engine.cost.cost_in_window``
     over the sources merged as the status report merges them (``status.merge_cost_scopes``).
 
-    One read serves every span: hourly rollups for whole hours, and raw steps only in the
-    hours that the period edges ``at - k d`` (k in ``days`` and twice ``days``) cut and in
-    the partial last hour (``window_reads``). The days inside a period end on hours
-    (``trend``'s ``align_s``), so they need no raw steps: about 1,500 rows per series
-    for 61 days instead of 88,000. ``rows``: that read (:func:`cost_trend_cuts`), when the
-    caller has made it (:func:`cost_reads`).
+    One read serves every span: the database sums each piece between the cuts of
+    :func:`cost_trend_cuts` (``window_reads.read_series_sums``; the days inside a period
+    end on hours, ``trend``'s ``align_s``), so a series comes back as about 70 rows
+    for 61 days instead of 1,500 hourly rows or 88,000 steps. ``since`` is the oldest
+    step time read. ``rows``: that read, when the caller has made it (:func:`cost_reads`).
     """
     if rows is None:
-        rows = read_series_rows(store, "cost", store.series_keys("cost"), cost_trend_cuts(at_epoch, days), at_epoch)
-    merged = merge_cost_scopes({key: (ts, usd) for key, (ts, usd, _steps) in rows.items()}, team_of)
+        rows = read_series_sums(store, "cost", store.series_keys("cost"),
+                                cost_trend_cuts(at_epoch, timezone_name, days), at_epoch)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
     ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
-    known = ts[~np.isnan(usd)]
-    since = int(known[0]) if known.size else None
+    firsts, _usd = merge_cost_scopes({key: (first, usd) for key, (first, _ts, usd, _steps) in rows.items()},
+                                     team_of).get(scope, (np.empty(0, np.int64), None))
+    since = int(firsts[0]) if firsts.size else None
     return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, HOUR_S) for d in days}
 
 
 def cost_reads(store, at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS,
-               ) -> tuple[dict[tuple[str, str], Rows], dict[tuple[str, str], Rows]]:
+               ) -> tuple[dict[tuple[str, str], PieceRows], dict[tuple[str, str], PieceRows]]:
     """The cost rows of ``status.cost_entries`` and of :func:`cost_trends` at ``at_epoch`` from
     one read of the store: the ``rows`` each reads for itself, in every bit.
 
-    Both are hourly rollups with raw steps at their cuts (``window_reads.read_series_rows``):
-    the trends' hours hold the report's, so one read of the union of their spans serves
-    both, each taking the rows its own plan names.
+    The trends' cuts hold the report's, and after the report's earliest cut they are
+    the same (``status.cost_cuts``), so the report's pieces are the trends' pieces after
+    that cut, summed alike; the newest row is at its newest step in both.
     """
-    keys = store.series_keys("cost")
-    report_cuts, trend_cuts = cost_cuts(at_epoch, timezone_name), cost_trend_cuts(at_epoch, days)
-    shared = _SharedSpans(store, "cost", keys, [plan_reads(c, at_epoch) for c in (report_cuts, trend_cuts)])
-    return (read_series_rows(shared, "cost", keys, report_cuts, at_epoch, exact_newest=True),
-            read_series_rows(shared, "cost", keys, trend_cuts, at_epoch))
-
-
-class _SharedSpans:
-    """A store whose ``read_series_spans_many`` answers each of ``plans`` from one read of the
-    union of their spans (the rows with ``ts`` in the spans asked, as the store would return
-    them); every other read goes to ``store``."""
-
-    def __init__(self, store, kind: str, keys: Sequence[tuple[str, str]], plans: Sequence[ReadPlan]):
-        self._store = store
-        self._kind = kind
-        hourly = [p.hourly for p in plans if p.hourly[0] < p.hourly[1]]
-        hourly_span = (min(a for a, _ in hourly), max(b for _, b in hourly)) if hourly else plans[0].hourly
-        self._raw, self._hourly = store.read_series_spans_many(
-            kind, keys, _union([span for p in plans for span in p.raw]), hourly_span)
-
-    def read_series_spans_many(self, kind: str, keys: Sequence[tuple[str, str]],
-                               raw_spans: Sequence[tuple[int, int]], hourly_span: tuple[int, int]):
-        if kind != self._kind or any(key not in self._raw for key in keys):
-            raise ValueError(f"only {self._kind} series read in advance are shared, not {kind} {list(keys)}")
-        wanted = dict.fromkeys(keys)
-        return ({key: _in_spans(self._raw[key], raw_spans) for key in wanted},
-                {key: _in_spans(self._hourly[key], [hourly_span]) for key in wanted})
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
-
-
-def _union(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping or touching ``(a, b]`` spans joined: disjoint and ascending."""
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def _in_spans(arrays: tuple[np.ndarray, ...], spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, ...]:
-    """The rows of ``(ts, ...)`` (sorted by ts) with ``ts`` in any of the ascending ``(a, b]`` spans."""
-    ts = arrays[0]
-    parts = [slice(*np.searchsorted(ts, [a, b], side="right")) for a, b in spans if a < b]
-    return tuple(np.concatenate([arr[p] for p in parts]) if parts else arr[:0] for arr in arrays)
+    rows = read_series_sums(store, "cost", store.series_keys("cost"),
+                            cost_trend_cuts(at_epoch, timezone_name, days), at_epoch, exact_newest=True)
+    earliest = min(cost_cuts(at_epoch, timezone_name))
+    report = {}
+    for key, (first, ts, usd, steps) in rows.items():
+        keep = ts > earliest
+        report[key] = (first[keep], ts[keep], usd[keep], steps[keep])
+    return report, rows
 
 
 def _utc(epoch: int) -> datetime:

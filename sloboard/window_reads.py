@@ -36,11 +36,20 @@ still count; only an hour read raw (a window starting inside it) whose steps are
 counts nothing, exactly as a read of raw steps would.
 
 The newest sample time: a rollup row's ``ts`` is its hour's end, not the newest step
-in it. Where a caller needs the newest time (the cost forecast does), ``exact_newest``
-reads the hour of a key's newest rollup row step by step as well.
+in it. Where a caller needs the newest time (the cost forecast does),
+:func:`read_series_sums`' ``exact_newest`` looks up the steps of that hour.
 
 Budgeting methods with time slices need per-slice sums; rollup rows serve them only
 when slices are whole hours (:func:`hourly_rows_suffice`). Other SLOs read raw steps.
+
+Sums read (:func:`plan_pieces`, :func:`read_sli_sums`, :func:`read_series_sums`): where
+only window sums matter (Occurrences SLOs, cost), even the rows above are more than
+needed. The cuts, the ends of the raw spans and ``end`` cut ``(L, end]`` into *pieces*,
+each wholly raw or wholly whole hours, none holding a cut but at its end; the database
+sums each piece (``Store.read_sli_sums_many``) and returns one row per key and piece,
+at the newest ``ts`` summed, with the step count. A window ``(c, end]`` then holds
+exactly the pieces after ``c``, so its sums are again those of its steps (ulps apart),
+from a dozen rows per key instead of hundreds, and without a Python object per row.
 """
 
 from __future__ import annotations
@@ -128,6 +137,28 @@ def plan_recent_raw(start: int, raw_from: int, end: int) -> ReadPlan:
                     np.empty(0, np.int64))
 
 
+@dataclass(frozen=True)
+class Pieces:
+    """Disjoint, ascending ``(a, b]`` pieces of a read, each summed on its own: ``raw`` over
+    steps, ``hourly`` over rollup rows (their bounds are hour ends)."""
+
+    raw: tuple[tuple[int, int], ...]
+    hourly: tuple[tuple[int, int], ...]
+
+
+def plan_pieces(cuts: Iterable[int], end: int) -> Pieces:
+    """The pieces of the read of ``(min(cuts), end]`` for windows ``(c, end]``, ``c`` in ``cuts``:
+    :func:`plan_reads`' spans, cut at every cut (module docstring)."""
+    plan = plan_reads(cuts, end)
+    bounds = sorted({int(c) for c in cuts if plan.start <= c < plan.end} | {plan.end}
+                    | {edge for span in plan.raw for edge in span})
+    raw: list[tuple[int, int]] = []
+    hourly: list[tuple[int, int]] = []
+    for a, b in zip(bounds, bounds[1:]):
+        (raw if plan.is_raw(b) else hourly).append((a, b))
+    return Pieces(tuple(raw), tuple(hourly))
+
+
 def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
     """Whether ``slo`` can be evaluated on rollup rows: Occurrences always; the time-slice
     methods when a slice is a whole number of hours (slices are aligned to multiples of
@@ -146,37 +177,39 @@ def read_sli_planned(store, slo_ids: Sequence[str], plan: ReadPlan) -> dict[str,
     return {slo_id: plan.merge(raw[slo_id], hourly[slo_id]) for slo_id in raw}
 
 
-def read_series_rows(store, kind: str, keys: Sequence[tuple[str, str]], cuts: Iterable[int], end: int,
-                     *, exact_newest: bool = False) -> dict[tuple[str, str], Rows]:
-    """``{(scope, name): (ts, values, step_counts)}`` for windows ``(c, end]``, ``c`` in ``cuts``.
+def read_sli_sums(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}``, one row per piece (:func:`plan_pieces`), for
+    the sums over windows ``(c, end]``, ``c`` in ``cuts`` (not for per-slice methods), in one read."""
+    pieces = plan_pieces(cuts, end)
+    sums = store.read_sli_sums_many(slo_ids, pieces.raw, pieces.hourly)
+    return {slo_id: rows[1:] for slo_id, rows in sums.items()}
 
-    With ``exact_newest`` the last row of every key is a step, so its ts is the newest
-    sample time; this costs one more read per distinct hour to refine (usually none or one).
+
+PieceRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, ts, sum of values, step_counts
+
+
+def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: Iterable[int], end: int,
+                     *, exact_newest: bool = False) -> dict[tuple[str, str], PieceRows]:
+    """``{(scope, name): (first, ts, sum, step_counts)}``, one row per piece, for the sums over
+    windows ``(c, end]``, ``c`` in ``cuts``; ``first`` is the oldest step time in the piece.
+
+    With ``exact_newest`` the newest row's ``ts`` is the newest step's time even when that
+    row sums whole hours: the steps of its last hour are looked up, one read per distinct
+    hour (usually none or one). Where none of them is stored (rollup-only history), the
+    hour's end stays.
     """
-    plan = plan_reads(cuts, end)
-    raw, hourly = store.read_series_spans_many(kind, keys, plan.raw, plan.hourly)
-    rows = {key: plan.merge(raw[key], hourly[key]) for key in raw}
-    return _newest_as_steps(store, kind, plan, rows) if exact_newest else rows
-
-
-def _newest_as_steps(store, kind: str, plan: ReadPlan, rows: dict[tuple[str, str], Rows]) -> dict[tuple[str, str], Rows]:
-    """Replace each key's newest rollup row by the steps of its hour, read in one query per hour.
-
-    Where retention has deleted some of those steps the rollup row stays (the steps
-    read would no longer add up to it), so the hour's sums are never lost.
-    """
+    pieces = plan_pieces(cuts, end)
+    rows = store.read_series_sums_many(kind, keys, pieces.raw, pieces.hourly)
+    if not exact_newest:
+        return rows
     by_hour: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for key, (ts, *_rest) in rows.items():
-        if ts.size and not plan.is_raw(int(ts[-1])):
+    for key, (_first, ts, *_rest) in rows.items():
+        if ts.size and not any(a < ts[-1] <= b for a, b in pieces.raw):
             by_hour[int(ts[-1])].append(key)
     out = dict(rows)
-    for h, keys in by_hour.items():
-        for key, (step_ts, *step_values) in store.read_series_many(kind, keys, h - HOUR, h).items():
-            ts, *values, counts = rows[key]
-            if step_ts.size == counts[-1]:
-                out[key] = (
-                    np.concatenate((ts[:-1], step_ts)),
-                    *(np.concatenate((v[:-1], s)) for v, s in zip(values, step_values)),
-                    np.concatenate((counts[:-1], np.ones(step_ts.size, np.int64))),
-                )
+    for h, hour_keys in by_hour.items():
+        for key, (step_ts, _values) in store.read_series_many(kind, hour_keys, h - HOUR, h).items():
+            if step_ts.size:
+                first, ts, *rest = rows[key]
+                out[key] = (first, np.append(ts[:-1], step_ts[-1]), *rest)
     return out

@@ -17,7 +17,8 @@ from sloboard.domain import AlertWindow, BudgetingMethod, Severity, Window
 from sloboard.engine import window_bounds
 from sloboard.engine.cost import month_bounds
 from sloboard.status import cost_entries, lookback_start, read_slo_rows, slo_status, status_report
-from sloboard.window_reads import plan_reads
+from sloboard.views import cost_reads
+from sloboard.window_reads import plan_pieces, plan_reads, read_sli_rows, read_sli_sums
 from tests.factories import make_slo
 
 HOUR = 3600
@@ -263,6 +264,10 @@ def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
 
     entries = cost_entries(store, at, timezone_name=zone, budgets={f"service:a{n}": 500.0},
                            team_of={f"a{n}": f"t{n}"}, warn_at=0.8, overrun_at=1.25)
+    # The dashboard's one read for the report and the trends gives the report's entries in every bit.
+    shared = cost_entries(store, at, timezone_name=zone, budgets={f"service:a{n}": 500.0}, team_of={f"a{n}": f"t{n}"},
+                          warn_at=0.8, overrun_at=1.25, rows=cost_reads(store, at, zone)[0])
+    assert shared == entries
     month_start, month_end = month_bounds(at, zone)
     starts = {"1d": at - DAY, "7d": at - 7 * DAY, "30d": at - 30 * DAY, "month": month_start}
     checked = 0
@@ -282,3 +287,72 @@ def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
                 assert entry["budget_warning"] == (usd >= 400.0)
         checked += 1
     assert checked == 4 * len(scopes)
+
+
+# --- sums read: the database adds each piece up -----------------------------------------------
+
+
+def test_pieces_cut_the_read_at_every_cut_and_raw_span_edge():
+    at = H0 + 40 * DAY + 1234
+    floor = at - 1234
+    cuts = [at - 3 * DAY, at - 6 * HOUR, at - 300, floor - DAY]  # the last one on the hour
+    pieces = plan_pieces(cuts, at)
+    assert pieces.raw == ((at - 3 * DAY, floor - 3 * DAY + HOUR), (floor - 6 * HOUR, at - 6 * HOUR),
+                          (at - 6 * HOUR, floor - 5 * HOUR), (floor, at - 300), (at - 300, at))
+    assert pieces.hourly == ((floor - 3 * DAY + HOUR, floor - DAY), (floor - DAY, floor - 6 * HOUR),
+                             (floor - 5 * HOUR, floor))
+    assert plan_pieces([at], at) == plan_pieces([], at) == type(pieces)((), ())
+
+
+def test_piece_sums_are_the_sums_of_the_stored_steps_of_each_piece(store):
+    store.sync_slos([make_slo(spec_hash="h1"), make_slo(id="search/latency", service="search", spec_hash="h2")])
+    ts = H0 + np.arange(1, 6 * 60 + 1, dtype=np.int64) * 60  # six hours of 1-minute steps
+    ts = ts[ts % 420 != 0]  # with holes
+    good, total = np.arange(ts.size, dtype=float) * 0.37, np.full(ts.size, 1000.0)
+    store.write_sli_samples(SLO_ID, ts, good, total)
+    raw_pieces, hourly_pieces = [(H0 + 600, H0 + HOUR), (H0 + 5 * HOUR, H0 + 5 * HOUR + 7)], [(H0 + HOUR, H0 + 4 * HOUR)]
+
+    sums = store.read_sli_sums_many([SLO_ID, "search/latency", "never/synced"], raw_pieces, hourly_pieces)
+
+    first, last, s_good, s_total, steps = sums[SLO_ID]
+    expected = []
+    for a, b in [raw_pieces[0], hourly_pieces[0], raw_pieces[1]]:  # in time order
+        inside = (ts > a) & (ts <= b)
+        if inside.any():
+            expected.append((ts[inside][0], ts[inside][-1], good[inside].sum(), inside.sum()))
+    assert last.tolist() == [e[1] for e in expected[:1]] + [H0 + 4 * HOUR] + [e[1] for e in expected[2:]]
+    assert first.tolist()[0] == expected[0][0] and first.tolist()[1] == H0 + 2 * HOUR  # the first rollup row's hour end
+    np.testing.assert_allclose(s_good, [e[2] for e in expected], rtol=1e-12)
+    np.testing.assert_array_equal(s_total, 1000.0 * np.array([e[3] for e in expected]))
+    assert steps.tolist() == [e[3] for e in expected]
+    assert [a.size for a in sums["search/latency"]] == [a.size for a in sums["never/synced"]] == [0] * 5
+
+
+@PROPERTY
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), off_hour=st.integers(0, HOUR - 1),
+       step_s=st.sampled_from([60, 420, 900]))
+def test_window_sums_from_piece_sums_equal_the_sums_of_the_raw_steps(store, data, seed, off_hour, step_s):
+    n = next(_example)
+    slo_id = f"sums{n}/slo"
+    store.sync_slos([make_slo(id=slo_id, service=f"sums{n}", name="slo", spec_hash=str(n))])
+    at = H0 + 20 * DAY + data.draw(st.integers(0, 5 * DAY // HOUR)) * HOUR + off_hour
+    cuts = data.draw(st.lists(st.integers(at - 10 * DAY, at), min_size=1, max_size=8))
+    rng = np.random.default_rng(seed)
+    ts, good, total = _steps(rng, at - 11 * DAY, at + 2 * HOUR, step_s, integer_counts=False)
+    store.write_sli_samples(slo_id, ts, good, total)
+    if data.draw(st.booleans()):  # retention took the older steps; their hours' rollups stay
+        store.delete_samples_before(at - data.draw(st.integers(0, 10 * DAY)))
+
+    row_ts, row_good, row_total, row_steps = read_sli_sums(store, [slo_id], cuts, at)[slo_id]
+    hybrid_ts, hybrid_good, hybrid_total, hybrid_steps = read_sli_rows(store, [slo_id], cuts, at)[slo_id]
+
+    assert np.all(np.diff(row_ts) > 0) and row_ts.size <= 3 * len(cuts) + 2
+    for cut in cuts:  # every window (cut, at]: the same sums as the hybrid rows, which equal the steps'
+        mine, hybrid = row_ts > cut, hybrid_ts > cut
+        assert row_steps[mine].sum() == hybrid_steps[hybrid].sum()
+        assert row_good[mine].sum() == pytest.approx(hybrid_good[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
+        assert row_total[mine].sum() == pytest.approx(hybrid_total[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
+        inside = (ts > cut) & (ts <= at)
+        if row_steps[mine].sum() == inside.sum():  # nothing of the window was pruned: the written steps' sums
+            assert row_total[mine].sum() == pytest.approx(total[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)
+            assert row_good[mine].sum() == pytest.approx(good[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)

@@ -144,6 +144,44 @@ def read(
     )
 
 
+def read_sums(
+    conn: sa.Connection, table: SampleTable, keys: Sequence[int], pieces: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+    """Per key and piece ``(a, b]`` of ``pieces``, the rows with ``a < ts <= b`` summed by the database.
+
+    Returns ``(key, first, last, [sums], rows)``, one entry per key and piece that holds
+    rows, sorted by key, then ts: ``first``/``last`` the piece's oldest and newest ``ts``,
+    ``sums`` the sums of each value column, ``rows`` how many rows were summed. One
+    ``GROUP BY key`` per piece (joined with ``UNION ALL``): each is a range scan of the
+    primary key that SQLite aggregates in index order, with no sort, measured 2.5x
+    faster than one scan grouped by a ``CASE`` over the pieces. The database adds each
+    key's rows in ``ts`` order whichever other keys are asked (on PostgreSQL the reading
+    transaction keeps the planner on the primary key: ``Store``), so a key's sums do not
+    depend on the company it is read in.
+    """
+    dtypes = [table.dtype_of(v) for v in table.values]
+    if not keys or not pieces:
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+                [np.empty(0, d) for d in dtypes], np.empty(0, np.int64))
+    key_list = ", ".join(str(int(k)) for k in keys)
+    # Integer sums are numeric on PostgreSQL: cast back to bigint.
+    sums = ", ".join(f"CAST(sum({v}) AS BIGINT)" if v in table.int_values else f"sum({v})" for v in table.values)
+    query = " UNION ALL ".join(
+        f"SELECT {table.key}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
+        f"WHERE {table.key} IN ({key_list}) AND ts > {int(a)} AND ts <= {int(b)} GROUP BY {table.key}"
+        for a, b in pieces
+    )
+    dtype = np.dtype([("key", np.int64), ("first", np.int64), ("last", np.int64)]
+                     + [(v, d) for v, d in zip(table.values, dtypes)] + [("rows", np.int64)])
+    cursor = conn.connection.driver_connection.execute(query)
+    try:
+        rows = np.fromiter((tuple(r) for r in cursor), dtype=dtype)
+    finally:
+        cursor.close()
+    rows = rows[np.lexsort((rows["last"], rows["key"]))]
+    return rows["key"], rows["first"], rows["last"], [rows[v] for v in table.values], rows["rows"]
+
+
 def split_by_key(wanted: dict[K, int | None], keys: np.ndarray, *arrays: np.ndarray) -> dict[K, tuple[np.ndarray, ...]]:
     """Slice arrays sorted by ``keys`` into ``{name: (array slices...)}`` for each wanted name.
 

@@ -45,6 +45,8 @@ SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
 SLIHourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # hour end, good, total, steps
 SeriesHourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # hour end, sum of values, steps
+SLISums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, good, total, steps
+SeriesSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, sum of values, steps
 RUN_STATUSES = ("running", "ok", "failed")
 
 # Written once per collected chunk, so it goes to the driver as plain SQL (the same on
@@ -264,6 +266,25 @@ class Store:
             samples.split_by_key(pks, h_keys, h_ts, h_good, h_total, h_steps),
         )
 
+    def read_sli_sums_many(
+        self, slo_ids: Sequence[str], raw_pieces: Sequence[tuple[int, int]], hourly_pieces: Sequence[tuple[int, int]]
+    ) -> dict[str, SLISums]:
+        """``{slo_id: (first, ts, good, total, steps)}``: per piece, the sums of one SLO's counts
+        that the database adds up, in one read transaction.
+
+        Each ``(a, b]`` of ``raw_pieces`` sums the per-step samples with ``a < ts <= b``
+        (``steps``: how many); each of ``hourly_pieces`` the hourly rollup rows ending in it
+        (``steps``: the steps they hold), so its bounds are hour ends. A piece without
+        rows gives none; the others give one row each, ``first``/``ts`` the oldest and
+        newest ``ts`` summed, sorted by ``ts`` (pieces are disjoint). Unknown SLOs map to
+        empty arrays.
+        """
+        with self._transaction("reading sums of SLI samples and hourly rollups", write=False) as conn:
+            pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
+            known = sorted(pk for pk in pks.values() if pk is not None)
+            arrays = _read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces)
+        return samples.split_by_key(pks, *arrays)
+
     def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
         """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""
         with self._transaction("reading the newest sample time", write=False) as conn:
@@ -367,6 +388,18 @@ class Store:
             h_found, h_ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, *hourly_span)
         self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
         return samples.split_by_key(ids, found, ts, values), samples.split_by_key(ids, h_found, h_ts, sums, steps)
+
+    def read_series_sums_many(
+        self, kind: str, keys: Sequence[tuple[str, str]], raw_pieces: Sequence[tuple[int, int]],
+        hourly_pieces: Sequence[tuple[int, int]],
+    ) -> dict[tuple[str, str], SeriesSums]:
+        """``read_sli_sums_many`` for series: ``{(scope, name): (first, ts, sum, steps)}``."""
+        with self._transaction("reading sums of series and hourly rollups", write=False) as conn:
+            ids = {key: self._series_id(conn, kind, *key, create=False) for key in dict.fromkeys(keys)}
+            known = sorted(i for i in ids.values() if i is not None)
+            arrays = _read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces)
+        self._series_ids.update({(kind, *key): i for key, i in ids.items() if i is not None})
+        return samples.split_by_key(ids, *arrays)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
@@ -607,6 +640,25 @@ def _read_spans(conn: sa.Connection, table, keys: Sequence[int], spans: Sequence
     ts = np.concatenate([p[1] for p in parts])[order]
     values = [np.concatenate([p[2][i] for p in parts])[order] for i in range(len(table.values))]
     return key, ts, values
+
+
+def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces: Sequence[tuple[int, int]],
+                     hourly_pieces: Sequence[tuple[int, int]]):
+    """``(key, first, ts, *sums, steps)`` sorted by key, then ts: ``samples.read_sums`` of the
+    per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly rollup over
+    ``hourly_pieces`` (steps: their ``steps`` summed)."""
+    if conn.dialect.name != "sqlite":
+        # Keep each key's rows summed in index (ts) order, whatever the keys asked: a
+        # bitmap or parallel scan would add them in another order, and a status read for
+        # one SLO would then differ in the last bits from the same SLO's in a report.
+        for setting in ("enable_seqscan = off", "enable_bitmapscan = off", "max_parallel_workers_per_gather = 0"):
+            conn.connection.driver_connection.execute(f"SET LOCAL {setting}")
+    r_key, r_first, r_last, r_sums, r_rows = samples.read_sums(conn, table, keys, raw_pieces)
+    h_key, h_first, h_last, h_sums, _ = samples.read_sums(conn, table.hourly, keys, hourly_pieces)
+    key = np.concatenate((r_key, h_key))
+    order = np.lexsort((np.concatenate((r_last, h_last)), key))
+    columns = [np.concatenate(pair)[order] for pair in zip((r_first, r_last, *r_sums, r_rows), (h_first, h_last, *h_sums))]
+    return (key[order], *columns)
 
 
 def _series_of_kinds(kinds: list[str]) -> sa.Select:
