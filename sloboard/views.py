@@ -29,6 +29,8 @@ from .window_reads import (PieceRows, Rows, hourly_rows_suffice, plan_recent_raw
                            read_sli_planned, read_sli_rows)
 
 # Bucket lengths a chart may use, shortest first: each divides the next day boundary.
+DAY_S = 86_400
+HOUR_S = 3600
 NICE_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 DEPLOY_IMPACT_S = 3600  # "the hour after a deploy"
 
@@ -85,13 +87,18 @@ def bucket_sum(ts, values, start: int, end: int, bucket_s: int) -> Series:
 
 def bucket_mean(ts, values, start: int, end: int, bucket_s: int) -> Series:
     """Mean of ``values`` per bucket over ``(start, end]``; NaN for a bucket without samples."""
-    ends = bucket_ends(start, end, bucket_s)
     ts, values = _within(ts, values, start, end)
+    return _bucket_ratio(ts, values, np.ones(ts.size), start, end, bucket_s)
+
+
+def _bucket_ratio(ts: np.ndarray, sums: np.ndarray, counts: np.ndarray, start: int, end: int, bucket_s: int) -> Series:
+    """Σ sums / Σ counts of the rows in each bucket over ``(start, end]`` (rows within it); NaN where Σ counts is 0."""
+    ends = bucket_ends(start, end, bucket_s)
     idx = _bucket_of(ts, ends, bucket_s)
-    sums = np.bincount(idx, weights=values, minlength=ends.size)
-    counts = np.bincount(idx, minlength=ends.size)
+    totals = np.bincount(idx, weights=sums, minlength=ends.size)
+    steps = np.bincount(idx, weights=counts, minlength=ends.size)
     means = np.full(ends.size, np.nan)
-    np.divide(sums, counts, out=means, where=counts > 0)
+    np.divide(totals, steps, out=means, where=steps > 0)
     return Series(_shown(ends, end), means)
 
 
@@ -325,10 +332,32 @@ def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s
 GOLDEN_SIGNALS = ("latency_p50", "latency_p95", "latency_p99", "traffic", "error_ratio", "saturation")
 
 
-def golden_signals(store, service: str, start: int, end: int, bucket_s: int) -> dict[str, Series]:
-    """The mean of each golden signal's per-step values in each bucket (no data: NaN)."""
-    raw = store.read_series_many("golden", [(service, name) for name in GOLDEN_SIGNALS], start, end)
-    return {name: bucket_mean(*raw[(service, name)], start, end, bucket_s) for name in GOLDEN_SIGNALS}
+def golden_signals(store, service: str, start: int, end: int, bucket_s: int, *,
+                   raw_retention_s: int | None = None) -> dict[str, Series]:
+    """The mean of each golden signal's per-step values in each bucket (no data: NaN).
+
+    Steps are kept for ``raw_retention_s`` (``collect.golden_raw_retention``; None: all
+    of them), older hours as hourly rollups only. A range starting before
+    ``end - raw_retention_s`` is therefore drawn in buckets of whole hours (``bucket_s``
+    rounded up to a multiple of an hour): each bucket's mean is the sum of its steps over
+    their count, from the rollup rows of its whole hours and the raw steps of the
+    partial last hour ``(floor_hour(end), end]``. The hour holding ``start`` then counts
+    whole. Shorter ranges are means of the raw steps in the buckets asked.
+    """
+    keys = [(service, name) for name in GOLDEN_SIGNALS]
+    if raw_retention_s is None or start >= end - raw_retention_s:
+        raw = store.read_series_many("golden", keys, start, end)
+        return {name: bucket_mean(*raw[(service, name)], start, end, bucket_s) for name in GOLDEN_SIGNALS}
+    bucket_s = -(-bucket_s // HOUR_S) * HOUR_S
+    last_hour = end - end % HOUR_S
+    steps, hourly = store.read_series_spans_many("golden", keys, [(last_hour, end)] if last_hour < end else [],
+                                                 (start, last_hour))
+    out = {}
+    for name in GOLDEN_SIGNALS:
+        (h_ts, h_sums, h_steps), (r_ts, r_values) = hourly[(service, name)], steps[(service, name)]
+        out[name] = _bucket_ratio(np.concatenate((h_ts, r_ts)), np.concatenate((h_sums, r_values)),
+                                  np.concatenate((h_steps, np.ones(r_ts.size))), start, end, bucket_s)
+    return out
 
 
 def deployment_counts(deployments: Sequence[Deployment], start: int, end: int, bucket_s: int) -> dict[str, Series]:
@@ -357,8 +386,6 @@ def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dic
 
 # --- KPI trends ---------------------------------------------------------------------------
 
-DAY_S = 86_400
-HOUR_S = 3600
 
 
 @dataclass(frozen=True)

@@ -370,3 +370,36 @@ def test_sample_gaps_do_not_count_steps_that_are_not_due_yet(store):
     assert gaps.expected == 1440 - 3
     assert gaps.missing == 4 and gaps.longest_gap_s == 4 * STEP
     assert gaps.newest == AT - 120
+
+
+def test_golden_signals_before_the_raw_retention_are_hourly_means_from_the_rollups(store):
+    end = AT + 1234  # off the hour: the partial last hour comes from steps
+    ts = np.arange(end - 5 * DAY + STEP, end + 1, STEP, dtype=np.int64)
+    rng = np.random.default_rng(3)
+    values = rng.uniform(0, 100, ts.size)
+    keep = rng.random(ts.size) > 0.2  # holes, so each hour's mean weighs its own steps
+    ts, values = ts[keep], values[keep]
+    store.write_series("golden", "checkout", "latency_p99", ts, values)
+    store.delete_samples_before(0, kind_cutoffs={"golden": end - 2 * DAY})  # steps of the last 2 days stay
+    assert store.read_series("golden", "checkout", "latency_p99", 0, end)[0][0] > end - 2 * DAY
+
+    start = end - 4 * DAY
+    for asked, bucket in ((600, 3600), (7200, 7200)):
+        signals = golden_signals(store, "checkout", start, end, asked, raw_retention_s=2 * DAY)
+        # numpy over the original steps; the hour holding ``start`` counts whole
+        first_hour = start - start % 3600
+        inside = (ts > first_hour) & (ts <= end)
+        bucket_of = -(-ts[inside] // bucket) * bucket
+        ends = np.unique(bucket_of)
+        want = np.array([values[inside][bucket_of == e].mean() for e in ends])
+        got = signals["latency_p99"]
+        np.testing.assert_array_equal(got.ts, np.minimum(ends, end))
+        np.testing.assert_allclose(got.values, want, rtol=1e-12)
+        assert not signals["traffic"].has_data
+
+    # A range inside the retention: raw steps in the buckets asked, as before.
+    recent = golden_signals(store, "checkout", end - DAY, end, 1800, raw_retention_s=2 * DAY)["latency_p99"]
+    inside = (ts > end - DAY) & (ts <= end)
+    bucket_of = -(-ts[inside] // 1800) * 1800
+    np.testing.assert_allclose(recent.values, [values[inside][bucket_of == e].mean() for e in np.unique(bucket_of)],
+                               rtol=1e-12)

@@ -19,6 +19,7 @@ from dashboard.components.slo_table import slo_table
 from dashboard.components.tables import register_link_columns
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
+from sloboard.domain import parse_duration
 from sloboard.views import bucket_seconds, golden_signals
 
 PAGE = "service"
@@ -54,7 +55,8 @@ def layout(name=None, **query):
 def golden_charts(ctx, service: str, view: View, deployments) -> html.Div:
     tz = view.tz
     bucket = bucket_seconds(view.span_s, ctx.step_s, 300)
-    signals = golden_signals(ctx.store, service, view.start, view.end, bucket)
+    retention = parse_duration(ctx.settings.collect.golden_raw_retention).total_seconds()
+    signals = golden_signals(ctx.store, service, view.start, view.end, bucket, raw_retention_s=int(retention))
     if not any(s.has_data for s in signals.values()):
         return empty_state(f"No golden signals for {service}",
                            "Golden signals come from the queries in queries.yaml; run `sloboard collect` and check "
