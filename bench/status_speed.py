@@ -5,7 +5,7 @@ Whole process: the installed ``sloboard`` entry point with the fleet's specs and
 untimed run warms the page cache; the best of ``RUNS`` counts, with its peak RSS.
 
 Engine vs baseline, in-process, over the same arrays: the rows ``status`` reads
-(``status.read_slo_rows``: hourly rollups, raw steps at window edges), read once,
+(``status.read_slo_rows``: per-piece sums of hourly rollups and raw edge steps), read once,
 untimed. ``evaluate`` for every SLO against a plain numpy computation of the same SLIs
 and burn rates: one ``np.cumsum`` of good and of total per SLO and a ``searchsorted``
 per window. The engine's answers are checked against the baseline run over the raw
@@ -113,8 +113,8 @@ def engine_vs_cumsum(built: BuiltFleet) -> tuple[list[Result], list[str]]:
     n_raw = sum(r[0].size for r in raw.values())
     results = [
         _engine_row(f"status engine alone, {built.size.name}", slos, rows, at, wrong,
-                    f"{len(slos)} SLOs over the {n_rows:,} rows status reads (hourly rollups, raw steps at "
-                    f"the window edges); best of {ENGINE_RUNS}; {check}"),
+                    f"{len(slos)} SLOs over the {n_rows:,} rows status reads (per-piece sums of hourly rollups "
+                    f"and raw edge steps); best of {ENGINE_RUNS}; {check}"),
         _engine_row(f"engine alone over raw 1-min steps, {built.size.name}", slos, raw_rows, at, wrong,
                     f"the same SLOs over all {n_raw:,} raw steps of their windows (no rollups)"),
     ]
