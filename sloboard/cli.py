@@ -462,8 +462,8 @@ def db_upgrade(obj: _Context) -> None:
 @click.pass_obj
 def db_prune(obj: _Context) -> None:
     """Delete per-step samples older than collect.raw_retention (default 35d; golden
-    signals: collect.golden_raw_retention, default 2d) now; `sloboard run` does this
-    every night. Hourly rollups keep the long history for collect.rollup_retention
+    signals: collect.golden_raw_retention, default 1d) now; `sloboard run` does this
+    every hour. Hourly rollups keep the long history for collect.rollup_retention
     (default 400d)."""
     from .scheduler import prune_raw_samples
 

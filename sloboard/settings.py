@@ -46,7 +46,7 @@ class CollectSettings(_Section):
         "35d", description="keep per-step SLI and cost samples this long; hourly rollups keep the long history"
     )
     golden_raw_retention: str = Field(
-        "2d",
+        "1d",
         description="keep per-step golden signals this long: charts of longer ranges use hourly rollups; "
         "golden signals are most of the store's rows",
     )

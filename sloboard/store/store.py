@@ -310,17 +310,23 @@ class Store:
         at or before it are deleted too.
         """
         kind_cutoffs = dict(kind_cutoffs or {})
+        every_slo = sa.select(slos.c.id)
+        # Keys come from the slos and series tables, so each delete walks the primary key
+        # (key, ts) range by range: a bare "ts <= cutoff" would scan whole tables.
         deletes = [
-            sa.delete(sli_samples).where(sli_samples.c.ts <= int(cutoff)),
-            sa.delete(series_samples).where(series_samples.c.ts <= int(cutoff),
-                                            series_samples.c.series_id.not_in(_series_of_kinds(list(kind_cutoffs)))),
+            _delete_old(sli_samples, sli_samples.c.slo_pk, every_slo, cutoff),
+            _delete_old(series_samples, series_samples.c.series_id,
+                        sa.select(series.c.id).where(series.c.kind.not_in(list(kind_cutoffs))), cutoff),
         ] + [
-            sa.delete(series_samples).where(series_samples.c.ts <= int(kind_cutoff),
-                                            series_samples.c.series_id.in_(_series_of_kinds([kind])))
+            _delete_old(series_samples, series_samples.c.series_id,
+                        sa.select(series.c.id).where(series.c.kind == kind), kind_cutoff)
             for kind, kind_cutoff in kind_cutoffs.items()
         ]
         if rollup_cutoff is not None:
-            deletes += [sa.delete(table).where(table.c.ts <= int(rollup_cutoff)) for table in (sli_hourly, series_hourly)]
+            deletes += [
+                _delete_old(sli_hourly, sli_hourly.c.slo_pk, every_slo, rollup_cutoff),
+                _delete_old(series_hourly, series_hourly.c.series_id, sa.select(series.c.id), rollup_cutoff),
+            ]
         with self._transaction("deleting old samples", write=True) as conn:
             return sum(conn.execute(statement).rowcount for statement in deletes)
 
@@ -661,8 +667,8 @@ def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces
     return (key[order], *columns)
 
 
-def _series_of_kinds(kinds: list[str]) -> sa.Select:
-    return sa.select(series.c.id).where(series.c.kind.in_(kinds))
+def _delete_old(table: sa.Table, key: sa.Column, keys: sa.Select, cutoff: int) -> sa.Delete:
+    return sa.delete(table).where(key.in_(keys), table.c.ts <= int(cutoff))
 
 
 def _newest_ts(slo_pk) -> sa.Select:
