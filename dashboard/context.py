@@ -20,7 +20,7 @@ from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.status import slo_entry, status_report
 from sloboard.views import cost_reads, trend_deployments
-from sloboard.window_reads import Rows
+from sloboard.window_reads import PieceRows
 
 from .metrics import Metrics
 
@@ -67,11 +67,11 @@ class DashboardContext:
         entries use them too when they are read first (one read instead of two)."""
         return self.per_instant("deployments", at_epoch, lambda: trend_deployments(self.store, at_epoch))
 
-    def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], Rows]:
+    def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
         """The rows ``views.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
         the report's cost rows (``views.cost_reads``: one read instead of two), kept for the
         report when it is computed after them."""
-        def read() -> dict[tuple[str, str], Rows]:
+        def read() -> dict[tuple[str, str], PieceRows]:
             report_rows, trend_rows = cost_reads(self.store, at_epoch, self.settings.timezone)
             if self.kept("status", at_epoch) is None:
                 self.per_instant("report_cost_rows", at_epoch, lambda: report_rows)
