@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Callable
 
 import sloboard.store as store_package
-from collectors.synthetic import BLOCK_DAYS, DAY_S, RawHorizons, generate_fleet, seed_store
-from sloboard.domain import SLO, parse_duration
+from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
+from sloboard.domain import SLO
 from sloboard.settings import CollectSettings
 from sloboard.specs import load_specs
-from sloboard.store import Store
+from sloboard.store import Retention, Store
 
 from .cache import exclusive
 from .specs import write_specs
@@ -62,6 +62,7 @@ MANIFEST = "manifest.json"
 DB_NAME = "sloboard.db"
 # Above the standard fleet's measured 19-25 B per row (SQLite, WITHOUT ROWID tables); only for the disk check.
 EXPECTED_BYTES_PER_ROW = 26
+RETENTION = Retention.from_settings(CollectSettings())  # the defaults a new install runs with
 
 
 @dataclass(frozen=True)
@@ -84,19 +85,16 @@ class FleetSize:
         steps = self.days * DAY_S // STEP_S
         return self.services * steps * (SLOS_PER_SERVICE + SERIES_PER_SERVICE)
 
-    def horizons(self) -> RawHorizons:
+    def horizons(self) -> dict[str, int]:
         """Per-step rows are kept after these times, as the default retention keeps them at the end."""
-        collect = CollectSettings()
-        return RawHorizons(
-            sli_and_cost=max(self.start, END_EPOCH - _seconds(collect.raw_retention)),
-            golden=max(self.start, END_EPOCH - _seconds(collect.golden_raw_retention)),
-        )
+        return {"sli_and_cost": max(self.start, RETENTION.raw_horizon(None, END_EPOCH)),
+                "golden": max(self.start, RETENTION.raw_horizon("golden", END_EPOCH))}
 
     def expected_raw_rows(self) -> int:
         """Per-step rows the store will hold: the retained steps of every series."""
         horizons = self.horizons()
-        sli_and_cost = (END_EPOCH - horizons.sli_and_cost) // STEP_S * (SLOS_PER_SERVICE + 1)
-        golden = (END_EPOCH - horizons.golden) // STEP_S * GOLDEN_PER_SERVICE
+        sli_and_cost = (END_EPOCH - horizons["sli_and_cost"]) // STEP_S * (SLOS_PER_SERVICE + 1)
+        golden = (END_EPOCH - horizons["golden"]) // STEP_S * GOLDEN_PER_SERVICE
         return self.services * (sli_and_cost + golden)
 
     def expected_hourly_rows(self) -> int:
@@ -109,7 +107,7 @@ class FleetSize:
     def key(self) -> str:
         """Hash of the size, the data's parameters and the store's migrations, so a new or
         changed migration (say, a new rollup table) builds a new store instead of reusing an old one."""
-        text = json.dumps([asdict(self), asdict(self.horizons()), END_EPOCH, SEED, STEP_S, BUILD_VERSION,
+        text = json.dumps([asdict(self), self.horizons(), END_EPOCH, SEED, STEP_S, BUILD_VERSION,
                            schema_fingerprint()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -119,10 +117,6 @@ SIZES = {
     "standard": FleetSize("standard", services=50, days=90),
     "large": FleetSize("large", services=500, days=400),
 }
-
-
-def _seconds(duration: str) -> int:
-    return int(parse_duration(duration).total_seconds())
 
 
 def schema_fingerprint() -> str:
@@ -245,5 +239,6 @@ def _seed(db_path: Path, size: FleetSize, fleet, slos: list[SLO], log: Callable[
             last_tenth = tenth
             log(f"  {done}/{total} blocks of {BLOCK_DAYS} days, {time.perf_counter() - began:.0f} s")
 
-    with Store.open(f"sqlite:///{db_path.resolve()}") as store:
-        return seed_store(store, fleet, slos, horizons=size.horizons(), progress=progress)
+    # The clock at the fleet's end: the store keeps as steps what the retention keeps then.
+    with Store.open(f"sqlite:///{db_path.resolve()}", clock=lambda: END_EPOCH, retention=RETENTION) as store:
+        return seed_store(store, fleet, slos, progress=progress)

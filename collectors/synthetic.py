@@ -44,7 +44,6 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import partial
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -588,24 +587,7 @@ def golden_signals(series: ServiceSeries, step_s: int) -> dict[str, np.ndarray]:
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class RawHorizons:
-    """Where seeding keeps per-step rows: steps with ``ts`` after the horizon of their kind
-    are written as steps, older ones as hourly sums only (``rollup_only``), which is what
-    the store holds once retention has pruned them. Horizons must fall on hour boundaries."""
-
-    sli_and_cost: int
-    golden: int
-
-    def __post_init__(self) -> None:
-        if self.sli_and_cost % 3600 or self.golden % 3600:
-            raise ValueError("raw horizons must fall on hour boundaries")
-
-
-def seed_store(
-    store, fleet: Fleet, slos: Sequence[SLO], *, horizons: RawHorizons | None = None,
-    progress: Progress | None = None,
-) -> int:
+def seed_store(store, fleet: Fleet, slos: Sequence[SLO], *, progress: Progress | None = None) -> int:
     """Write the fleet into ``store`` through its public API and return the number of samples.
 
     Syncs ``slos``; then, per service and 7-day block: SLI samples of every SLO on that
@@ -614,7 +596,8 @@ def seed_store(
     as the OpenCost collector writes it; teams are summed from services when read, so
     no team series is written); finally every deployment, in one transaction. Steps
     without requests have no error ratio or latency: those samples are left out, never 0.
-    With ``horizons``, steps older than their kind's horizon are kept as hourly sums only.
+    Each block is written with its span, as a collector writes a chunk, so a store opened
+    with a ``retention`` keeps the steps it would have pruned as hourly sums only.
     ``progress(done, total)`` is called after each block.
     """
     store.sync_slos(list(slos))
@@ -624,45 +607,24 @@ def seed_store(
             by_service.setdefault(slo.service, []).append(slo)
     blocks_per_service = -(-fleet.ts.size // (BLOCK_DAYS * DAY_S // fleet.step_s))
     total_blocks = blocks_per_service * len(fleet.profiles)
-    sli_horizon = None if horizons is None else horizons.sli_and_cost
-    golden_horizon = None if horizons is None else horizons.golden
     done = written = 0
     for profile in fleet.profiles:
         pods = fleet.pods_of(profile.name)
         for block in fleet.iter_series(profile.name):
+            span = (int(block.ts[0]) - fleet.step_s, int(block.ts[-1]))
             for slo in by_service.get(profile.name, ()):
                 good, total = sli_of(slo, block)
-                written += _write_split(
-                    partial(store.write_sli_samples, slo.id), sli_horizon,
-                    block.ts, good.astype(np.float64), total.astype(np.float64),
+                written += store.write_sli_samples(
+                    slo.id, block.ts, good.astype(np.float64), total.astype(np.float64), span=span
                 )
             for name, values in golden_signals(block, fleet.step_s).items():
                 keep = ~np.isnan(values)
-                written += _write_split(
-                    partial(store.write_series, "golden", profile.name, name), golden_horizon,
-                    block.ts[keep], values[keep],
-                )
+                written += store.write_series("golden", profile.name, name, block.ts[keep], values[keep], span=span)
             cost = service_cost_usd(block, pods, fleet.step_s)
-            written += _write_split(
-                partial(store.write_series, "cost", f"service:{profile.name}", COST_SERIES_NAME), sli_horizon,
-                block.ts, cost,
-            )
+            written += store.write_series("cost", f"service:{profile.name}", COST_SERIES_NAME, block.ts, cost,
+                                          span=span)
             done += 1
             if progress is not None:
                 progress(done, total_blocks)
     store.record_deployments(fleet.deployments)
-    return written
-
-
-def _write_split(write: Callable[..., int], horizon: int | None, ts: np.ndarray, *values: np.ndarray) -> int:
-    """``write(ts, *values)``: steps up to ``horizon`` as rollups only, the rest as steps."""
-    if horizon is None:
-        return write(ts, *values)
-    old = ts <= horizon
-    written = 0
-    if old.any():
-        written += write(ts[old], *(v[old] for v in values), rollup_only=True)
-    if not old.all():
-        new = ~old
-        written += write(ts[new], *(v[new] for v in values))
     return written

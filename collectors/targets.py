@@ -5,6 +5,10 @@ step that ends at it) and writes it together with its watermark in one transacti
 a killed pass leaves neither holes nor duplicates. A chunk split into several series
 (cost per namespace, a grouped golden signal per service) moves the watermark with the
 last one: a killed pass repeats the chunk, and the upsert stores it once.
+
+Each write names its span ``(start - step, end]``: the chunk is all the source has for
+those steps, so a store with a retention keeps whole hours older than it as hourly
+sums only (a long backfill never writes the steps the prune would delete).
 """
 
 from __future__ import annotations
@@ -102,7 +106,8 @@ class SLITarget:
         good = np.clip(good, 0.0, total)  # scrape skew can put good a hair above total
         ts = start + step * np.arange(total.size, dtype=np.int64)
         return store.write_sli_samples(
-            self.slo.id, ts[has_data], good[has_data], total[has_data], watermark=(self.key, end)
+            self.slo.id, ts[has_data], good[has_data], total[has_data], watermark=(self.key, end),
+            span=(start - step, end),
         )
 
 
@@ -133,7 +138,8 @@ class GoldenSignalTarget:
         ts = start + step * np.arange(values.size, dtype=np.int64)
         keep = ~np.isnan(values)
         return store.write_series(
-            "golden", self.service, self.signal, ts[keep], values[keep], watermark=(self.key, end)
+            "golden", self.service, self.signal, ts[keep], values[keep], watermark=(self.key, end),
+            span=(start - step, end),
         )
 
 
@@ -198,7 +204,8 @@ def write_per_scope(
         ts = start + step * np.arange(values.size, dtype=np.int64)
         keep = ~np.isnan(values)
         mark = (key, end) if i == len(scopes) - 1 else None
-        written += store.write_series(kind, scope, name, ts[keep], per_step(values[keep]), watermark=mark)
+        written += store.write_series(kind, scope, name, ts[keep], per_step(values[keep]), watermark=mark,
+                                      span=(start - step, end))
     if not scopes:
         store.set_watermark(key, end)
     return written

@@ -16,6 +16,13 @@ import click
 from .errors import InputError, SloboardError
 
 
+def _open_store(settings):
+    """The store of ``settings``, with its retention: writes of old history keep hourly sums only."""
+    from .store import Retention, Store
+
+    return Store.open(settings.db_url, retention=Retention.from_settings(settings.collect))
+
+
 class _Context:
     """Settings built once per process, on first use, and passed down from here."""
 
@@ -33,10 +40,8 @@ class _Context:
         return self._settings
 
     def open_store(self):
-        from .store import Store
-
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return Store.open(self.settings.db_url)
+        return _open_store(self.settings)
 
     def load_specs(self, paths=()):
         from .specs import load_specs
@@ -362,11 +367,10 @@ def run(obj: _Context, host: str, port: int) -> None:
     from dashboard.serve import serve as serve_dashboard
 
     from .scheduler import start_scheduler
-    from .store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    scheduler = start_scheduler(obj.settings, lambda: Store.open(obj.settings.db_url))
+    scheduler = start_scheduler(obj.settings, lambda: _open_store(obj.settings))
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:
         serve_dashboard(obj.settings, host, port)
@@ -388,8 +392,6 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
 
     from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
 
-    from .store import Store
-
     settings = obj.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_path = settings.data_dir / "demo.db"
@@ -402,7 +404,7 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
     step = settings.collect.step_s
     end = int(time.time()) // step * step
     fleet = generate_fleet(DEMO_SERVICES, end - days * 86400, end, step_s=step, seed=seed)
-    store = Store.open(settings.db_url)
+    store = _open_store(settings)  # with the retention: the demo store is what collecting gives
     try:
         with click.progressbar(length=1000, label=f"seeding {days} days", file=sys.stderr) as bar:
             shown = 0

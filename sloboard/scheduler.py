@@ -41,16 +41,10 @@ def prune_raw_samples(settings, store, clock=time.time) -> int:
     """Delete per-step samples older than ``collect.raw_retention`` (golden signals: older
     than ``collect.golden_raw_retention``) and hourly rollups older than
     ``collect.rollup_retention``."""
-    from .domain import parse_duration
+    from .store import Retention
 
-    def cutoff(retention: str) -> int:
-        return int(clock() - parse_duration(retention).total_seconds())
-
-    return store.delete_samples_before(
-        cutoff(settings.collect.raw_retention),
-        kind_cutoffs={"golden": cutoff(settings.collect.golden_raw_retention)},
-        rollup_cutoff=cutoff(settings.collect.rollup_retention),
-    )
+    cutoff, kind_cutoffs, rollup_cutoff = Retention.from_settings(settings.collect).cutoffs(clock())
+    return store.delete_samples_before(cutoff, kind_cutoffs=kind_cutoffs, rollup_cutoff=rollup_cutoff)
 
 
 def retention_job(settings, store_factory, clock=time.time) -> None:

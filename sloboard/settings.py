@@ -52,6 +52,14 @@ class CollectSettings(_Section):
     )
     rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long")
 
+    @field_validator("backfill", "raw_retention", "golden_raw_retention", "rollup_retention")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        from .domain import parse_duration
+
+        parse_duration(value)  # raises ValueError with a message for users
+        return value
+
 
 class CostSettings(_Section):
     budgets_usd: dict[str, float] = Field(

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from sloboard.store import Store, models
+from sloboard.store import Retention, Store, models
 from sloboard.store.migrate import alembic_config
 from tests.factories import make_slo
 
@@ -108,16 +108,30 @@ def test_upgrading_fills_rollups_from_samples_stored_before_them(store_url):
         store.close()
 
 
-def test_rollup_only_history_equals_writing_the_steps_then_pruning_them(store):
-    """History older than the raw retention, written as rollups only, reads back as the
-    same hourly sums as steps written normally and then deleted by retention."""
+DAY = 86_400
+# Steps kept one day, golden signals and rollups as long as the others.
+ONE_DAY = Retention(raw_s=DAY, golden_raw_s=DAY, rollup_s=400 * DAY)
+
+
+def _retaining(open_store, now: int):
+    """A store that keeps one day of steps, its clock at ``now``."""
+    store = open_store(clock=lambda: now, retention=ONE_DAY)
     store.sync_slos([make_slo(spec_hash="h1")])
+    return store
+
+
+def test_old_whole_hours_of_a_span_are_kept_as_hourly_sums_only(open_store):
+    """Whole hours of a write's span past the step retention become rollup rows equal to
+    their steps' sums; the span's partial edge hours and recent hours stay steps."""
+    now = H0 + DAY + 3 * HOUR
+    store = _retaining(open_store, now)  # steps older than H0 + 3 h are history
     rng = np.random.default_rng(11)
-    ts = H0 + np.arange(1, 6 * 60 + 1, dtype=np.int64) * 60  # six whole hours
+    after = H0 - 20 * 60  # the span starts 20 minutes into an hour
+    ts = after + np.arange(1, 7 * 60 + 1, dtype=np.int64) * 60
     total = rng.integers(50, 500, ts.size).astype(float)
     good = total - rng.integers(0, 10, ts.size)
     good[100:130] = np.nan  # half an hour without data: neither summed nor counted
-    assert store.write_sli_samples(SLO_ID, ts, good, total, rollup_only=True) == ts.size - 30
+    assert store.write_sli_samples(SLO_ID, ts, good, total, span=(after, int(ts[-1]))) == ts.size - 30
 
     keep = ~np.isnan(good)
     hours, (good_sums, total_sums), steps = _truth(ts[keep], good[keep], total[keep])
@@ -126,28 +140,71 @@ def test_rollup_only_history_equals_writing_the_steps_then_pruning_them(store):
     np.testing.assert_array_equal(got_good, good_sums)
     np.testing.assert_array_equal(got_total, total_sums)
     np.testing.assert_array_equal(got_steps, steps)
-    assert store.read_sli_samples(SLO_ID, 0, 2**62)[0].size == 0  # no per-step rows
+    # Steps stay for the partial first hour (it shares its rollup row with the batch
+    # before) and from the horizon on; the three whole hours before it are sums only.
+    stored = store.read_sli_samples(SLO_ID, 0, 2**62)[0]
+    kept_as_steps = ts[keep & ((ts <= H0) | (ts > H0 + 3 * HOUR))]
+    np.testing.assert_array_equal(stored, kept_as_steps)
 
 
-def test_rollup_only_write_replaces_what_its_hours_held(store):
-    """Steps and rollups stored for the hours a rollup-only batch spans are replaced, so
-    writing the history twice, or over earlier raw steps, counts every step once."""
-    store.sync_slos([make_slo(spec_hash="h1")])
+def test_history_written_in_chunks_keeps_exact_hourly_sums(open_store):
+    """Chunks whose edges cut hours, written with their spans, give every hour its exact
+    sums (the hours two chunks share are rebuilt from both chunks' steps); writing them
+    twice changes nothing, and after the prune only recent steps remain."""
+    now = H0 + DAY + 5 * HOUR
+    store = _retaining(open_store, now)
+    rng = np.random.default_rng(3)
+    ts = H0 + np.arange(1, 9 * 60 + 1, dtype=np.int64) * 60
+    total = rng.integers(50, 500, ts.size).astype(float)
+    good = total - rng.integers(0, 10, ts.size)
+    cuts = [0, 95, 200, 201, 380, ts.size]  # chunk edges off the hour grid
+    for _ in range(2):
+        for a, b in zip(cuts, cuts[1:]):
+            after = int(ts[a - 1]) if a else H0
+            store.write_sli_samples(SLO_ID, ts[a:b], good[a:b], total[a:b], span=(after, int(ts[b - 1])))
+    hours, (good_sums, total_sums), steps = _truth(ts, good, total)
+    got_ts, got_good, got_total, got_steps = store.read_sli_hourly_many([SLO_ID], 0, 2**62)[SLO_ID]
+    np.testing.assert_array_equal(got_ts, hours)
+    np.testing.assert_array_equal(got_good, good_sums)
+    np.testing.assert_array_equal(got_total, total_sums)
+    np.testing.assert_array_equal(got_steps, steps)
+    store.delete_samples_before(now - DAY)
+    np.testing.assert_array_equal(store.read_sli_samples(SLO_ID, 0, 2**62)[0], ts[ts > now - DAY])
+
+
+def test_a_history_write_replaces_what_its_hours_held(open_store):
+    """Steps and rollups stored for the whole hours a history write spans are replaced, so
+    re-writing history, or writing it over earlier steps, counts every step once."""
+    now = H0 + DAY + 9 * HOUR
+    store = _retaining(open_store, now)
     ts = H0 + np.arange(1, 3 * 60 + 1, dtype=np.int64) * 60  # three hours
     store.write_sli_samples(SLO_ID, ts, np.full(ts.size, 1.0), np.full(ts.size, 2.0))
-    later = H0 + 5 * HOUR + np.arange(1, 61, dtype=np.int64) * 60  # an hour outside the batch's span
+    later = H0 + 5 * HOUR + np.arange(1, 61, dtype=np.int64) * 60  # an hour outside the span
     store.write_sli_samples(SLO_ID, later, np.full(60, 1.0), np.full(60, 2.0))
     # Only the first and the third hour have steps in the batch; the second is empty in it.
     batch = np.r_[ts[:60], ts[120:]]
-    for _ in range(2):
-        store.write_sli_samples(SLO_ID, batch, np.full(batch.size, 3.0), np.full(batch.size, 4.0), rollup_only=True)
+    store.write_sli_samples(SLO_ID, batch, np.full(batch.size, 3.0), np.full(batch.size, 4.0),
+                            span=(H0, H0 + 3 * HOUR))
 
     got_ts, got_good, got_total, got_steps = store.read_sli_hourly_many([SLO_ID], 0, 2**62)[SLO_ID]
     assert got_ts.tolist() == [H0 + HOUR, H0 + 3 * HOUR, H0 + 6 * HOUR]
     assert got_good.tolist() == [180.0, 180.0, 60.0] and got_total.tolist() == [240.0, 240.0, 120.0]
     assert got_steps.tolist() == [60, 60, 60]
-    # The steps of the batch's hours are gone; those of the later hour stay.
+    # The steps of the span's hours are gone; those of the later hour stay.
     np.testing.assert_array_equal(store.read_sli_samples(SLO_ID, 0, 2**62)[0], later)
+
+
+def test_golden_signals_keep_steps_for_their_own_retention(open_store):
+    now = H0 + 2 * DAY
+    store = open_store(clock=lambda: now, retention=Retention(raw_s=2 * DAY, golden_raw_s=DAY, rollup_s=400 * DAY))
+    ts = H0 + np.arange(1, 2 * 24 * 60 + 1, dtype=np.int64) * 60  # two days
+    span = (H0, int(ts[-1]))
+    store.write_series("golden", "checkout", "traffic", ts, np.full(ts.size, 5.0), span=span)
+    store.write_series("cost", "service:checkout", "opencost", ts, np.full(ts.size, 0.5), span=span)
+    assert store.read_series("golden", "checkout", "traffic", 0, 2**62)[0].min() == H0 + DAY + 60
+    assert store.read_series("cost", "service:checkout", "opencost", 0, 2**62)[0].size == ts.size
+    sums = store.read_series_hourly_many("golden", [("checkout", "traffic")], 0, 2**62)[("checkout", "traffic")]
+    assert sums[1].tolist() == [300.0] * 48 and sums[2].tolist() == [60] * 48
 
 
 def test_prune_keeps_each_kind_of_series_for_its_own_retention(store):

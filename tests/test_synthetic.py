@@ -24,7 +24,6 @@ from collectors.synthetic import (
     DEMO_SERVICES,
     LATENCY_BOUNDS_S,
     LE_LABELS,
-    RawHorizons,
     generate_fleet,
     golden_signals,
     histogram_quantile,
@@ -33,7 +32,7 @@ from collectors.synthetic import (
 from sloboard.domain import DeployStatus
 from sloboard.errors import InputError
 from sloboard.specs import load_specs
-from sloboard.store import Store
+from sloboard.store import Retention, Store
 from tests.factories import make_indicator, make_slo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -446,17 +445,20 @@ def test_seed_store_writes_exact_truths_through_the_store(tmp_path, demo_slos):
     assert written == 6 * steps + 3 * (6 + 1) * steps  # SLIs, and 6 golden signals + cost per service
 
 
-def test_seeding_with_raw_horizons_equals_seeding_everything_then_pruning(tmp_path, demo_slos):
-    """Rollup-only history gives the store that full per-step seeding plus retention gives:
-    the same steps after each horizon and the same hourly rollups everywhere."""
+def test_seeding_a_retaining_store_equals_seeding_everything_then_pruning(tmp_path, demo_slos):
+    """A store with a retention keeps old steps as hourly sums only: the same steps after
+    each horizon and the same hourly rollups as seeding every step and pruning."""
     fleet = generate_fleet(DEMO_SERVICES[:1], WEDNESDAY, WEDNESDAY + 9 * DAY, seed=5)
     slos = [s for s in demo_slos.values() if s.service == DEMO_SERVICES[0].name]
-    horizons = RawHorizons(sli_and_cost=WEDNESDAY + 5 * DAY + 7 * 3600, golden=WEDNESDAY + 8 * DAY)
+    retention = Retention(raw_s=3 * DAY + 7 * 3600 + 600, golden_raw_s=DAY, rollup_s=400 * DAY)
+    end = fleet.end
     with Store.open(f"sqlite:///{tmp_path / 'full.db'}") as full, \
-            Store.open(f"sqlite:///{tmp_path / 'history.db'}") as history:
+            Store.open(f"sqlite:///{tmp_path / 'history.db'}", clock=lambda: end, retention=retention) as history:
         seed_store(full, fleet, slos)
-        full.delete_samples_before(horizons.sli_and_cost, kind_cutoffs={"golden": horizons.golden})
-        seed_store(history, fleet, slos, horizons=horizons)
+        # Rollup rows of whole hours only: the horizon falls on the hour before the cutoff.
+        full.delete_samples_before(retention.raw_horizon(None, end),
+                                   kind_cutoffs={"golden": retention.raw_horizon("golden", end)})
+        seed_store(history, fleet, slos)
         for slo in slos:
             for read in ("read_sli_samples_many", "read_sli_hourly_many"):
                 want, got = (getattr(s, read)([slo.id], fleet.start, fleet.end)[slo.id] for s in (full, history))
@@ -472,12 +474,8 @@ def test_seeding_with_raw_horizons_equals_seeding_everything_then_pruning(tmp_pa
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_allclose(got[1], want[1], rtol=1e-12)  # sums added in another order
             np.testing.assert_array_equal(got[2], want[2])
-        assert history.read_sli_samples(slos[0].id, fleet.start, fleet.end)[0].min() == horizons.sli_and_cost + STEP
-
-
-def test_raw_horizons_must_fall_on_hour_boundaries():
-    with pytest.raises(ValueError, match="hour boundaries"):
-        RawHorizons(sli_and_cost=WEDNESDAY + 60, golden=WEDNESDAY)
+        first_step = history.read_sli_samples(slos[0].id, fleet.start, fleet.end)[0].min()
+        assert first_step == end - 3 * DAY - 8 * 3600 + STEP  # the hour boundary before the cutoff
 
 
 def test_demo_fleet_generates_in_a_few_seconds():

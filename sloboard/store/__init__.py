@@ -7,12 +7,14 @@
 from .engine import default_url, mask_url
 from .migrate import head_revision
 from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
+from .retention import Retention
 from .store import SeriesHourly, SeriesSamples, SLIHourly, SLISamples, Store
 
 __all__ = [
     "AuditEntry",
     "CollectorRun",
     "ReportRun",
+    "Retention",
     "SLORecord",
     "SLOVersion",
     "SLIHourly",

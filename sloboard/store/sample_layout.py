@@ -44,6 +44,11 @@ def hour_end(ts):
     return -(-ts // HOUR) * HOUR
 
 
+def floor_hour(ts):
+    """The hour boundary at or before ``ts`` (int or int64 array)."""
+    return ts - ts % HOUR
+
+
 def upsert_sql(table: SampleTable, source: str) -> str:
     """``INSERT INTO table (...) <source> ON CONFLICT (key, ts) DO UPDATE`` of every value column."""
     cols = ", ".join(table.columns)

@@ -21,10 +21,9 @@ Each write also brings the hourly rollup rows of the hours it touched up to date
 same transaction (``rollups``): long windows read 60 times fewer rows, and history
 outlives the retention of per-step rows.
 
-History older than the raw retention can be written as rollups only
-(:func:`write_rollup_only`): what the store would hold after writing the steps and
-pruning them, without writing and deleting them. A year of backfill then costs its
-hourly rows, not 60 times as many steps.
+History older than the raw retention is written as rollups only (:func:`history_mask`,
+:func:`write_rollup_only`): what the store would hold after writing the steps and
+pruning them, without writing and deleting them (``retention``).
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import rollups
-from .sample_layout import HOUR, SampleTable, hour_end, upsert_sql
+from .sample_layout import HOUR, SampleTable, floor_hour, hour_end, upsert_sql
 
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _PG_HEADER = _PG_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, no extension
@@ -93,6 +92,16 @@ def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, val
     if table.hourly is not None:
         rollups.update(raw, sqlite, table, key, ts, values, newest)
     return int(ts.size)
+
+
+def history_mask(ts: np.ndarray, span: tuple[int, int], horizon: int) -> np.ndarray:
+    """The steps of ``ts`` to keep as hourly sums only: those in the whole hours of
+    ``span = (after, through]`` (the range a batch holds all the data of) that end at or
+    before ``horizon``. The partial hours at the span's edges stay steps, so their rollup
+    rows are rebuilt from the steps of both batches that share them."""
+    after, through = span
+    first, last = hour_end(int(after)), min(floor_hour(int(through)), int(horizon))
+    return (ts > first) & (ts <= last)
 
 
 def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> int:

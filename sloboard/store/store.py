@@ -40,6 +40,7 @@ from .models import (
 )
 from .sample_layout import SERIES_HOURLY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES
 from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
+from .retention import Retention
 
 SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
@@ -65,10 +66,11 @@ class Store:
     Times of data are integer epoch seconds; sample reads select ``start < ts <= end``.
     """
 
-    def __init__(self, engine: sa.Engine, label: str, clock: Callable[[], float]):
+    def __init__(self, engine: sa.Engine, label: str, clock: Callable[[], float], retention: Retention | None = None):
         self._engine = engine
         self._label = label
         self._clock = clock
+        self._retention = retention
         self._sqlite = engine.dialect.name == "sqlite"
         # Primary keys never change once assigned (rows are never deleted), so caching is safe.
         self._slo_pks: dict[str, int] = {}
@@ -81,12 +83,15 @@ class Store:
         *,
         upgrade: bool = True,
         clock: Callable[[], float] = time.time,
+        retention: Retention | None = None,
         busy_timeout_s: float = 5.0,
         connect_timeout_s: float = 10.0,
     ) -> "Store":
         """Connect to ``url`` and, unless ``upgrade=False``, migrate the schema to head.
 
         ``clock`` returns epoch seconds and stamps bookkeeping rows (runs, audit, locks).
+        ``retention``, for writers: steps of a write with a ``span`` that are older than
+        the retention keeps steps are stored as hourly sums only (``store.retention``).
         ``busy_timeout_s`` bounds how long SQLite waits for another writer;
         ``connect_timeout_s`` how long PostgreSQL waits for the server. A SQLite file's
         directory is created. Raises StoreError with the URL's password masked.
@@ -95,7 +100,7 @@ class Store:
         label = mask_url(parsed)
         with guard(label, "opening the database"):
             engine = create_engine(parsed, busy_timeout_s=busy_timeout_s, connect_timeout_s=connect_timeout_s)
-        store = cls(engine, label, clock)
+        store = cls(engine, label, clock, retention)
         if upgrade:
             try:
                 store._upgrade_if_behind()
@@ -196,16 +201,17 @@ class Store:
 
     def write_sli_samples(
         self, slo_id: str, ts, good, total, *, watermark: tuple[str, int] | None = None,
-        rollup_only: bool = False,
+        span: tuple[int, int] | None = None,
     ) -> int:
-        """Upsert per-step ``good``/``total`` counts of one SLO; returns the rows written.
+        """Upsert per-step ``good``/``total`` counts of one SLO; returns the steps written.
 
         ``ts`` holds the END of each step in epoch seconds. Steps whose counts are NaN are
         not stored (no data). With ``watermark=(key, ts)``, the watermark is set in the
         same transaction: either the whole chunk and its watermark land, or neither.
-        With ``rollup_only``, for history older than the raw retention, only the hourly
-        sums are kept and the batch replaces everything stored for the hours it spans
-        (``samples.write_rollup_only``: cut such batches on hour boundaries).
+        ``span=(after, through)`` says the batch holds all the data of the steps in
+        ``(after, through]`` (a collector's chunk): whole hours of it older than the
+        store's ``retention`` keeps steps are then stored as hourly sums only, replacing
+        what was stored for them (``samples.history_mask``, ``samples.write_rollup_only``).
         Raises StoreError for an SLO that was never synced, ValueError for bad arrays.
         """
         ts_arr, (good_arr, total_arr) = samples.prepare(ts, good, total)
@@ -213,11 +219,20 @@ class Store:
             pk = self._slo_pk(conn, slo_id)
             if pk is None:
                 raise StoreError(f"database {self._label}: unknown SLO {slo_id!r}; load its spec first")
-            write = samples.write_rollup_only if rollup_only else samples.write
-            written = write(conn, SLI_SAMPLES, pk, ts_arr, [good_arr, total_arr])
+            written = self._write_steps(conn, SLI_SAMPLES, pk, None, ts_arr, [good_arr, total_arr], span)
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         return written
+
+    def _write_steps(self, conn: sa.Connection, table, key: int, kind: str | None, ts: np.ndarray,
+                     values: list[np.ndarray], span: tuple[int, int] | None) -> int:
+        """Steps as steps, except whole hours of ``span`` past the step retention of ``kind``."""
+        if span is None or self._retention is None:
+            return samples.write(conn, table, key, ts, values)
+        history = samples.history_mask(ts, span, self._retention.raw_horizon(kind, self._clock()))
+        recent = ~history
+        return (samples.write_rollup_only(conn, table, key, ts[history], [v[history] for v in values])
+                + samples.write(conn, table, key, ts[recent], [v[recent] for v in values]))
 
     def read_sli_samples(self, slo_id: str, start: int, end: int) -> SLISamples:
         """``(ts, good, total)`` of one SLO with ``start < ts <= end``, sorted by ts."""
@@ -334,19 +349,19 @@ class Store:
 
     def write_series(
         self, kind: str, scope: str, name: str, ts, values, *, watermark: tuple[str, int] | None = None,
-        rollup_only: bool = False,
+        span: tuple[int, int] | None = None,
     ) -> int:
         """Upsert one series, e.g. ``("golden", "checkout", "latency_p99")`` or ``("cost", "team-a", "usd")``.
 
         Same rules as ``write_sli_samples``: NaN steps are not stored, the watermark (if
-        any) lands in the same transaction, ``rollup_only`` keeps hourly sums only.
-        Returns the rows written.
+        any) lands in the same transaction, old whole hours of a ``span`` are kept as
+        hourly sums only (golden signals keep steps for less time than other kinds).
+        Returns the steps written.
         """
         ts_arr, (value_arr,) = samples.prepare(ts, values)
         with self._transaction(f"writing series {kind}/{scope}/{name}", write=True) as conn:
             series_id = self._series_id(conn, kind, scope, name, create=True)
-            write = samples.write_rollup_only if rollup_only else samples.write
-            written = write(conn, SERIES_SAMPLES, series_id, ts_arr, [value_arr])
+            written = self._write_steps(conn, SERIES_SAMPLES, series_id, kind, ts_arr, [value_arr], span)
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
         self._series_ids[(kind, scope, name)] = series_id  # only now: the new row is committed

@@ -9,6 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SPECS = REPO / "slo_specs"
+KEEP_EVERY_STEP = "36500d"
 
 
 def cli_env(data_dir: Path, prometheus_url: str, *, specs_dir: Path = DEMO_SPECS, **settings: str) -> dict[str, str]:
@@ -16,12 +17,16 @@ def cli_env(data_dir: Path, prometheus_url: str, *, specs_dir: Path = DEMO_SPECS
 
     ``settings`` are further variables without the prefix: ``database_url=...`` gives
     ``SLOBOARD_DATABASE_URL``, ``prometheus__retry_max_s="0.2"`` a nested one.
+    The tests' data lies months in the past, which the default retention would keep as
+    hourly sums only: every step is kept unless a test sets the retention itself.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLOBOARD_")}
     env.update(
         SLOBOARD_DATA_DIR=str(data_dir),
         SLOBOARD_SPECS_DIR=str(specs_dir),
         SLOBOARD_PROMETHEUS_URL=prometheus_url,
+        SLOBOARD_COLLECT__RAW_RETENTION=KEEP_EVERY_STEP,
+        SLOBOARD_COLLECT__GOLDEN_RAW_RETENTION=KEEP_EVERY_STEP,
     )
     env.update({f"SLOBOARD_{key.upper()}": value for key, value in settings.items()})
     return env

@@ -304,6 +304,42 @@ def test_second_collect_writes_only_new_steps_and_a_repeat_changes_nothing(
     assert {key: store.watermark(key) for key in newest} == marks
 
 
+def test_steps_past_the_retention_are_collected_as_exact_hourly_sums(prometheus2, fleet2, store_url, store, tmp_path):
+    """A backfill reaching past the step retention keeps those hours as rollups only, equal
+    to the fleet's own sums, and `status` still gives the truth over windows that start
+    on the hour there."""
+    # A retention in minutes that puts the horizon 2.5 h before AT, on the hour: AT - 3 h.
+    retention = f"{int((time.time() - (AT - 2 * HOUR - 1800)) // 60)}m"
+    horizon = AT - 3 * HOUR
+    env = cli_env(tmp_path / "var", prometheus2.url, database_url=store_url,
+                  collect__raw_retention=retention, collect__golden_raw_retention=retention)
+    done = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    status = run_sloboard(["status", "--json", "--at", str(AT)], env, tmp_path)
+    assert status.returncode == 0, status.stderr
+    by_id = {entry["id"]: entry for entry in json.loads(status.stdout)["slos"]}
+    hour_of = -(-fleet2.ts // HOUR) * HOUR
+    for slo_id in SLO_TRUTHS:
+        good, total = good_and_total(fleet2, slo_id)
+        hours = np.unique(hour_of)
+        got_ts, got_good, got_total, got_steps = store.read_sli_hourly_many([slo_id], 0, AT)[slo_id]
+        np.testing.assert_array_equal(got_ts, hours)
+        assert_counts(got_good, np.array([good[hour_of == h].sum() for h in hours]), slo_id)
+        assert_counts(got_total, np.array([total[hour_of == h].sum() for h in hours]), slo_id)
+        assert set(got_steps.tolist()) == {60}
+        np.testing.assert_array_equal(store.read_sli_samples(slo_id, 0, AT)[0], fleet2.ts[fleet2.ts > horizon])
+        entry = by_id[slo_id]
+        assert_counts(np.array([entry["good"], entry["total"]]), np.array([good.sum(), total.sum()]), slo_id)
+        for label, length in (("1h", HOUR), ("6h", 6 * HOUR)):  # all steps; a window starting in the rollups
+            keep = in_window(fleet2.ts, AT - length, AT)
+            objective = entry["objective"]
+            truth = (1 - good[keep].sum() / total[keep].sum()) / (1 - objective)
+            assert entry["burn_rates"][label] == pytest.approx(truth, rel=1e-9), (slo_id, label)
+    traffic = store.read_series_hourly_many("golden", [("checkout", "traffic")], 0, AT)[("checkout", "traffic")]
+    assert traffic[0].size == 48
+    assert store.read_series("golden", "checkout", "traffic", 0, AT)[0].min() == horizon + STEP
+
+
 # (SLO, which count, the same count as Prometheus's own increase() over a window W)
 INCREASES = [
     ("checkout/availability", "total", 'sum(increase(http_requests_total{service="checkout"}[W]))'),
