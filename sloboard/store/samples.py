@@ -80,10 +80,7 @@ def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, val
     hourly rollup of the hours they touch up to date; returns the row count."""
     if ts.size == 0:
         return 0
-    raw = conn.connection.driver_connection
-    sqlite = conn.dialect.name == "sqlite"
-    _lock_key(raw, sqlite, table, key)
-    mark = "?" if sqlite else "%s"
+    raw, sqlite, mark = _begin_key_write(conn, table, key)
     newest = raw.execute(f"SELECT max(ts) FROM {table.name} WHERE {table.key} = {mark}", (key,)).fetchone()[0]
     if sqlite:
         _sqlite_upsert(raw, table, key, ts, values)
@@ -115,10 +112,7 @@ def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.
     """
     if ts.size == 0:
         return 0
-    raw = conn.connection.driver_connection
-    sqlite = conn.dialect.name == "sqlite"
-    _lock_key(raw, sqlite, table, key)
-    mark = "?" if sqlite else "%s"
+    raw, sqlite, mark = _begin_key_write(conn, table, key)
     hours = hour_end(ts)
     span = (key, int(hours[0]) - HOUR, int(hours[-1]))
     for target in (table, table.hourly):
@@ -127,12 +121,18 @@ def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.
     return int(ts.size)
 
 
-def _lock_key(raw, sqlite: bool, table: SampleTable, key: int) -> None:
-    """On PostgreSQL, writers of the same key queue here until commit, so what a write
+def _begin_key_write(conn: sa.Connection, table: SampleTable, key: int) -> tuple[object, bool, str]:
+    """The DBAPI connection, whether it is SQLite, and its parameter mark, for a write of one key.
+
+    On PostgreSQL, writers of the same key queue here until commit, so what a write
     reads of the key (its newest ts) stays true while it writes (SQLite's BEGIN
-    IMMEDIATE already admits one writer at a time)."""
+    IMMEDIATE already admits one writer at a time).
+    """
+    raw = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite"
     if not sqlite:
         raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (table.lock_class, key))
+    return raw, sqlite, "?" if sqlite else "%s"
 
 
 def read(
