@@ -16,9 +16,10 @@ collecting the same fleet from Prometheus, so its size is the size users would s
 
 The store is what a collecting sloboard holds at the fleet's end with the default
 retention (``collect.raw_retention``, ``collect.golden_raw_retention``): per-step rows
-for the retained days, hourly rollups for all of the history. Older steps are seeded as
-rollups only (``seed_store``'s ``horizons``) rather than written and then pruned; a test
-(``tests/test_synthetic.py``) holds the two to the same rows.
+for the retained days, hourly rollups for all of the history. It is seeded through a
+store opened with that retention and its clock at the fleet's end, so older steps are
+kept as hourly sums only, as a collector's backfill keeps them, rather than written and
+then pruned; a test (``tests/test_synthetic.py``) holds the two to the same rows.
 
 Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
 ``manifest.json``. The key hashes everything that shapes the data, including the
