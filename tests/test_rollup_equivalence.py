@@ -356,3 +356,16 @@ def test_window_sums_from_piece_sums_equal_the_sums_of_the_raw_steps(store, data
         if row_steps[mine].sum() == inside.sum():  # nothing of the window was pruned: the written steps' sums
             assert row_total[mine].sum() == pytest.approx(total[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)
             assert row_good[mine].sum() == pytest.approx(good[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)
+
+
+def test_piece_sums_of_more_pieces_than_one_sqlite_query_may_join(store):
+    store.sync_slos([make_slo(spec_hash="h1")])
+    ts = H0 + np.arange(1, 1200 + 1, dtype=np.int64) * 60
+    good = np.arange(ts.size, dtype=float)
+    store.write_sli_samples(SLO_ID, ts, good, good + 1)
+    pieces = [(int(a), int(a) + 60) for a in ts[:-1:2] - 60]  # 600 pieces of one step each, every other step
+
+    _first, last, s_good, s_total, steps = store.read_sli_sums_many([SLO_ID], pieces, [])[SLO_ID]
+
+    assert last.tolist() == ts[::2].tolist() and steps.tolist() == [1] * 600
+    assert s_good.tolist() == good[::2].tolist() and s_total.tolist() == (good[::2] + 1).tolist()

@@ -153,6 +153,9 @@ def read(
     )
 
 
+_SELECTS_PER_QUERY = 400  # SQLite refuses a compound SELECT of more than 500 (SQLITE_MAX_COMPOUND_SELECT)
+
+
 def read_sums(
     conn: sa.Connection, table: SampleTable, keys: Sequence[int], pieces: Sequence[tuple[int, int]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
@@ -175,18 +178,21 @@ def read_sums(
     key_list = ", ".join(str(int(k)) for k in keys)
     # Integer sums are numeric on PostgreSQL: cast back to bigint.
     sums = ", ".join(f"CAST(sum({v}) AS BIGINT)" if v in table.int_values else f"sum({v})" for v in table.values)
-    query = " UNION ALL ".join(
+    selects = [
         f"SELECT {table.key}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
         f"WHERE {table.key} IN ({key_list}) AND ts > {int(a)} AND ts <= {int(b)} GROUP BY {table.key}"
         for a, b in pieces
-    )
+    ]
     dtype = np.dtype([("key", np.int64), ("first", np.int64), ("last", np.int64)]
                      + [(v, d) for v, d in zip(table.values, dtypes)] + [("rows", np.int64)])
-    cursor = conn.connection.driver_connection.execute(query)
-    try:
-        rows = np.fromiter((tuple(r) for r in cursor), dtype=dtype)
-    finally:
-        cursor.close()
+    parts = []
+    for i in range(0, len(selects), _SELECTS_PER_QUERY):
+        cursor = conn.connection.driver_connection.execute(" UNION ALL ".join(selects[i:i + _SELECTS_PER_QUERY]))
+        try:
+            parts.append(np.fromiter((tuple(r) for r in cursor), dtype=dtype))
+        finally:
+            cursor.close()
+    rows = np.concatenate(parts)
     rows = rows[np.lexsort((rows["last"], rows["key"]))]
     return rows["key"], rows["first"], rows["last"], [rows[v] for v in table.values], rows["rows"]
 
