@@ -29,7 +29,7 @@ from tests.integration.prom import free_port
 from .dashboard import http_client, replay_initial_load
 from .fleet import SIZES, BuiltFleet, FleetTooLarge, build
 from .report import Result, not_run
-from .timing import SLOBOARD, fmt_bytes
+from .timing import KEEP_EVERY_STEP, SLOBOARD, fmt_bytes
 
 INTERVAL_S = 10
 PASSES = 2
@@ -85,6 +85,7 @@ def _measure(ctx, built: BuiltFleet) -> Result:
         "SLOBOARD_DATA_DIR": str(workdir.resolve()),
         "SLOBOARD_PROMETHEUS_URL": prom.url,
         "SLOBOARD_COLLECT__INTERVAL_S": str(INTERVAL_S),
+        **KEEP_EVERY_STEP,  # the hourly prune would otherwise empty the copied fleet's steps
     }
     log_path = workdir / "run.log"
     with open(log_path, "wb") as log:

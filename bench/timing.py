@@ -17,6 +17,10 @@ from typing import Callable, Mapping, Sequence
 
 VENV_BIN = Path(sys.executable).parent
 SLOBOARD = str(VENV_BIN / "sloboard")
+# The benchmarks' data ends on a fixed day in the past, and retention counts from the
+# wall clock: sloboard processes that collect it keep every step, as a store collecting
+# live data keeps the recent days (the fleets apply the default retention at their end).
+KEEP_EVERY_STEP = {"SLOBOARD_COLLECT__RAW_RETENTION": "36500d", "SLOBOARD_COLLECT__GOLDEN_RAW_RETENTION": "36500d"}
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
