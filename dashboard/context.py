@@ -26,6 +26,9 @@ from .metrics import Metrics
 
 EXTENSION_KEY = "sloboard"
 _INSTANTS_KEPT = 4
+# Inputs rather than results, tens of MB on a large fleet (deployments of 61 days, cost
+# rows of every series): kept for the instant being computed only.
+_BULKY = frozenset({"deployments", "cost_trend_rows", "report_cost_rows"})
 
 
 @dataclass
@@ -97,7 +100,8 @@ class DashboardContext:
 
         Like the status report, a result is reused for its instant: the callbacks of one
         page, and every browser showing the dashboard within one step, share it; the
-        next step computes afresh. Only small results (a report, a trend) belong here.
+        next step computes afresh. Only small results (a report, a trend) belong here, but
+        for the bulky inputs in ``_BULKY``, which only the newest instant computed keeps.
         """
         with self._lock:
             if at_epoch in self._instants and key in self._instants[at_epoch]:
@@ -105,6 +109,11 @@ class DashboardContext:
                 return self._instants[at_epoch][key]
         value = compute()
         with self._lock:
+            if key in _BULKY:
+                for other, kept in self._instants.items():
+                    if other != at_epoch:
+                        for bulky in _BULKY:
+                            kept.pop(bulky, None)
             self._instants.setdefault(at_epoch, {})[key] = value
             self._instants.move_to_end(at_epoch)
             while len(self._instants) > _INSTANTS_KEPT:

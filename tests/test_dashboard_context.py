@@ -1,0 +1,34 @@
+"""The dashboard keeps results per instant, and its bulky inputs for the newest instant only."""
+
+from __future__ import annotations
+
+from dashboard.context import DashboardContext
+from dashboard.metrics import Metrics
+from sloboard.settings import Settings
+
+
+def _context() -> DashboardContext:
+    return DashboardContext(settings=Settings(), store=None, clock=lambda: 0.0, slos=[], problems=[],
+                            metrics=Metrics())
+
+
+def test_results_are_kept_per_instant_and_computed_once():
+    ctx = _context()
+    calls = []
+    for _ in range(2):
+        assert ctx.per_instant("status", 60, lambda: calls.append(60) or "report at 60") == "report at 60"
+    assert calls == [60]
+    assert ctx.kept("status", 60) == "report at 60" and ctx.kept("status", 120) is None
+
+
+def test_bulky_inputs_are_kept_for_the_newest_instant_only():
+    ctx = _context()
+    ctx.per_instant("status", 60, lambda: "report at 60")
+    ctx.per_instant("deployments", 60, lambda: ["deploys read at 60"])
+    ctx.per_instant("cost_trend_rows", 60, lambda: {"rows": 60})
+
+    ctx.per_instant("deployments", 120, lambda: ["deploys read at 120"])
+
+    assert ctx.kept("deployments", 60) is None and ctx.kept("cost_trend_rows", 60) is None
+    assert ctx.kept("status", 60) == "report at 60"  # results stay for their instant
+    assert ctx.kept("deployments", 120) == ["deploys read at 120"]
