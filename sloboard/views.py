@@ -374,6 +374,29 @@ def deployment_counts(deployments: Sequence[Deployment], start: int, end: int, b
     return out
 
 
+@dataclass(frozen=True)
+class Rest:
+    """The series left out of a chart's ``biggest``, summed per time: ``count`` of them."""
+
+    count: int
+    series: Series
+
+
+def biggest_and_rest(by_name: dict[str, Series], keep: int) -> tuple[dict[str, Series], Rest | None]:
+    """The ``keep`` series with the largest sums, largest first, and the others summed into
+    one (None when there are no others). Series without data are left out; all series
+    share their ``ts``. A time where none of the others has data stays NaN."""
+    sums = {name: float(np.nansum(s.values)) for name, s in by_name.items() if s.has_data}
+    ranked = sorted(sums, key=lambda name: (-sums[name], name))
+    biggest = {name: by_name[name] for name in ranked[:keep]}
+    others = ranked[keep:]
+    if not others:
+        return biggest, None
+    values = np.array([by_name[name].values for name in others])
+    summed = np.where(np.isnan(values).all(axis=0), np.nan, np.nansum(values, axis=0))
+    return biggest, Rest(len(others), Series(by_name[others[0]].ts, summed))
+
+
 def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dict[str, str]) -> dict[str, Series]:
     """USD spent per bucket per scope, with scopes merged exactly as the status report merges
     them (``status.cost_by_scope``: sources added, services rolled up into teams and total)."""

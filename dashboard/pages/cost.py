@@ -17,13 +17,16 @@ from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
-from sloboard.views import cost_history
+from sloboard.views import biggest_and_rest, cost_history
 
 dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard", order=2)
 
 PAGE = "cost"
 NOT_SET = Level("unknown", "–", "Not set")
 WINDOWS = ("1d", "7d", "30d", "month")
+# More stacked bars than this drown the chart in its legend (a fleet has hundreds of services).
+TOP_SERVICES = 10
+OTHERS_COLOUR = "#999999"
 
 
 def layout(**query):
@@ -99,10 +102,12 @@ def spend_chart(ctx, view: View, team_of: dict[str, str]):
     history = cost_history(ctx.store, view.end, view.span_s, bucket, team_of)
     services = [s for s in shown_scopes(set(history), view.filters, team_of) if s.startswith("service:")]
     fig = go.Figure()
-    for scope in services:
-        series = history[scope]
-        if series.has_data:
-            period_bars(fig, series, bucket, view.tz, value="$%{y:,.2f}", name=scope.partition(":")[2])
+    biggest, rest = biggest_and_rest({s.partition(":")[2]: history[s] for s in services}, TOP_SERVICES)
+    for name, series in biggest.items():
+        period_bars(fig, series, bucket, view.tz, value="$%{y:,.2f}", name=name)
+    if rest is not None:
+        period_bars(fig, rest.series, bucket, view.tz, value="$%{y:,.2f}", name=f"{rest.count} other services",
+                    marker={"color": OTHERS_COLOUR})
     if not fig.data:
         return empty_state(f"No cost data in {view.label}", NO_COST_HINT, element_id="cost-chart-empty")
     fig.update_layout(barmode="stack", bargap=0.15)
