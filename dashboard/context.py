@@ -19,7 +19,7 @@ from sloboard.domain import SLO, Deployment
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.status import slo_entry, status_report
-from sloboard.views import cost_reads, trend_deployments
+from sloboard.views import cost_reads, cost_trends, dora_trends, trend_deployments
 from sloboard.window_reads import PieceRows
 
 from .metrics import Metrics
@@ -80,6 +80,19 @@ class DashboardContext:
                 self.per_instant("report_cost_rows", at_epoch, lambda: report_rows)
             return trend_rows
         return self.per_instant("cost_trend_rows", at_epoch, read)
+
+    def dora_trends(self, at_epoch: int, services: set[str] | None) -> dict[str, dict[int, Any]]:
+        """``views.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
+        key = ("dora_trends", None if services is None else frozenset(services))
+        return self.per_instant(key, at_epoch, lambda: dora_trends(
+            self.store, at_epoch, services=services, deployments=self.deployments(at_epoch)))
+
+    def cost_trends(self, at_epoch: int, scope: str) -> dict[int, Any]:
+        """``views.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,
+        kept for the instant."""
+        team_of = {s.service: s.team for s in self.slos if s.team}
+        return self.per_instant(("cost_trends", scope), at_epoch, lambda: cost_trends(
+            self.store, at_epoch, scope, team_of, rows=self.cost_trend_rows(at_epoch)))
 
     def kept(self, key: Hashable, at_epoch: int) -> Any | None:
         """What :meth:`per_instant` keeps under ``key`` for ``at_epoch``; None when nothing is."""

@@ -20,7 +20,7 @@ from dashboard.components.tables import register_link_columns
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
-from sloboard.views import budget_history, cost_trends, dora_trends
+from sloboard.views import budget_history
 
 dash.register_page(__name__, path="/", name="Overview", title="SLO overview · sloboard", order=0)
 
@@ -87,15 +87,10 @@ def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.
     services = {s["service"] for s in shown} if narrowed else None
     scope = f"{len(services)} service(s) shown" if narrowed else "all services"
     window = int(dora_window(view.span_s).rstrip("d"))
-    team_of = {s.service: s.team for s in ctx.slos if s.team}
     cost_scope = filters.cost_scope()
     month = next((e for e in report["cost"] if e["scope"] == cost_scope and e["window"] == "month"), None)
-    dora = ctx.per_instant(("dora_trends", None if services is None else frozenset(services)), view.at,
-                           lambda: dora_trends(ctx.store, view.at, services=services,
-                                               deployments=ctx.deployments(view.at)))
-    cost = ctx.per_instant(("cost_trends", cost_scope), view.at,
-                           lambda: cost_trends(ctx.store, view.at, cost_scope, team_of,
-                                               rows=ctx.cost_trend_rows(view.at)))
+    dora = ctx.dora_trends(view.at, services)
+    cost = ctx.cost_trends(view.at, cost_scope)
     return html.Div(
         [
             html.P(f"Delivery ({scope}) and cost ({cost_scope}) · tile values over the last {window} days; each row "
