@@ -17,6 +17,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from sloboard.settings import Settings
 
 from .app import create_app
+from .context import EXTENSION_KEY
+from .warmer import Warmer
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,11 @@ def serve(
     """Serve the dashboard until interrupted (Ctrl-C), or until ``stop`` is set.
 
     ``stop`` lets a caller that runs the scheduler next to the dashboard (``sloboard
-    run``) end both from one signal handler.
+    run``) end both from one signal handler. While it serves, a :class:`Warmer` computes
+    each new instant's overview, so that no user's request waits for it.
     """
     server = build_server(settings, host, port, store=store, clock=clock)
+    warmer = Warmer(server.app.extensions[EXTENSION_KEY]).start()
     log.info("dashboard on http://%s:%d", host, server.server_port)
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
@@ -58,4 +62,5 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        warmer.stop()
         server.server_close()
