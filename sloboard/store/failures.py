@@ -8,16 +8,21 @@ line only: no SQL, no parameters, no traceback).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-import psycopg
 import sqlalchemy as sa
 
 from ..errors import StoreError
 
-# The bulk paths talk to the DBAPI connection directly, so driver errors arrive unwrapped.
-DATABASE_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What ``guard`` turns into ``StoreError``. The bulk paths talk to the DBAPI connection
+    directly, so driver errors arrive unwrapped. psycopg's can only come from psycopg,
+    which only a PostgreSQL store imports: a SQLite user's process never loads it (~70 ms)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sa.exc.SQLAlchemyError, sqlite3.Error) + ((psycopg.Error,) if psycopg is not None else ())
 
 
 def describe(exc: BaseException) -> str:
@@ -41,5 +46,7 @@ def guard(database: str, doing: str) -> Iterator[None]:
     """Re-raise database errors as ``StoreError("<database>: <doing> failed: <reason>")``."""
     try:
         yield
-    except DATABASE_ERRORS as exc:
-        raise StoreError(f"database {database}: {doing} failed: {describe(exc)}") from exc
+    except Exception as exc:
+        if isinstance(exc, database_errors()):
+            raise StoreError(f"database {database}: {doing} failed: {describe(exc)}") from exc
+        raise
