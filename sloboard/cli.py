@@ -175,6 +175,11 @@ def collect(obj: _Context, since: str | None, until: str | None) -> None:
     Shows a progress bar on a terminal and one line per query otherwise. A query
     that fails is recorded as a failed run and the others go on; the exit code is
     1 if any failed.
+
+    A backfill that reaches past collect.raw_retention (35d; golden signals:
+    collect.golden_raw_retention, 1d) keeps those whole hours as exact hourly sums
+    only, as the hourly prune would leave them: a year of history costs its hourly
+    rows, not a year of 1-minute steps.
     """
     from collectors.collect import collect_once
 
