@@ -43,6 +43,7 @@ import requests
 
 from .fleet import SIZES, STEP_S, BuiltFleet, FleetTooLarge, build
 from .report import Result, not_run
+from .timing import proc_status_bytes
 
 ROUNDS_LIMIT = 10
 REPEATS = 15
@@ -212,15 +213,6 @@ def replay_initial_load(get: Callable[[str], Answer], post: Callable[[str, dict]
     return times
 
 
-def _vm(field: str) -> int:
-    """A ``/proc/self/status`` size (``VmHWM``: peak resident set, ``VmRSS``: now) in bytes."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024  # kB
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) -> dict[str, Any]:
     """Time both pages at new instants and again at the same instant, and status_report; in this process."""
     from dashboard.app import create_app
@@ -268,7 +260,7 @@ def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) 
         status_report(ctx.store, ctx.slos, at, settings=settings)
         report.append(time.perf_counter() - began)
     out["status_report_s"] = report
-    out["peak_rss"], out["rss"] = _vm("VmHWM"), _vm("VmRSS")
+    out["peak_rss"], out["rss"] = proc_status_bytes("VmHWM"), proc_status_bytes("VmRSS")
     return out
 
 

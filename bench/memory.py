@@ -25,11 +25,12 @@ import urllib.request
 from pathlib import Path
 
 from tests.integration.prom import free_port
+from tests.integration.sloboard_cli import KEEP_EVERY_STEP_ENV
 
 from .dashboard import http_client, replay_initial_load
 from .fleet import SIZES, BuiltFleet, FleetTooLarge, build
 from .report import Result, not_run
-from .timing import KEEP_EVERY_STEP, SLOBOARD, fmt_bytes
+from .timing import SLOBOARD, fmt_bytes, proc_status_bytes
 
 INTERVAL_S = 10
 PASSES = 2
@@ -37,14 +38,6 @@ VISITS = 3
 TIMEOUT_S = 240
 LARGE_TARGET_BYTES = 500e6  # the limit for the large fleet
 _PASS_LINE = re.compile(r"collected \d+ samples, \d+ queries failed|skipping this collection|collection failed")
-
-
-def _peak_rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024  # kB
-    raise RuntimeError(f"no VmHWM for process {pid}")
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, deadline: float) -> None:
@@ -85,7 +78,7 @@ def _measure(ctx, built: BuiltFleet) -> Result:
         "SLOBOARD_DATA_DIR": str(workdir.resolve()),
         "SLOBOARD_PROMETHEUS_URL": prom.url,
         "SLOBOARD_COLLECT__INTERVAL_S": str(INTERVAL_S),
-        **KEEP_EVERY_STEP,  # the hourly prune would otherwise empty the copied fleet's steps
+        **KEEP_EVERY_STEP_ENV,  # the hourly prune would otherwise empty the copied fleet's steps
     }
     log_path = workdir / "run.log"
     with open(log_path, "wb") as log:
@@ -101,7 +94,7 @@ def _measure(ctx, built: BuiltFleet) -> Result:
                 return not_run(name, f"fewer than {PASSES} collection passes within "
                                f"{TIMEOUT_S} s; log: {log_path.read_text(errors='replace')[-300:]}")
             time.sleep(0.5)
-        peak = _peak_rss(process.pid)
+        peak = proc_status_bytes("VmHWM", process.pid)
         passes = _PASS_LINE.findall(log_path.read_text(errors="replace"))
     except RuntimeError as exc:
         return not_run(name, str(exc))

@@ -42,12 +42,13 @@ from pathlib import Path
 import yaml
 
 from sloboard.domain import parse_duration
+from tests.integration.sloboard_cli import KEEP_EVERY_STEP_ENV
 
 from .cache import exclusive
 from .fleet import END_EPOCH, schema_fingerprint
 from .report import Result, at_least, not_run
 from .specs import AVAILABILITY_OBJECTIVE, availability_queries, write_specs
-from .timing import KEEP_EVERY_STEP, SLOBOARD, best_process, fmt_s, run_process
+from .timing import SLOBOARD, best_process, fmt_s, run_process
 
 SLO_COUNTS = (3, 100)
 # slo-generator's error-budget policy steps: (name, window seconds).
@@ -230,7 +231,7 @@ def _backfill(folder: Path, done_db: Path, env: dict[str, str], prom_end: int, l
 def compare_at(count: int, ctx, prom, exe: Path) -> tuple[list[Result], list[str]]:
     services = [p.name for p in prom.profiles[:count]]
     key = hashlib.sha256(
-        f"{count}|{ALERT_WINDOWS}|{BACKFILL}|{prom.end}|{prom.start}|{schema_fingerprint()}|{KEEP_EVERY_STEP}".encode()
+        f"{count}|{ALERT_WINDOWS}|{BACKFILL}|{prom.end}|{prom.start}|{schema_fingerprint()}|{KEEP_EVERY_STEP_ENV}".encode()
     ).hexdigest()[:10]
     cache = ctx.root / "peer" / f"n{count}-{key}"
     write_specs(cache / "specs", prom.profiles[:count], latency=False, alert_windows=ALERT_WINDOWS)
@@ -240,7 +241,7 @@ def compare_at(count: int, ctx, prom, exe: Path) -> tuple[list[Result], list[str
         "SLOBOARD_SPECS_DIR": str((cache / "specs").resolve()),
         "SLOBOARD_PROMETHEUS_URL": prom.url,
         "SLOBOARD_DATA_DIR": str(run_dir.resolve()),
-        **KEEP_EVERY_STEP,
+        **KEEP_EVERY_STEP_ENV,  # the data lies in the past; retention counts from the wall clock
     }
     backfilled = _backfilled_store(cache, env, prom.end, ctx.log)
     db = run_dir / "sloboard.db"

@@ -17,10 +17,6 @@ from typing import Callable, Mapping, Sequence
 
 VENV_BIN = Path(sys.executable).parent
 SLOBOARD = str(VENV_BIN / "sloboard")
-# The benchmarks' data ends on a fixed day in the past, and retention counts from the
-# wall clock: sloboard processes that collect it keep every step, as a store collecting
-# live data keeps the recent days (the fleets apply the default retention at their end).
-KEEP_EVERY_STEP = {"SLOBOARD_COLLECT__RAW_RETENTION": "36500d", "SLOBOARD_COLLECT__GOLDEN_RAW_RETENTION": "36500d"}
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
@@ -77,6 +73,15 @@ def best_process(argv: Sequence[str], repeat: int, env: Mapping[str, str] | None
     """The fastest of ``repeat`` runs (each must succeed)."""
     runs = [run_process(argv, env, cwd).check() for _ in range(repeat)]
     return min(runs, key=lambda r: r.seconds)
+
+
+def proc_status_bytes(field: str, pid: int | str = "self") -> int:
+    """A size from ``/proc/<pid>/status`` in bytes: ``VmHWM`` (peak resident set) or ``VmRSS`` (now)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
 def fmt_s(seconds: float) -> str:

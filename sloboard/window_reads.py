@@ -96,7 +96,11 @@ class ReadPlan:
 
     def is_raw(self, ts: int) -> bool:
         """Whether a row at ``ts`` is a step (inside a raw span), rather than a rollup row."""
-        return any(a < ts <= b for a, b in self.raw)
+        return _in_spans(ts, self.raw)
+
+
+def _in_spans(ts: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a < ts <= b for a, b in spans)
 
 
 def plan_reads(cuts: Iterable[int], end: int) -> ReadPlan:
@@ -204,7 +208,7 @@ def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: It
         return rows
     by_hour: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for key, (_first, ts, *_rest) in rows.items():
-        if ts.size and not any(a < ts[-1] <= b for a, b in pieces.raw):
+        if ts.size and not _in_spans(ts[-1], pieces.raw):
             by_hour[int(ts[-1])].append(key)
     out = dict(rows)
     for h, hour_keys in by_hour.items():

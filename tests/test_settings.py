@@ -42,6 +42,8 @@ def test_secrets_never_print(monkeypatch):
         pytest.param("timezone: Mars/Olympus\n", "timezone: Value error, unknown time zone", id="unknown time zone"),
         pytest.param("colect: {}\n", "colect: Extra inputs are not permitted", id="misspelt key"),
         pytest.param("collect:\n  step_s: fast\n", "collect.step_s: Input should be a valid integer", id="wrong type"),
+        pytest.param("collect:\n  raw_retention: 35 days\n", "collect.raw_retention: Value error, '35 days' is not a duration",
+                     id="a retention that is not a duration"),
         pytest.param("- a\n- b\n", "settings must be a mapping", id="a list instead of a mapping"),
         pytest.param("a: [\n", "not valid YAML", id="malformed YAML"),
     ],

@@ -19,7 +19,7 @@ from typing import Callable
 
 import pytest
 
-from .prom import in_ci
+from tests.missing import missing
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -30,16 +30,11 @@ def require_chromium() -> tuple[str, str]:
     binary = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
     driver = shutil.which("chromedriver") or (CHROMEDRIVER if Path(CHROMEDRIVER).exists() else None)
     if binary is None or driver is None:
-        message = "chromium and chromedriver must be installed (Debian: apt-get install chromium chromium-driver)"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("chromium and chromedriver must be installed (Debian: apt-get install chromium chromium-driver)")
     try:
         import selenium  # noqa: F401
     except ImportError:
-        if in_ci():
-            pytest.fail("selenium is not installed (pip install -e '.[test]')")
-        pytest.skip("selenium is not installed")
+        missing("selenium is not installed (pip install -e '.[test]')")
     return binary, driver
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 import shutil
 import signal
 import socket
@@ -240,6 +239,3 @@ def launch(
     return server
 
 
-def in_ci() -> bool:
-    """True when the run is in CI, where a missing dependency must fail, not skip."""
-    return os.environ.get("CI", "").lower() == "true"

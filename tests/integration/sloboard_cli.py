@@ -9,7 +9,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SPECS = REPO / "slo_specs"
-KEEP_EVERY_STEP = "36500d"
+# Retention settings that keep every step of data lying far in the past.
+KEEP_EVERY_STEP_ENV = {"SLOBOARD_COLLECT__RAW_RETENTION": "36500d", "SLOBOARD_COLLECT__GOLDEN_RAW_RETENTION": "36500d"}
 
 
 def cli_env(data_dir: Path, prometheus_url: str, *, specs_dir: Path = DEMO_SPECS, **settings: str) -> dict[str, str]:
@@ -25,8 +26,7 @@ def cli_env(data_dir: Path, prometheus_url: str, *, specs_dir: Path = DEMO_SPECS
         SLOBOARD_DATA_DIR=str(data_dir),
         SLOBOARD_SPECS_DIR=str(specs_dir),
         SLOBOARD_PROMETHEUS_URL=prometheus_url,
-        SLOBOARD_COLLECT__RAW_RETENTION=KEEP_EVERY_STEP,
-        SLOBOARD_COLLECT__GOLDEN_RAW_RETENTION=KEEP_EVERY_STEP,
+        **KEEP_EVERY_STEP_ENV,
     )
     env.update({f"SLOBOARD_{key.upper()}": value for key, value in settings.items()})
     return env
