@@ -96,6 +96,12 @@ def test_status_of_an_empty_store_says_no_data_not_zero(tmp_path):
     [
         pytest.param(["status", "--slo", "nope/none"], "no SLO with id 'nope/none'", id="unknown SLO id"),
         pytest.param(["status", "--at", "yesterday"], "is not a time", id="unparseable time"),
+        pytest.param(["status", "--at", "99999999999999"], "'99999999999999' is out of range", id="time past year 9999"),
+        pytest.param(["collect", "--until", "now-99999999999d"], "is out of range", id="time before the epoch"),
+        pytest.param(["deploy", "record", "--service", "s", "--version", "1", "--status", "failed",
+                      "--started", "1e99"], "is not a time", id="deploy time that is no time"),
+        pytest.param(["deploy", "record", "--service", "s", "--version", "1", "--status", "failed",
+                      "--committed", "99999999999999"], "is out of range", id="deploy commit time out of range"),
         pytest.param(["collect", "--since", "forever"], "--since:", id="unparseable duration"),
     ],
 )
