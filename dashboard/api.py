@@ -8,58 +8,30 @@
   so a pipeline can simply ``curl --fail``. Without data the gate stays open and says so:
   a broken collector must not stop every release.
 
-Every answer is JSON; errors are ``{"error": message}`` with a 4xx status.
+Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx status,
+413 for a body over ``api.max_body_bytes``, 500 for a bug (the log has the traceback).
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+import logging
 
 import flask
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from sloboard.domain import Deployment, DeployStatus
 from sloboard.errors import StoreError
 from sloboard.timeparse import parse_time
 
 from .context import DashboardContext
+from .deployment_body import parse_deployment
 
-
-class DeploymentIn(BaseModel):
-    """The body of ``POST /api/v1/deployments``; times are ISO 8601 or epoch seconds."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    service: str
-    version: str
-    status: str
-    started_at: str | int | None = None
-    finished_at: str | int | None = None
-    commit: str | None = None
-    committed_at: str | int | None = None
-
-    @field_validator("status")
-    @classmethod
-    def _known_status(cls, value: str) -> str:
-        return DeployStatus.parse(value).value
-
-    @field_validator("service", "version")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
 
 
 def _error(message: str, status: int) -> tuple[flask.Response, int]:
     return flask.jsonify(error=message), status
-
-
-def _as_datetime(value, now: float) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(parse_time(str(value), now), tz=timezone.utc)
 
 
 def _token_name(ctx: DashboardContext) -> str | None:
@@ -106,28 +78,26 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         actor = _token_name(ctx)
         if actor is None:
             return _error("missing or wrong bearer token", 401)
+        # Read at most this much: a bigger body is a 413 (JSON, see register_error_handlers).
+        flask.request.max_content_length = ctx.settings.api.max_body_bytes
         body = flask.request.get_json(silent=True)
         if not isinstance(body, dict):
             return _error("the body must be a JSON object", 400)
         try:
-            data = DeploymentIn.model_validate(body)
-            now = ctx.clock()
-            started = _as_datetime(data.started_at, now) or datetime.fromtimestamp(int(now), tz=timezone.utc)
-            finished = _as_datetime(data.finished_at, now) or started
-            committed = _as_datetime(data.committed_at, now)
-        except ValidationError as exc:
-            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return _error(fields, 400)
+            deployment = parse_deployment(body, ctx.clock())
         except ValueError as exc:
             return _error(str(exc), 400)
-        if finished < started:
-            return _error("finished_at is before started_at", 400)
-        deployment = Deployment(data.service, data.version, DeployStatus(data.status), started, finished,
-                                "api", data.commit, committed)
+        warnings = []
+        if deployment.service not in ctx.services:
+            unknown = (f"service: no SLO covers service {deployment.service!r} "
+                       f"(known: {', '.join(ctx.services) or 'none'})")
+            if ctx.settings.api.unknown_services == "refuse":
+                return _error(f"{unknown}; api.unknown_services is refuse", 422)
+            warnings.append(f"{unknown}; stored anyway, DORA counts it")
         new = ctx.store.record_deployment(deployment)
         ctx.store.append_audit(f"api:{actor}", "deployment.record", body)
-        return flask.jsonify(recorded=new, service=data.service, version=data.version,
-                             status=data.status), (201 if new else 200)
+        return flask.jsonify(recorded=new, service=deployment.service, version=deployment.version,
+                             status=deployment.status.value, warnings=warnings), (201 if new else 200)
 
     @bp.get("/gate")
     def gate():
@@ -145,6 +115,40 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         return _error(f"store unavailable: {exc}", 503)
 
     server.register_blueprint(bp)
+    register_error_handlers(server)
+
+
+def register_error_handlers(server: flask.Flask) -> None:
+    """Every error under /api/ is JSON; no route answers with Flask's HTML error page.
+
+    Registered on the app, not the blueprint: a blueprint's handlers never see a 404 of
+    a path that matches none of its routes, nor a 413 raised while the body is read.
+    """
+
+    def no_such_route(rest: str):
+        return _error(f"no API route {flask.request.method} {flask.request.path}; see README, section HTTP API", 404)
+
+    # Without it, Dash's catch-all page route would answer an unknown /api/ path with 200
+    # and HTML. Werkzeug prefers a rule with more static parts, so every real route wins.
+    server.add_url_rule(f"{API_PREFIX}<path:rest>", "api_no_such_route", no_such_route,
+                        methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not flask.request.path.startswith(API_PREFIX):
+            return exc  # the page routes keep werkzeug's answer (Dash serves its own 404 page)
+        if isinstance(exc, RequestEntityTooLarge):
+            return _error(f"the body is larger than {flask.request.max_content_length} bytes "
+                          "(the setting api.max_body_bytes)", 413)
+        return _error(exc.description or exc.name, exc.code or 500)
+
+    @server.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", flask.request.method, flask.request.path)
+        message = f"internal error: {type(exc).__name__}; the server log has the traceback"
+        if flask.request.path.startswith(API_PREFIX):
+            return _error(message, 500)
+        return flask.Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")
 
 
 def gate_decision(report: dict, service: str) -> dict:

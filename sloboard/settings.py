@@ -12,9 +12,9 @@ Secrets are ``SecretStr``: they print as ``**********``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -39,6 +39,11 @@ class PrometheusSettings(_Section):
 class CollectSettings(_Section):
     step_s: int = Field(60, ge=1, description="collection step, seconds")
     lag_s: int = Field(120, ge=0, description="stay this far behind now, for late samples")
+    lookback: str = Field(
+        "5m",
+        description="the longest a counter may go without a sample and still count across the gap; "
+        "at least the step and the scrape interval (Prometheus' own lookback is 5m)",
+    )
     backfill: str = Field("35d", description="how far back the first run reaches")
     max_points_per_query: int = Field(11_000, ge=10)
     interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
@@ -52,13 +57,26 @@ class CollectSettings(_Section):
     )
     rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long")
 
-    @field_validator("backfill", "raw_retention", "golden_raw_retention", "rollup_retention")
+    @field_validator("backfill", "lookback", "raw_retention", "golden_raw_retention", "rollup_retention")
     @classmethod
     def _is_duration(cls, value: str) -> str:
         from .domain import parse_duration
 
         parse_duration(value)  # raises ValueError with a message for users
         return value
+
+    @property
+    def lookback_s(self) -> int:
+        from .domain import parse_duration
+
+        return int(parse_duration(self.lookback).total_seconds())
+
+    @model_validator(mode="after")
+    def _lookback_covers_a_step(self) -> "CollectSettings":
+        # A counter's previous step end must lie within the lookback to be counted at all.
+        if self.lookback_s < self.step_s:
+            raise ValueError(f"lookback ({self.lookback}) must be at least the step ({self.step_s} s)")
+        return self
 
 
 class CostSettings(_Section):
@@ -68,6 +86,15 @@ class CostSettings(_Section):
     )
     warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share")
     overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget")
+
+
+class ApiSettings(_Section):
+    max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="largest request body POST /api/v1/deployments accepts (413 above)"
+    )
+    unknown_services: Literal["warn", "refuse"] = Field(
+        "warn", description="a deployment of a service no SLO covers: stored with a warning, or refused (422)"
+    )
 
 
 class Settings(BaseSettings):
@@ -96,6 +123,7 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='bearer tokens for POST /api/v1/deployments, by name: {"ci": "..."}; the name is audited',
     )
+    api: ApiSettings = Field(default_factory=ApiSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)

@@ -7,6 +7,7 @@ gate's answer follows from numbers the test knows.
 from __future__ import annotations
 
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -117,3 +118,125 @@ def test_bad_deployment_bodies_are_400_naming_the_field(api, body, message):
     response = requests.post(f"{url}/api/v1/deployments", json=body,
                              headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
     assert response.status_code == 400 and message in response.json()["error"]
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _json_error(response, status: int) -> str:
+    """The error of a JSON answer with ``status``; fails on an HTML page or another status."""
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:300]
+    return response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [pytest.param("99999999999999", id="epoch past the year 9999"),
+     pytest.param("1969-07-20T20:17:00Z", id="before the epoch"),
+     pytest.param("now-99999999999999999d", id="a duration too long for a timedelta")],
+)
+def test_status_at_a_time_out_of_range_is_a_json_400(api, at):
+    url, _ = api
+    response = requests.get(f"{url}/api/v1/slos/checkout/availability/status", params={"at": at}, timeout=30)
+    assert _json_error(response, 400) == f"at: {at!r} is out of range; a time must lie between " \
+        "1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"
+
+
+def test_unknown_api_paths_and_methods_answer_json(api):
+    url, _ = api
+    assert _json_error(requests.get(f"{url}/api/v1/nothing-here", timeout=30), 404) == \
+        "no API route GET /api/v1/nothing-here; see README, section HTTP API"
+    assert "no API route POST /api/v2/slos" in _json_error(requests.post(f"{url}/api/v2/slos", timeout=30), 404)
+    assert "no API route DELETE /api/v1/slos" in _json_error(requests.delete(f"{url}/api/v1/slos", timeout=30), 404)
+
+
+def test_deployment_body_takes_the_cli_flag_names(api):
+    url, store = api
+    body = {"service": "checkout", "version": "v7", "status": "rollback", "commit": "c0ffee",
+            "started": "2027-01-14T11:00:00Z", "finished": "2027-01-14T11:04:00Z", "committed": "2027-01-14T09:00:00Z"}
+    response = requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=30)
+    assert response.status_code == 201, response.text
+    assert response.json()["warnings"] == []
+    [d] = [d for d in store.deployments(service="checkout") if d.version == "v7"]
+    assert (d.status.value, d.duration_s, d.committed_at.isoformat()) == ("rolled_back", 240.0, "2027-01-14T09:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        pytest.param({"startd_at": "now"}, "startd_at: unknown field 'startd_at'; did you mean 'started_at'?",
+                     id="a misspelt field names the right one"),
+        pytest.param({"started": "now", "started_at": "now"}, "started: give started_at or started, not both",
+                     id="both spellings of one field"),
+        pytest.param({"committed": "99999999999999"}, "committed_at: '99999999999999' is out of range",
+                     id="a time out of range names its field"),
+    ],
+)
+def test_deployment_body_errors_name_the_field(api, extra, message):
+    url, _ = api
+    body = {"service": "search", "version": "v1", "status": "failed", **extra}
+    response = requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=30)
+    assert message in _json_error(response, 400)
+
+
+def test_a_deployment_of_a_service_without_slos_is_stored_with_a_warning(api):
+    url, store = api
+    body = {"service": "ghost", "version": "v1", "status": "succeeded", "started_at": "2027-01-14T12:00:00Z"}
+    response = requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=30)
+    assert response.status_code == 201
+    assert response.json()["warnings"] == [
+        "service: no SLO covers service 'ghost' (known: checkout, search); stored anyway, DORA counts it"]
+    assert [d.version for d in store.deployments(service="ghost")] == ["v1"]
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    """A server that refuses unknown services and bodies over 2 KiB, with two routes that
+    fail as a bug would (added before it serves: Flask allows no routes after that)."""
+    specs_dir = tmp_path_factory.mktemp("strict-specs")
+    shutil.copy(SPECS_DIR / "checkout.yaml", specs_dir / "checkout.yaml")
+    shutil.copy(SPECS_DIR / "prometheus.yaml", specs_dir / "prometheus.yaml")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("strict-data"), specs_dir=specs_dir, api_tokens={"ci": TOKEN},
+                        api={"max_body_bytes": 2048, "unknown_services": "refuse"})
+    store = Store.open(f"sqlite:///{settings.data_dir / 'strict.db'}")
+    from dashboard.serve import build_server
+
+    server = build_server(settings, "127.0.0.1", 0, store=store, clock=lambda: AT)
+
+    def fail():
+        raise RuntimeError("a bug")
+
+    server.app.add_url_rule("/api/v1/test-bug", "test_api_bug", fail)
+    server.app.add_url_rule("/test-bug", "test_page_bug", fail)
+    running = DashboardServer(server, threading.Thread(target=server.serve_forever, daemon=True))
+    running.thread.start()
+    yield running.url, store
+    running.stop()
+    store.close()
+
+
+def test_a_body_over_the_limit_is_a_json_413_and_nothing_is_stored(strict):
+    url, store = strict
+    body = {"service": "checkout", "version": "v1", "status": "failed", "commit": "x" * (20 << 20)}
+    response = requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=60)
+    assert _json_error(response, 413) == "the body is larger than 2048 bytes (the setting api.max_body_bytes)"
+    assert store.deployments(service="checkout") == []
+    small = {**body, "commit": "x" * 1500}
+    assert requests.post(f"{url}/api/v1/deployments", json=small, headers=AUTH, timeout=30).status_code == 201
+
+
+def test_a_service_without_slos_is_refused_when_the_setting_says_so(strict):
+    url, store = strict
+    body = {"service": "ghost", "version": "v1", "status": "succeeded"}
+    error = _json_error(requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=30), 422)
+    assert error == "service: no SLO covers service 'ghost' (known: checkout); api.unknown_services is refuse"
+    assert store.deployments(service="ghost") == []
+
+
+def test_a_bug_is_a_json_500_under_the_api_and_plain_text_elsewhere_never_html(strict):
+    url, _ = strict
+    assert "internal error: RuntimeError" in _json_error(requests.get(f"{url}/api/v1/test-bug", timeout=30), 500)
+    page = requests.get(f"{url}/test-bug", timeout=30)
+    assert page.status_code == 500 and page.headers["Content-Type"].startswith("text/plain")
+    assert "<html" not in page.text.lower() and "internal error: RuntimeError" in page.text
