@@ -11,8 +11,8 @@ matching exactly the services with an SLO.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -25,6 +25,10 @@ from sloboard.errors import ConfigError
 # Characters with a meaning in RE2, escaped so that a service name matches only itself.
 _REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")
 
+# OpenCost's default list prices (its configs/default.json: USD per core-hour, per GiB-hour).
+OPENCOST_CPU_CORE_HOUR_USD = 0.031611
+OPENCOST_RAM_GIB_HOUR_USD = 0.004237
+
 GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "latency_p99", "saturation")
 
 
@@ -32,8 +36,19 @@ GOLDEN_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "laten
 class Queries:
     golden_signals: dict[str, str]
     deployments: str | None
-    cost: str | None
+    cost: str | None  # USD per hour per scope (OpenCost allocation)
     cost_scope_label: str = "namespace"
+    cost_total: str | None = None  # USD per hour of the whole bill; what cost leaves is idle
+    cost_namespace_services: Mapping[str, str] = field(default_factory=dict)
+    # Price of a core-hour over a GiB-hour, the weight that splits a node's total price
+    # between CPU and memory as OpenCost splits it when it knows only the total.
+    cost_cpu_to_ram: float = OPENCOST_CPU_CORE_HOUR_USD / OPENCOST_RAM_GIB_HOUR_USD
+
+    def cost_queries(self, step_s: int) -> tuple[str, str | None]:
+        """The allocation query and the total query (None: no idle remainder), filled."""
+        ratio = repr(self.cost_cpu_to_ram)
+        total = fill(self.cost_total, step_s, cpu_to_ram=ratio) if self.cost_total else None
+        return fill(self.cost or "", step_s, cpu_to_ram=ratio), total
 
     def golden(self, signal: str, step_s: int, *, service: str | None = None, services: Iterable[str] = ()) -> str:
         """The query of ``signal`` for one ``service``, or grouped over ``services``."""
@@ -86,15 +101,37 @@ def load_queries(path: Path | None = None) -> Queries:
     bad = set(golden) - set(GOLDEN_SIGNALS)
     if bad:
         raise ConfigError(f"{where}: golden_signals: unknown signal(s) {sorted(bad)}; known: {list(GOLDEN_SIGNALS)}")
-    cost = raw.get("cost") or {}
-    if cost and not isinstance(cost, dict):
-        raise ConfigError(f"{where}: cost: expected a mapping with query and scope_label")
-    unknown = set(cost) - {"query", "scope_label"}
-    if unknown:
-        raise ConfigError(f"{where}: cost: unknown key(s) {sorted(unknown)}; expected query, scope_label")
     return Queries(
         golden_signals={k: str(v) for k, v in golden.items()},
         deployments=raw.get("deployments"),
-        cost=cost.get("query"),
-        cost_scope_label=cost.get("scope_label", "namespace"),
+        **_cost_fields(raw.get("cost") or {}, where),
     )
+
+
+_COST_KEYS = ("query", "total", "scope_label", "namespace_services", "default_prices")
+
+
+def _cost_fields(cost, where: str) -> dict:
+    """The ``cost:`` section as ``Queries`` fields; ConfigError naming the key on a mistake."""
+    if not isinstance(cost, dict):
+        raise ConfigError(f"{where}: cost: expected a mapping with keys {list(_COST_KEYS)}")
+    unknown = set(cost) - set(_COST_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: cost: unknown key(s) {sorted(unknown)}; expected {', '.join(_COST_KEYS)}")
+    mapping = cost.get("namespace_services") or {}
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) and v for v in mapping.values()):
+        raise ConfigError(f"{where}: cost.namespace_services: expected a mapping of namespace to service name")
+    prices = cost.get("default_prices") or {}
+    cpu = prices.get("cpu_core_hour", OPENCOST_CPU_CORE_HOUR_USD) if isinstance(prices, dict) else None
+    ram = prices.get("ram_gib_hour", OPENCOST_RAM_GIB_HOUR_USD) if isinstance(prices, dict) else None
+    if not (isinstance(prices, dict) and set(prices) <= {"cpu_core_hour", "ram_gib_hour"}
+            and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in (cpu, ram))):
+        raise ConfigError(f"{where}: cost.default_prices: expected cpu_core_hour and ram_gib_hour, "
+                          "positive USD per core-hour and per GiB-hour")
+    return {
+        "cost": cost.get("query"),
+        "cost_scope_label": cost.get("scope_label", "namespace"),
+        "cost_total": cost.get("total"),
+        "cost_namespace_services": {str(k): v for k, v in mapping.items()},
+        "cost_cpu_to_ram": float(cpu) / float(ram),
+    }

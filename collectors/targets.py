@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from sloboard.domain import SLO, Deployment, DeployStatus
+from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import Problem, QueryRejected, SourceError, SpecError
 
 from .promql import per_step_count_query
@@ -213,7 +214,8 @@ def write_per_scope(
 
 @dataclass(frozen=True)
 class CostTarget:
-    """USD spent per step per service, from OpenCost's hourly prices."""
+    """USD spent per step per service from OpenCost: each namespace's allocation, mapped to
+    its service, and the bill's unallocated remainder as the scope ``IDLE_SCOPE``."""
 
     queries: Queries
 
@@ -221,15 +223,27 @@ class CostTarget:
     previous_keys = ()
     label = "cost (OpenCost)"
 
+    def service_of(self, labels: dict[str, str]) -> str:
+        """``namespace_services`` first, then the scope label, then the namespace."""
+        scope = labels.get(self.queries.cost_scope_label) or labels.get("namespace") or "unallocated"
+        return self.queries.cost_namespace_services.get(scope, scope)
+
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
+        allocation_query, total_query = self.queries.cost_queries(step)
         try:
-            series = source.query_range(fill(self.queries.cost or "", step), start, end, step)
+            series = source.query_range(allocation_query, start, end, step)
+            totals = source.query_range(total_query, start, end, step) if total_query else None
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
         by_scope: dict[str, list[Series]] = {}
         for s in series:
-            scope = s.label_map.get(self.queries.cost_scope_label, "unallocated")
-            by_scope.setdefault(f"service:{scope}", []).append(s)
+            by_scope.setdefault(f"service:{self.service_of(s.label_map)}", []).append(s)
+        if totals is not None:
+            # Computed on the grid here, not in PromQL, so the scopes add up to the bill exactly.
+            idle = idle_remainder(grid(totals, start, end, step),
+                                  [grid(parts, start, end, step) for parts in by_scope.values()])
+            if not np.isnan(idle).all():
+                by_scope[IDLE_SCOPE] = [Series((), start + step * np.arange(idle.size, dtype=np.int64), idle)]
         return write_per_scope(store, "cost", "opencost", by_scope, start, end, step, self.key,
                                per_step=lambda usd_per_hour: usd_per_hour * step / 3600.0)
 

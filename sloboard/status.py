@@ -23,7 +23,7 @@ import numpy as np
 
 from .domain import SLO, BudgetingMethod, Deployment, format_duration
 from .engine import evaluate
-from .engine.cost import budget_state, cost_in_window, forecast_month, month_bounds
+from .engine.cost import IDLE_LABEL, IDLE_SCOPE, budget_state, cost_in_window, forecast_month, month_bounds
 from .engine.dora import dora_by_service
 from .engine.evaluate import window_starts
 from .timeparse import iso
@@ -196,6 +196,14 @@ def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.nda
     return merged
 
 
+def cost_scope_name(scope: str, *, bare: bool = False) -> str:
+    """How a cost scope is shown: the idle remainder by what it is, any other as stored
+    (``bare``: without its kind, ``checkout`` for ``service:checkout``)."""
+    if scope == IDLE_SCOPE:
+        return IDLE_LABEL
+    return scope.partition(":")[2] if bare and ":" in scope else scope
+
+
 def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
     """The cuts of the cost read (``window_reads.read_series_sums``): the starts of the windows
     :func:`cost_entries` sums (the month's and ``at`` less each of ``COST_WINDOWS``), and
@@ -224,7 +232,7 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str,
                  rows: dict[tuple[str, str], PieceRows] | None = None) -> list[dict[str, Any]]:
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
-    The monthly budget and the month-end forecast belong to the ``month`` window only.
+    Each entry names its scope for people too (``name``: :func:`cost_scope_name`). The monthly budget and the month-end forecast belong to the ``month`` window only.
     Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
     newest step, so the forecast's newest sample time is exact
     (``window_reads.read_series_sums`` with ``exact_newest``). ``rows``: that read, when
@@ -238,12 +246,14 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: dict[str,
     out = []
     for scope, (ts, usd) in sorted(merged.items()):
         for label, length in COST_WINDOWS.items():
-            out.append({"scope": scope, "window": label, "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
+            out.append({"scope": scope, "name": cost_scope_name(scope), "window": label,
+                        "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
                         "budget_usd": None, "forecast_usd": None})
         mtd = cost_in_window(ts, usd, month_start, at_epoch)
         forecast = forecast_month(ts, usd, at_epoch, timezone_name)
         budget = budgets.get(scope)
-        entry = {"scope": scope, "window": "month", "usd": mtd, "budget_usd": budget, "forecast_usd": forecast}
+        entry = {"scope": scope, "name": cost_scope_name(scope), "window": "month", "usd": mtd,
+                 "budget_usd": budget, "forecast_usd": forecast}
         if budget is not None:
             state = budget_state(mtd, forecast, budget, warn_at=warn_at, overrun_at=overrun_at)
             entry.update(budget_warning=state.warning, forecast_overrun=state.overrun)
@@ -363,7 +373,7 @@ def render_table(report: dict[str, Any]) -> str:
         out += ["", "Cost, month to date"]
         out += _columns(
             ("scope", "spent", "forecast", "budget"),
-            [(c["scope"], _fmt_usd(c["usd"]), _fmt_usd(c["forecast_usd"]), _fmt_usd(c["budget_usd"]) if c["budget_usd"] is not None else "-")
+            [(c["name"], _fmt_usd(c["usd"]), _fmt_usd(c["forecast_usd"]), _fmt_usd(c["budget_usd"]) if c["budget_usd"] is not None else "-")
              for c in month],
         )
     return "\n".join(out)

@@ -17,6 +17,7 @@ from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
+from sloboard.status import cost_scope_name
 from sloboard.views import biggest_and_rest, cost_history
 
 dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard", order=2)
@@ -60,7 +61,7 @@ def pivot(entries: list[dict], scopes: list[str]) -> list[dict]:
         by_window = {e["window"]: e for e in entries if e["scope"] == scope}
         month = by_window.get("month", {})
         rows.append({
-            "scope": scope,
+            "scope": cost_scope_name(scope),
             **{f"usd_{w}": by_window.get(w, {}).get("usd") for w in WINDOWS},
             "budget": month.get("budget_usd"),
             "forecast": month.get("forecast_usd"),
@@ -102,7 +103,7 @@ def spend_chart(ctx, view: View, team_of: dict[str, str]):
     history = cost_history(ctx.store, view.end, view.span_s, bucket, team_of)
     services = [s for s in shown_scopes(set(history), view.filters, team_of) if s.startswith("service:")]
     fig = go.Figure()
-    biggest, rest = biggest_and_rest({s.partition(":")[2]: history[s] for s in services}, TOP_SERVICES)
+    biggest, rest = biggest_and_rest({cost_scope_name(s, bare=True): history[s] for s in services}, TOP_SERVICES)
     for name, series in biggest.items():
         period_bars(fig, series, bucket, view.tz, value="$%{y:,.2f}", name=name)
     if rest is not None:

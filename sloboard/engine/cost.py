@@ -27,6 +27,11 @@ from .windows import period_bounds
 WARN_AT = 0.80  # warn once month-to-date spend reaches 80 % of the budget
 OVERRUN_AT = 1.25  # flag an overrun once the forecast exceeds 125 % of the budget
 
+# The part of the bill that no service was allocated (nodes' idle capacity), kept as a
+# scope of its own so that the services' costs and it add up to the bill.
+IDLE_SCOPE = "service:__idle__"
+IDLE_LABEL = "Idle (unallocated)"
+
 
 def cost_in_window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> float | None:
     """Spend in ``[start, end)``: the sum of ``usd`` over samples with ``start < ts <= end``.
@@ -119,6 +124,22 @@ def budget_state(
         warning=None if mtd is None else _decimal(mtd) >= _decimal(warn_at) * budget,
         overrun=None if forecast is None else _decimal(forecast) > _decimal(overrun_at) * budget,
     )
+
+
+def idle_remainder(total: ArrayLike, allocated: ArrayLike) -> np.ndarray:
+    """The bill's unallocated remainder per step: ``total - sum(allocated)``.
+
+    ``total`` is the whole bill per step (n,); ``allocated`` the scopes' shares of it
+    (k, n), NaN where a scope has no sample. A step without a total has no remainder
+    (NaN); a step with a total but no allocation is all remainder. The remainder is
+    negative where allocations exceed the bill (OpenCost allocates max(request, usage),
+    which can pass a node's capacity), so that the scopes still add up to the bill.
+    """
+    total = np.asarray(total, dtype=np.float64)
+    shares = np.asarray(allocated, dtype=np.float64)
+    if shares.size == 0:
+        return total.copy()
+    return total - np.nansum(shares.reshape(-1, total.size), axis=0)
 
 
 def cost_per_million_good(usd: float | None, good_events: float | None) -> float | None:
