@@ -69,7 +69,8 @@ def to_openmetrics(series: Iterable[MetricSeries]) -> str:
     """OpenMetrics text for ``promtool tsdb create-blocks-from openmetrics``.
 
     No ``# TYPE`` lines: the TSDB keeps no metric types, and untyped families let a
-    counter keep its ``_total`` name as written. Timestamps are seconds; ``# EOF`` ends it.
+    counter keep its ``_total`` name as written. Timestamps are seconds (to the ms, as
+    Prometheus keeps them); ``# EOF`` ends it.
     """
     lines: list[str] = []
     for s in series:
@@ -78,7 +79,7 @@ def to_openmetrics(series: Iterable[MetricSeries]) -> str:
         if any(b <= a for a, b in zip(s.ts, s.ts[1:])):
             raise ValueError(f"{s.name}: timestamps must increase strictly")
         head = s.name + _format_labels(s.labels)
-        lines.extend(f"{head} {_format_value(v)} {int(t)}" for t, v in zip(s.ts, s.values))
+        lines.extend(f"{head} {_format_value(v)} {_format_ts(t)}" for t, v in zip(s.ts, s.values))
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -90,6 +91,11 @@ def _format_labels(labels: Mapping[str, str]) -> str:
         (k, str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")) for k, v in labels.items()
     )
     return "{" + ",".join(f'{k}="{v}"' for k, v in escaped) + "}"
+
+
+def _format_ts(t: float) -> str:
+    """Seconds; a scrape's milliseconds kept (Prometheus stores ms), whole seconds as integers."""
+    return str(int(t)) if float(t).is_integer() else f"{float(t):.3f}"
 
 
 def _format_value(value: float) -> str:
