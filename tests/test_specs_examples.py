@@ -56,12 +56,12 @@ def test_real_world_files_load_unchanged():
     assert result.problems == [], [str(p) for p in result.problems]
     by_id = {slo.id: slo for slo in result.slos}
     assert sorted(by_id) == [
+        "apiserver/apiserver-read-resource-request-latency",  # Pyrra: the service is the queries' job
         "k8s-apiserver/requests-availability",
         "k8s-apiserver/requests-latency",
-        "monitoring/apiserver-read-resource-request-latency",
-        "monitoring/prometheus-http-errors",
         "myservice/requests-availability",
         "myservice2/requests-availability",
+        "prometheus-k8s/prometheus-http-errors",
         "web/web-availability",
     ]
     # A few facts per format, computed from the files by hand.
@@ -72,6 +72,6 @@ def test_real_world_files_load_unchanged():
     assert by_id["myservice2/requests-availability"].objective == 0.9999
     assert by_id["myservice2/requests-availability"].team == "myteam2"
     assert by_id["k8s-apiserver/requests-latency"].indicator.mode is QueryMode.WINDOW
-    latency = by_id["monitoring/apiserver-read-resource-request-latency"]
+    latency = by_id["apiserver/apiserver-read-resource-request-latency"]
     assert (latency.indicator.kind, latency.indicator.latency_threshold_s, latency.window.duration) == (
         IndicatorKind.LATENCY, 1.0, timedelta(days=14))

@@ -86,11 +86,6 @@ ERROR_CASES = [
                  id="misspelt budgeting method suggests the right one"),
     pytest.param(openslo(GOOD_TAIL.replace("28d", "28 days")), "'28 days' is not a duration", 23,
                  "spec.timeWindow[0].duration", id="bad window duration is rejected"),
-    pytest.param(openslo(GOOD_TAIL.replace("- duration: 28d\n      isRolling: true",
-                                           "- duration: 1m\n      isRolling: false\n      calendar:\n"
-                                           "        startTime: 2024-01-01 00:00:00\n        timeZone: UTC")),
-                 "did you mean 1M (month)?", 23, "spec.timeWindow[0].duration",
-                 id="calendar window of one minute suggests one month"),
     pytest.param(openslo(GOOD_TAIL.replace("28d", "1M")), "a rolling window needs a fixed length", 23,
                  "spec.timeWindow[0].duration", id="rolling window in months is rejected"),
     pytest.param(openslo(GOOD_TAIL.replace("- duration: 28d\n      isRolling: true",
@@ -217,13 +212,13 @@ ERROR_CASES = [
           name: latency
           namespace: search
         spec:
-          target: 99.5
+          target: [99.5]
           window: 28d
           indicator:
             ratio:
               errors: {metric: 'http_requests_total{code=~"5.."}'}
               total: {metric: http_requests_total}
-        """, "expected text, got the number 99.5", 7, "spec.target", id="Pyrra target as a number is a wrong type"),
+        """, "expected text, got a list", 7, "spec.target", id="Pyrra target that is a list is a wrong type"),
     pytest.param("""
         apiVersion: pyrra.dev/v1alpha1
         kind: ServiceLevelObjective
@@ -295,6 +290,12 @@ WARNING_CASES = [
     pytest.param(openslo(GOOD_TAIL.replace("target: 0.999", "targetPercent: 0.999")),
                  "targetPercent is 0-100, 0.999 means 0.999 %; did you mean target: 0.999?", 27,
                  "spec.objectives[0].targetPercent", id="OpenSLO target percent written as a fraction warns"),
+    pytest.param(openslo(GOOD_TAIL.replace("- duration: 28d\n      isRolling: true",
+                                           "- duration: 1m\n      isRolling: false\n      calendar:\n"
+                                           "        startTime: 2024-01-01 00:00:00\n        timeZone: UTC")),
+                 "'1m' is 1 minute(s); did you mean 1M (month)? sloboard has no calendar windows shorter than "
+                 "a week, so it reads this as a rolling 1m window", 23, "spec.timeWindow[0].duration",
+                 id="calendar window of one minute warns and suggests one month"),
     pytest.param(openslo(GOOD_TAIL.replace("28d", "1d")),
                  "the window 1d is shorter than the longest alert window (3d)", 22, "spec.timeWindow",
                  id="window shorter than the longest alert window warns"),

@@ -71,9 +71,9 @@ def load_alert_windows(path: Path | None = None) -> tuple[tuple[AlertWindow, ...
         return _fallback(path, problems)
     reporter = Reporter()
     parsed = validate(AlertWindowsFile, documents[0], reporter)
-    if parsed is None:
+    if parsed is None or parsed.refused:
         return _fallback(path, reporter.problems)
-    return tuple(w.to_domain() for w in parsed.windows), []
+    return tuple(w.to_domain() for w in parsed.obj.windows), []
 
 
 def _fallback(path: Path | None, problems: list[Problem]) -> tuple[tuple[AlertWindow, ...], list[Problem]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
@@ -15,13 +17,16 @@ from .yaml_source import Document, Loc, locate, scalar_text
 if TYPE_CHECKING:
     from .openslo import Registry
 
-M = TypeVar("M", bound=BaseModel)
-
-
 class SpecModel(BaseModel):
-    """A versioned input schema: unknown fields are errors, values never change after parsing."""
+    """A versioned input schema: unknown fields are reported, values never change after parsing.
+
+    ``UNKNOWN_FIELDS`` says how: "error" for OpenSLO and sloboard's own keys; a foreign
+    format whose own tool ignores unknown fields sets a sentence saying so, and its
+    unknown fields become warnings with that sentence (the SLO still loads).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    UNKNOWN_FIELDS: ClassVar[str] = "error"
 
 
 class Reporter:
@@ -38,14 +43,56 @@ class Reporter:
         return sum(1 for p in self.problems if p.severity == "error")
 
 
-def validate(model: type[M], doc: Document, reporter: Reporter) -> M | None:
-    """Parse ``doc`` with ``model``; report every error at its line, return None on any."""
+@dataclass(frozen=True)
+class Parsed:
+    """A document that parsed; ``refused`` when it had errors, so its SLOs are only checked."""
+
+    obj: SpecModel
+    refused: bool
+
+
+def validate(model: type[SpecModel], doc: Document, reporter: Reporter) -> Parsed | None:
+    """Parse ``doc`` with ``model``; report every problem at its line.
+
+    Unknown fields alone do not stop the parse: they are reported (as errors, or as
+    warnings in formats whose tools ignore them) and dropped, so that the mapping
+    still runs and reports the file's other problems in the same pass. Any other
+    error leaves nothing to map (None).
+    """
     try:
-        return model.model_validate(doc.data)
+        return Parsed(model.model_validate(doc.data), refused=False)
     except ValidationError as exc:
-        for error in exc.errors():
-            reporter.add(doc, tuple(error["loc"]), message_for(error, model))
+        errors = exc.errors()
+    ignored = model.UNKNOWN_FIELDS != "error"
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    for error in errors:
+        message = message_for(error, model)
+        if error in unknown and ignored:
+            reporter.add(doc, tuple(error["loc"]), f"{message} ({model.UNKNOWN_FIELDS})", "warning")
+        else:
+            reporter.add(doc, tuple(error["loc"]), message)
+    if len(unknown) < len(errors):
         return None
+    data = copy.deepcopy(doc.data)
+    if not all(_drop(data, tuple(e["loc"])) for e in unknown):
+        return None
+    try:
+        return Parsed(model.model_validate(data), refused=not ignored)
+    except ValidationError:  # already reported above
+        return None
+
+
+def _drop(data: object, loc: tuple) -> bool:
+    """Delete the key at ``loc``; False when the path is not in the data as written."""
+    for part in loc[:-1]:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and loc and loc[-1] in data:
+        del data[loc[-1]]
+        return True
+    return False
 
 
 @dataclass
@@ -54,19 +101,25 @@ class MappingContext:
 
     ``registry`` holds the OpenSLO SLI and DataSource objects of the whole load, so a
     reference can point into another file; ``default_windows`` are the burn-rate alert
-    windows in force unless the SLO overrides them.
+    windows in force unless the SLO overrides them. ``translate`` maps the field paths
+    of a model built from a rewritten document (OpenSLO v1alpha read as v1) back to
+    where the values stand in the file.
     """
 
     doc: Document
     reporter: Reporter
     default_windows: tuple[AlertWindow, ...]
     registry: "Registry | None" = None
+    translate: Callable[[Loc], Loc] | None = None
+
+    def _at(self, loc: Loc) -> Loc:
+        return self.translate(loc) if self.translate else loc
 
     def error(self, loc: Loc, message: str) -> None:
-        self.reporter.add(self.doc, loc, message, "error")
+        self.reporter.add(self.doc, self._at(loc), message, "error")
 
     def warn(self, loc: Loc, message: str) -> None:
-        self.reporter.add(self.doc, loc, message, "warning")
+        self.reporter.add(self.doc, self._at(loc), message, "warning")
 
     def checkpoint(self) -> int:
         return self.reporter.error_count()
@@ -80,10 +133,10 @@ class MappingContext:
         return replace(self, doc=doc)
 
     def line_of(self, loc: Loc) -> int:
-        return locate(self.doc.node, loc)[0]
+        return locate(self.doc.node, self._at(loc))[0]
 
     def written(self, loc: Loc) -> str | None:
-        return scalar_text(self.doc.node, loc)
+        return scalar_text(self.doc.node, self._at(loc))
 
 
 def check_duration(value: str) -> str:

@@ -49,8 +49,13 @@ def source(ctx: MappingContext, fmt: str, line: int | None = None) -> SpecSource
     return SpecSource(ctx.doc.path, line or ctx.doc.line, fmt)
 
 
+def is_id_part(value: str) -> bool:
+    """Whether ``value`` can stand on one side of the SLO id ``service/name``."""
+    return bool(_ID_PART_RE.fullmatch(value))
+
+
 def check_id_part(ctx: MappingContext, loc: Loc, value: str, what: str) -> None:
-    if not _ID_PART_RE.fullmatch(value):
+    if not is_id_part(value):
         ctx.error(loc, f"{what} {value!r} cannot be used in the SLO id 'service/name': "
                        "it must be non-empty, without spaces or '/'")
 

@@ -1,9 +1,10 @@
 """``load_specs``: every spec file in, valid SLOs and every problem (with file and line) out.
 
 Steps: find the files, split them into YAML documents, recognise each document's
-format (OpenSLO v1, Sloth prometheus/v1, Pyrra v1alpha1), validate it with that
-format's model, register the OpenSLO SLIs and DataSources so references work across
-files, map each SLO-bearing object into the domain, and refuse duplicate SLO ids.
+format (OpenSLO v1 and v1alpha, Sloth prometheus/v1 and its Kubernetes form, Pyrra
+v1alpha1), validate it with that format's model, register the OpenSLO SLIs and
+DataSources so references work across files, map each SLO-bearing object into the
+domain, and refuse duplicate SLO ids.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from ..domain import SLO
 from ..errors import Problem
-from . import openslo, pyrra, sloth
+from . import openslo, openslo_v1alpha, pyrra, sloth
 from .alert_windows import load_alert_windows
-from .base import MappingContext, Reporter, SpecModel, validate
+from .base import MappingContext, Parsed, Reporter, SpecModel, validate
 from .messages import unknown_name_message
 from .yaml_source import Document, read_documents
 
@@ -53,22 +54,25 @@ def load_specs(paths: Sequence[Path], alert_windows_file: Path | None = None) ->
     default_windows, window_problems = load_alert_windows(alert_windows_file)
     reporter.problems.extend(window_problems)
     files = _discover(paths, reporter)
-    parsed: list[tuple[SpecModel, Document]] = []
+    parsed: list[tuple[Parsed, Document]] = []
     for path in files:
         for doc in _read(path, reporter):
             model = _recognise(doc, reporter)
-            obj = validate(model, doc, reporter) if model is not None else None
-            if obj is not None:
-                parsed.append((obj, doc))
-    registry = _registry(parsed, reporter)
+            result = validate(model, doc, reporter) if model is not None else None
+            if result is not None:
+                parsed.append((result, doc))
+    registry = _registry([(p.obj, doc) for p, doc in parsed if not p.refused], reporter)
     slos: list[SLO] = []
-    for obj, doc in parsed:
+    for result, doc in parsed:
+        obj = result.obj
         if isinstance(obj, openslo.UnusedObject):
             reporter.add(doc, ("kind",), f"{obj.kind} objects are not used: sloboard alerts on "
                          "burn-rate windows (annotation sloboard.dev/alert-windows)", "warning")
         to_domain = getattr(obj, "to_domain", None)
         if to_domain is not None:
-            slos.extend(to_domain(MappingContext(doc, reporter, default_windows, registry)))
+            # A refused object is still mapped, so that all its problems show in one run.
+            mapped = to_domain(MappingContext(doc, reporter, default_windows, registry))
+            slos.extend(mapped if not result.refused else [])
     slos = _unique_ids(slos, reporter)
     problems = sorted(dict.fromkeys(reporter.problems), key=lambda p: (p.path, p.line))
     return LoadResult(slos=slos, problems=problems, files=files)
@@ -109,33 +113,42 @@ def _recognise(doc: Document, reporter: Reporter) -> type[SpecModel] | None:
     """The schema for a document, chosen by its ``apiVersion``/``kind`` or Sloth ``version``."""
     api, version = doc.data.get("apiVersion"), doc.data.get("version")
     if api is None and version is None:
-        reporter.add(doc, (), "not an SLO spec: no apiVersion (OpenSLO, Pyrra) or version (Sloth)")
+        reporter.add(doc, (), "not an SLO spec: no apiVersion (OpenSLO, Pyrra, Sloth's Kubernetes form) "
+                     "or version (Sloth)")
         return None
-    if api == openslo.API_VERSION:
+    if api is not None:
+        kinds = _KINDS.get(api) if isinstance(api, str) else None
+        if kinds is None:
+            reporter.add(doc, ("apiVersion",), _unknown_api_version(str(api)))
+            return None
         kind = doc.data.get("kind")
         if kind is None:
             reporter.add(doc, ("kind",), "required field is missing")
-        elif not isinstance(kind, str) or kind not in openslo.KINDS:
-            reporter.add(doc, ("kind",), unknown_name_message("kind", str(kind), openslo.KINDS))
-        return openslo.KINDS.get(kind) if isinstance(kind, str) else None
-    if api == pyrra.API_VERSION:
-        return pyrra.ServiceLevelObjective
-    if api is not None:
-        reporter.add(doc, ("apiVersion",), _unknown_api_version(str(api)))
-        return None
+        elif not isinstance(kind, str) or kind not in kinds:
+            reporter.add(doc, ("kind",), unknown_name_message("kind", str(kind), kinds))
+        return kinds.get(kind) if isinstance(kind, str) else None
     if version == sloth.VERSION:
         return sloth.SlothSpec
     reporter.add(doc, ("version",), f"unknown Sloth spec version {version!r}; sloboard reads \"prometheus/v1\"")
     return None
 
 
+# apiVersion -> kind -> schema.
+_KINDS: dict[str, dict[str, type[SpecModel]]] = {
+    openslo.API_VERSION: openslo.KINDS,
+    openslo_v1alpha.API_VERSION: openslo_v1alpha.KINDS,
+    pyrra.API_VERSION: {pyrra.KIND: pyrra.ServiceLevelObjective},
+    sloth.K8S_API_VERSION: {sloth.K8S_KIND: sloth.PrometheusServiceLevel},
+}
+
+
 def _unknown_api_version(api: str) -> str:
     if api.startswith("openslo"):
-        return f"unsupported OpenSLO version {api!r}; sloboard reads openslo/v1"
+        return f"unsupported OpenSLO version {api!r}; sloboard reads openslo/v1 and openslo/v1alpha"
     if api.startswith("sloth.slok.dev"):
-        return "Sloth's Kubernetes resource is not read; use its file format (version: \"prometheus/v1\")"
-    return (f"unknown apiVersion {api!r}; sloboard reads openslo/v1, pyrra.dev/v1alpha1 "
-            "and Sloth files with version: \"prometheus/v1\"")
+        return f"unsupported Sloth Kubernetes version {api!r}; sloboard reads {sloth.K8S_API_VERSION}"
+    return (f"unknown apiVersion {api!r}; sloboard reads openslo/v1, openslo/v1alpha, pyrra.dev/v1alpha1, "
+            f"{sloth.K8S_API_VERSION} and Sloth files with version: \"prometheus/v1\"")
 
 
 def _registry(parsed: list[tuple[SpecModel, Document]], reporter: Reporter) -> openslo.Registry:

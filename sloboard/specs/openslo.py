@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +32,7 @@ from .building import Where, check_id_part, check_slo, fingerprint, percent_to_f
 from .extension import read_extension
 from .messages import unknown_name_message
 from .promql import histogram_series, latency_threshold, parse_selector, uses_window
+from .scalars import Text, TextMap, as_text
 from .yaml_source import Document, Loc
 
 FORMAT = "openslo/v1"
@@ -45,10 +46,13 @@ _CALENDAR_UNITS = {("1", "w"): ("week", 7), ("1", "M"): ("month", 30), ("1", "Q"
 
 
 def _label_values(value: Any) -> Any:
-    """OpenSLO label values are a string or a list of strings; keep them all as lists."""
-    if isinstance(value, (str, int, float, bool)):
-        return [str(value)]
-    return value
+    """OpenSLO label values are a string or a list of strings; keep them all as lists.
+
+    A number or boolean is read as its text (``true``, ``90``), as OpenSLO's Go tools do.
+    """
+    if isinstance(value, list):
+        return [as_text(v) for v in value]
+    return [as_text(value)] if value is not None else value
 
 
 def _minutes_if_number(value: Any) -> Any:
@@ -65,13 +69,6 @@ def _check_shorthand(value: str) -> str:
     return value
 
 
-def _as_text(value: Any) -> Any:
-    # YAML reads `2022-01-01 12:00:00` as a timestamp; the spec means the text.
-    if isinstance(value, (datetime, date)):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return value
-
-
 Labels = dict[str, Annotated[list[str], BeforeValidator(_label_values)]]
 Description = Annotated[str, Field(max_length=1050)]
 
@@ -80,7 +77,7 @@ class Metadata(SpecModel):
     name: str
     display_name: str | None = Field(None, alias="displayName")
     labels: Labels = {}
-    annotations: dict[str, str] = {}
+    annotations: TextMap = {}
 
 
 class MetricSource(SpecModel):
@@ -114,7 +111,7 @@ class InlineSLI(SpecModel):
 
 
 class Calendar(SpecModel):
-    start_time: Annotated[str, BeforeValidator(_as_text)] = Field(alias="startTime")
+    start_time: Text = Field(alias="startTime")  # YAML reads 2022-01-01 12:00:00 as a timestamp
     time_zone: str = Field(alias="timeZone")
 
     @field_validator("start_time")
@@ -141,23 +138,25 @@ class TimeWindow(SpecModel):
     is_rolling: bool | None = Field(None, alias="isRolling")
     calendar: Calendar | None = None
 
-    def to_window(self) -> Window:
-        """Raises ValueError naming what is wrong with the window."""
+    def to_window(self) -> tuple[Window, str | None]:
+        """The window and a warning about it, if any; raises ValueError naming what is wrong."""
         count, unit = _SHORTHAND_RE.fullmatch(self.duration).groups()  # type: ignore[union-attr]
         rolling = self.is_rolling if self.is_rolling is not None else self.calendar is None
         if not rolling:
             if self.calendar is None:
                 raise ValueError("a window with isRolling: false needs calendar: {startTime, timeZone}")
-            if unit == "m":
-                raise ValueError(f"{self.duration!r} is {count} minute(s); did you mean {count}M (month)?")
+            if unit == "m":  # the spec allows it, but it is far more often a month mistyped
+                return Window(parse_duration(self.duration)), (
+                    f"{self.duration!r} is {count} minute(s); did you mean {count}M (month)? sloboard has no "
+                    f"calendar windows shorter than a week, so it reads this as a rolling {self.duration} window")
             if (count, unit) not in _CALENDAR_UNITS:
                 raise ValueError(f"calendar windows are 1w, 1M or 1Q; got {self.duration!r}")
             name, days = _CALENDAR_UNITS[(count, unit)]
-            return Window(timedelta(days=days), calendar_unit=name, timezone=self.calendar.time_zone)
+            return Window(timedelta(days=days), calendar_unit=name, timezone=self.calendar.time_zone), None
         if unit in "MQY":
             raise ValueError(f"a rolling window needs a fixed length; {self.duration!r} is a calendar "
                              "unit: use days (30d) or set isRolling: false with a calendar")
-        return Window(parse_duration(self.duration))
+        return Window(parse_duration(self.duration)), None
 
 
 class Objective(SpecModel):
@@ -293,9 +292,7 @@ class SLOObject(_Object):
             self._check_timeslices(ctx, objective, loc)
             if ctx.failed_since(mark) or target is None or indicator is None:
                 continue
-            name = self.metadata.name
-            if len(spec.objectives) > 1:
-                name = f"{name}-{_slug(objective.display_name) or i}"
+            name = objective_name(self.metadata.name, objective.display_name, i, len(spec.objectives))
             slo = SLO(
                 id=f"{spec.service}/{name}", service=spec.service, name=name, objective=target,
                 window=window, indicator=indicator, team=team,
@@ -324,10 +321,13 @@ class SLOObject(_Object):
             ctx.error(("spec", "timeWindow"), f"timeWindow takes exactly one item, got {len(windows)}")
             return None
         try:
-            return windows[0].to_window()
+            window, warning = windows[0].to_window()
         except ValueError as exc:
             ctx.error(("spec", "timeWindow", 0, "duration"), str(exc))
             return None
+        if warning:
+            ctx.warn(("spec", "timeWindow", 0, "duration"), warning)
+        return window
 
     def _resolve_sli(self, ctx: MappingContext) -> _ResolvedSLI | None:
         spec = self.spec
@@ -471,8 +471,12 @@ def _query(ctx: MappingContext, metric: MetricSpec, loc: Loc) -> tuple[str, str 
     return query.strip(), src.metric_source_ref
 
 
-def _slug(text: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
+def objective_name(name: str, display_name: str | None, index: int, count: int) -> str:
+    """The SLO name of one of ``count`` objectives: ``name-<displayName>`` (or ``name-<index>``)."""
+    if count == 1:
+        return name
+    slug = re.sub(r"[^a-z0-9]+", "-", (display_name or "").lower()).strip("-")
+    return f"{name}-{slug or index}"
 
 
 KINDS: dict[str, type[_Object]] = {

@@ -2,13 +2,19 @@
 
 Schema: https://github.com/pyrra-dev/pyrra, ``kubernetes/api/v1alpha1``. Readings:
 
-- ``spec.target`` is a percent in a string (``"99.9"``); ``spec.window`` a Prometheus
-  duration (``28d``, ``2w``).
+- ``spec.target`` is a percent in a string (``"99.9"``), or a number (``99``), which
+  Pyrra's YAML reader also turns into text; ``spec.window`` a Prometheus duration
+  (``28d``, ``2w``). Label and annotation values may be numbers or booleans too.
 - Metrics are counters (selectors); Pyrra takes ``increase()`` of them, so they map to
   QueryMode.COUNTER. ``ratio.errors`` is the bad query; ``latency.success`` is the
   ``le`` bucket (good) and ``latency.total`` the ``_count`` series.
-- Pyrra has no service field: the service is the annotation ``sloboard.dev/service``,
-  else ``metadata.namespace``, else ``default`` (Kubernetes' default namespace).
+- Pyrra has no service field. The service is the annotation ``sloboard.dev/service``;
+  else the value of an equality matcher on ``service``, ``job`` or ``app`` (in that
+  order) that every query of the indicator shares; else a metadata label
+  (``pyrra.dev/service``, ``app.kubernetes.io/name``, ``app``); else, with a warning
+  saying how to set it, ``metadata.namespace`` or ``default``.
+- Unknown fields are warnings: Kubernetes drops the fields a CRD does not declare
+  (``kubectl`` warns), so published files carry some (``spec.latency``).
 - The team is ``sloboard.dev/team``, else the label ``pyrra.dev/team``, else ``team``.
 - ``alerting.disabled: true`` or ``alerting.burnrates: false`` leave the SLO without
   burn-rate alert windows. ``latencyNative`` and ``bool_gauge`` are not supported.
@@ -16,64 +22,67 @@ Schema: https://github.com/pyrra-dev/pyrra, ``kubernetes/api/v1alpha1``. Reading
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from ..domain import SLO, Indicator, IndicatorKind, QueryMode, Window, parse_duration
 from .base import Duration, MappingContext, SpecModel
-from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
+from .building import Where, check_id_part, check_slo, fingerprint, is_id_part, percent_to_fraction, source
 from .extension import read_extension
 from .promql import latency_threshold, parse_selector, uses_window
+from .kubernetes import IGNORED, KubernetesObject
+from .scalars import Text
+from .yaml_source import Loc
 
 FORMAT = "pyrra/v1alpha1"
 API_VERSION = "pyrra.dev/v1alpha1"
 KIND = "ServiceLevelObjective"
 DEFAULT_SERVICE = "default"
+# Where a Pyrra file names its service, best first (the annotation comes before all).
+SERVICE_MATCHERS = ("service", "job", "app")
+SERVICE_LABELS = ("pyrra.dev/service", "app.kubernetes.io/name", "app")
 
 
-class Metadata(SpecModel):
-    name: str
-    namespace: str | None = None
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+class _Pyrra(SpecModel):
+    UNKNOWN_FIELDS = IGNORED
 
 
-class Query(SpecModel):
+class Query(_Pyrra):
     metric: str
 
 
-class Ratio(SpecModel):
+class Ratio(_Pyrra):
     errors: Query
     total: Query
     grouping: list[str] | None = None
 
 
-class Latency(SpecModel):
+class Latency(_Pyrra):
     success: Query
     total: Query
     grouping: list[str] | None = None
 
 
-class LatencyNative(SpecModel):
+class LatencyNative(_Pyrra):
     total: Query
     latency: str
     grouping: list[str] | None = None
 
 
-class BoolGauge(SpecModel):
+class BoolGauge(_Pyrra):
     metric: str
     grouping: list[str] | None = None
 
 
-class PyrraIndicator(SpecModel):
+class PyrraIndicator(_Pyrra):
     ratio: Ratio | None = None
     latency: Latency | None = None
     latency_native: LatencyNative | None = Field(None, alias="latencyNative")
     bool_gauge: BoolGauge | None = None
 
 
-class Alerting(SpecModel):
+class Alerting(_Pyrra):
     disabled: bool | None = None
     burnrates: bool | None = None
     absent: bool | None = None
@@ -81,9 +90,9 @@ class Alerting(SpecModel):
     absent_name: str | None = Field(None, alias="absentName")
 
 
-class PyrraSpec(SpecModel):
-    description: str = ""
-    target: str
+class PyrraSpec(_Pyrra):
+    description: Text = ""
+    target: Text
     window: Duration
     indicator: PyrraIndicator
     alerting: Alerting = Alerting()
@@ -95,28 +104,26 @@ class PyrraSpec(SpecModel):
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"target is a percent in quotes, like \"99.9\"; got {value!r}") from None
+            raise ValueError(f"target is a percent, like \"99.9\"; got {value!r}") from None
         if not 0 < number < 100:
             raise ValueError(f"target is a percent between 0 and 100, exclusive; got {value!r}")
         return value
 
 
-class ServiceLevelObjective(SpecModel):
+class ServiceLevelObjective(KubernetesObject):
     api_version: Literal["pyrra.dev/v1alpha1"] = Field(alias="apiVersion")
     kind: Literal["ServiceLevelObjective"]
-    metadata: Metadata
     spec: PyrraSpec
-    status: dict[str, Any] | None = None  # present in `kubectl get -o yaml` output
 
     def to_domain(self, ctx: MappingContext) -> list[SLO]:
         """The one SLO this object defines (an empty list when it has errors)."""
         mark = ctx.checkpoint()
         meta, spec = self.metadata, self.spec
         extension = read_extension(meta.annotations, ctx, ("metadata", "annotations"), allow_service=True)
-        service = extension.service or meta.namespace or DEFAULT_SERVICE
         check_id_part(ctx, ("metadata", "name"), meta.name, "name")
-        check_id_part(ctx, ("metadata", "namespace"), service, "service")
         indicator, where = self._indicator(ctx)
+        service, service_loc = self._service(ctx, extension.service, indicator)
+        check_id_part(ctx, service_loc, service, "service")
         if ctx.failed_since(mark) or indicator is None:
             return []
         target = float(spec.target)
@@ -133,9 +140,35 @@ class ServiceLevelObjective(SpecModel):
             policy=extension.policy, labels=tuple(sorted(meta.labels.items())),
             source=source(ctx, FORMAT), spec_hash=fingerprint(ctx.doc.data), spec_text=ctx.doc.text,
         )
-        check_slo(ctx, slo, Where(("metadata", "namespace"), ("metadata", "name"), ("spec", "window"),
-                                  *where))
+        check_slo(ctx, slo, Where(service_loc, ("metadata", "name"), ("spec", "window"), *where))
         return [slo]
+
+    def _service(self, ctx: MappingContext, annotated: str | None,
+                 indicator: Indicator | None) -> tuple[str, Loc]:
+        """The service and where it was named; see the module docstring for the order."""
+        meta = self.metadata
+        if annotated:
+            return annotated, ("metadata", "annotations", "sloboard.dev/service")
+        queries = [q for q in (indicator.good, indicator.bad, indicator.total) if q] if indicator else []
+        selectors = [parse_selector(q) for q in queries]
+        for label in SERVICE_MATCHERS:
+            found = [sel.matcher(label) if sel else None for sel in selectors]
+            values = {m.value for m in found if m is not None and m.op == "="}
+            if found and all(m is not None and m.op == "=" for m in found) and len(values) == 1:
+                value = values.pop()
+                if is_id_part(value):
+                    return value, ("spec", "indicator")
+        for label in SERVICE_LABELS:
+            if is_id_part(meta.labels.get(label, "")):
+                return meta.labels[label], ("metadata", "labels", label)
+        fallback = meta.namespace or DEFAULT_SERVICE
+        if indicator is not None:  # else the SLO is refused anyway; one problem is enough
+            ctx.warn(("metadata", "namespace") if meta.namespace else ("metadata",),
+                     f"no service named, so the {'namespace' if meta.namespace else 'default'} {fallback!r} "
+                     "is taken as the service: Pyrra has no service field, and the queries share no "
+                     f"equality matcher on {', '.join(SERVICE_MATCHERS)}; set the annotation "
+                     "sloboard.dev/service: <name>")
+        return fallback, ("metadata", "namespace")
 
     def _indicator(self, ctx: MappingContext) -> tuple[Indicator | None, tuple]:
         indicator, loc = self.spec.indicator, ("spec", "indicator")

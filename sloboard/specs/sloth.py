@@ -1,6 +1,9 @@
-"""Sloth ``version: "prometheus/v1"``: the schema, and its one mapping into the domain.
+"""Sloth ``version: "prometheus/v1"`` and its Kubernetes form: the schemas, and one mapping.
 
-Schema: https://github.com/slok/sloth, ``pkg/prometheus/api/v1``. Readings:
+Schemas: https://github.com/slok/sloth, ``pkg/prometheus/api/v1`` and the CRD
+``pkg/kubernetes/api/sloth/v1`` (``apiVersion: sloth.slok.dev/v1``, ``kind:
+PrometheusServiceLevel``), whose ``spec`` holds the same service, labels and slos,
+with camelCase names (``errorQuery``, ``pageAlert``). Readings:
 
 - ``objective`` is a percent, (0, 100).
 - Sloth computes every SLI over windows, so both event queries must contain
@@ -10,6 +13,8 @@ Schema: https://github.com/slok/sloth, ``pkg/prometheus/api/v1``. Readings:
 - The team is the ``team`` label, else the ``owner`` label (SLO labels over service labels).
 - ``sli.raw`` and ``sli.plugin`` are not supported; rule-generation plugins
   (``slo_plugins``, ``plugins``) are accepted and ignored, with a warning.
+- Label values may be numbers or booleans; they become text, as Sloth's YAML reader
+  makes them. Unknown fields are warnings: Sloth ignores them.
 """
 
 from __future__ import annotations
@@ -17,33 +22,44 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from ..domain import SLO, Indicator, IndicatorKind, QueryMode, Severity, Window
 from .base import MappingContext, SpecModel
 from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
+from .kubernetes import KubernetesObject
 from .promql import uses_window
+from .scalars import Text, TextMap
+from .yaml_source import Loc
 
 FORMAT = "sloth/prometheus/v1"
 VERSION = "prometheus/v1"
+K8S_FORMAT = "sloth/sloth.slok.dev/v1"
+K8S_API_VERSION = "sloth.slok.dev/v1"
+K8S_KIND = "PrometheusServiceLevel"
 WINDOW = Window(timedelta(days=30))
+IGNORED = "ignored: Sloth ignores unknown fields"
 
 
-class Alert(SpecModel):
+class _Sloth(SpecModel):
+    UNKNOWN_FIELDS = IGNORED
+
+
+class Alert(_Sloth):
     disable: bool = False
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    labels: TextMap = {}
+    annotations: TextMap = {}
 
 
-class Alerting(SpecModel):
-    name: str | None = None
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+class Alerting(_Sloth):
+    name: Text | None = None
+    labels: TextMap = {}
+    annotations: TextMap = {}
     page_alert: Alert = Alert()
     ticket_alert: Alert = Alert()
 
 
-class Events(SpecModel):
+class Events(_Sloth):
     error_query: str
     total_query: str
 
@@ -56,45 +72,45 @@ class Events(SpecModel):
         return value
 
 
-class Raw(SpecModel):
+class Raw(_Sloth):
     error_ratio_query: str
 
 
-class Plugin(SpecModel):
+class Plugin(_Sloth):
     id: str
     options: dict[str, Any] = {}
 
 
-class SLI(SpecModel):
+class SLI(_Sloth):
     raw: Raw | None = None
     events: Events | None = None
     plugin: Plugin | None = None
 
 
-class SLOPlugin(SpecModel):
+class SLOPlugin(_Sloth):
     id: str
     config: Any = None
     priority: int = 0
 
 
-class SLOPlugins(SpecModel):
+class SLOPlugins(_Sloth):
     override_previous: bool = Field(False, alias="overridePrevious")
     chain: list[SLOPlugin] = []
 
 
-class Interval(SpecModel):
+class Interval(_Sloth):
     all: str | None = None
     slierror: str | None = None
     metadata: str | None = None
     alert: str | None = None
 
 
-class SlothSLO(SpecModel):
-    name: str
-    description: str = ""
+class SlothSLO(_Sloth):
+    name: Text
+    description: Text = ""
     objective: float
-    labels: dict[str, str] = {}
-    info_labels: dict[str, str] = Field({}, alias="infoLabels")
+    labels: TextMap = {}
+    info_labels: TextMap = Field({}, alias="infoLabels")
     plugins: SLOPlugins | None = None
     sli: SLI
     alerting: Alerting = Alerting()
@@ -108,27 +124,24 @@ class SlothSLO(SpecModel):
         return value
 
 
-class SlothSpec(SpecModel):
-    version: Literal["prometheus/v1"]
-    service: str
-    labels: dict[str, str] = {}
-    slo_plugins: SLOPlugins | None = None
+class _Service(_Sloth):
+    """What the file form and the Kubernetes ``spec`` share: one service and its SLOs."""
+
+    service: Text
+    labels: TextMap = {}
     slos: list[SlothSLO] = Field(min_length=1)
 
-    def to_domain(self, ctx: MappingContext) -> list[SLO]:
-        """One SLO per entry of ``slos``; problems go to ``ctx`` and leave that SLO out."""
-        check_id_part(ctx, ("service",), self.service, "service")
-        if self.slo_plugins is not None:
-            ctx.warn(("slo_plugins",), "Sloth rule-generation plugins are ignored by sloboard")
-        head = {"version": self.version, "service": self.service, "labels": self.labels}
+    def map_slos(self, ctx: MappingContext, root: Loc, fmt: str, head: dict) -> list[SLO]:
+        """One SLO per entry of ``slos`` (at ``root`` in the document); problems leave that SLO out."""
+        check_id_part(ctx, root + ("service",), self.service, "service")
         slos = []
         for i, spec in enumerate(self.slos):
-            loc = ("slos", i)
+            loc = root + ("slos", i)
             mark = ctx.checkpoint()
             check_id_part(ctx, loc + ("name",), spec.name, "name")
             if spec.plugins is not None:
                 ctx.warn(loc + ("plugins",), "Sloth rule-generation plugins are ignored by sloboard")
-            indicator = self._indicator(ctx, spec, loc)
+            indicator = _indicator(ctx, spec, loc)
             if ctx.failed_since(mark) or indicator is None:
                 continue
             if spec.objective < 1:
@@ -137,33 +150,108 @@ class SlothSpec(SpecModel):
             labels = {**self.labels, **spec.labels}
             dropped = {Severity.PAGE: spec.alerting.page_alert.disable,
                        Severity.TICKET: spec.alerting.ticket_alert.disable}
+            raw = _walk(ctx.doc.data, loc)
             slo = SLO(
                 id=f"{self.service}/{spec.name}", service=self.service, name=spec.name,
                 objective=percent_to_fraction(spec.objective), window=WINDOW, indicator=indicator,
                 team=labels.get("team") or labels.get("owner", ""), description=spec.description,
                 alert_windows=tuple(w for w in ctx.default_windows if not dropped[w.severity]),
                 labels=tuple(sorted(labels.items())),
-                source=source(ctx, FORMAT, ctx.line_of(loc)),
-                spec_hash=fingerprint(head, ctx.doc.data["slos"][i]), spec_text=ctx.doc.text,
+                source=source(ctx, fmt, ctx.line_of(loc)),
+                spec_hash=fingerprint(head, raw), spec_text=ctx.doc.text,
             )
-            check_slo(ctx, slo, Where(("service",), loc + ("name",), loc,
-                                      loc + ("sli", "events", "error_query"),
-                                      loc + ("sli", "events", "total_query")))
+            events = loc + _names(spec, "sli", "events")
+            check_slo(ctx, slo, Where(root + ("service",), loc + ("name",), loc,
+                                      events + _names(spec.sli.events, "error_query"),
+                                      events + _names(spec.sli.events, "total_query")))
             slos.append(slo)
         return slos
 
-    @staticmethod
-    def _indicator(ctx: MappingContext, spec: SlothSLO, loc: tuple) -> Indicator | None:
-        sli = spec.sli
-        given = [name for name in ("events", "raw", "plugin") if getattr(sli, name) is not None]
-        if len(given) != 1:
-            ctx.error(loc + ("sli",), "give exactly one of events, raw or plugin"
-                      + (f"; got {', '.join(given)}" if given else ""))
-            return None
-        if sli.events is None:
-            ctx.error(loc + ("sli", given[0]), f"{given[0]} SLIs are not supported by sloboard; "
-                      "write the SLI as events with error_query and total_query")
-            return None
-        return Indicator(kind=IndicatorKind.RATIO, bad=sli.events.error_query.strip(),
-                         total=sli.events.total_query.strip(), mode=QueryMode.WINDOW)
 
+class SlothSpec(_Service):
+    version: Literal["prometheus/v1"]
+    slo_plugins: SLOPlugins | None = None
+
+    def to_domain(self, ctx: MappingContext) -> list[SLO]:
+        if self.slo_plugins is not None:
+            ctx.warn(("slo_plugins",), "Sloth rule-generation plugins are ignored by sloboard")
+        head = {"version": self.version, "service": self.service, "labels": self.labels}
+        return self.map_slos(ctx, (), FORMAT, head)
+
+
+# The Kubernetes form: the same fields, spelt as the CRD's JSON tags.
+
+class K8sEvents(Events):
+    error_query: str = Field(alias="errorQuery")
+    total_query: str = Field(alias="totalQuery")
+
+
+class K8sRaw(Raw):
+    error_ratio_query: str = Field(alias="errorRatioQuery")
+
+
+class K8sSLI(SLI):
+    raw: K8sRaw | None = None
+    events: K8sEvents | None = None
+
+
+class K8sAlerting(Alerting):
+    page_alert: Alert = Field(Alert(), alias="pageAlert")
+    ticket_alert: Alert = Field(Alert(), alias="ticketAlert")
+
+
+class K8sSLO(SlothSLO):
+    sli: K8sSLI
+    alerting: K8sAlerting = K8sAlerting()
+
+
+class K8sSpec(_Service):
+    slos: list[K8sSLO] = Field(min_length=1)
+    slo_plugins: SLOPlugins | None = Field(None, alias="sloPlugins")
+
+
+class PrometheusServiceLevel(KubernetesObject):
+    api_version: Literal["sloth.slok.dev/v1"] = Field(alias="apiVersion")
+    kind: Literal["PrometheusServiceLevel"]
+    spec: K8sSpec
+
+    def to_domain(self, ctx: MappingContext) -> list[SLO]:
+        if self.spec.slo_plugins is not None:
+            ctx.warn(("spec", "sloPlugins"), "Sloth rule-generation plugins are ignored by sloboard")
+        head = {"apiVersion": self.api_version, "service": self.spec.service, "labels": self.spec.labels}
+        return self.spec.map_slos(ctx, ("spec",), K8S_FORMAT, head)
+
+
+def _names(model: BaseModel | None, *attrs: str) -> Loc:
+    """The YAML names of a path of attributes, which the two forms spell differently."""
+    names = []
+    for attr in attrs:
+        if model is None:
+            names.append(attr)
+            continue
+        info = type(model).model_fields[attr]
+        names.append(info.alias or attr)
+        model = getattr(model, attr)
+    return tuple(names)
+
+
+def _walk(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _indicator(ctx: MappingContext, spec: SlothSLO, loc: Loc) -> Indicator | None:
+    sli, at = spec.sli, loc + _names(spec, "sli")
+    given = [name for name in ("events", "raw", "plugin") if getattr(sli, name) is not None]
+    if len(given) != 1:
+        ctx.error(at, "give exactly one of events, raw or plugin"
+                  + (f"; got {', '.join(given)}" if given else ""))
+        return None
+    if sli.events is None:
+        pair = "errorQuery and totalQuery" if isinstance(spec, K8sSLO) else "error_query and total_query"
+        ctx.error(at + (given[0],), f"{given[0]} SLIs are not supported by sloboard; "
+                  f"write the SLI as events with {pair}")
+        return None
+    return Indicator(kind=IndicatorKind.RATIO, bad=sli.events.error_query.strip(),
+                     total=sli.events.total_query.strip(), mode=QueryMode.WINDOW)
