@@ -628,3 +628,17 @@ def seed_store(store, fleet: Fleet, slos: Sequence[SLO], *, progress: Progress |
                 progress(done, total_blocks)
     store.record_deployments(fleet.deployments)
     return written
+
+
+def extend_store(store, profiles: Sequence[ServiceProfile], slos: Sequence[SLO], start: int, end: int, *,
+                 step_s: int = 60, seed: int = 0) -> int:
+    """Write the steps ``(start, end]`` of a fleet that goes on running: the demo's new
+    minutes as time passes, so that its data never goes stale. Returns samples written.
+
+    The stretch is a fleet of its own (``generate_fleet`` over just those steps), so it
+    plans the deployments and incidents that fit in it. Its random streams are seeded by
+    ``seed`` and ``start`` together: each stretch draws fresh numbers, and the same
+    stretch always the same ones.
+    """
+    stretch_seed = seed * 1_000_000_007 + start // step_s  # one stream per (seed, first step)
+    return seed_store(store, generate_fleet(profiles, start, end, step_s=step_s, seed=stretch_seed), slos)

@@ -23,6 +23,30 @@ def _open_store(settings):
     return Store.open(settings.db_url, retention=Retention.from_settings(settings.collect))
 
 
+def _store_is_empty(store) -> bool:
+    """No SLI samples, no cost or golden-signal series and no deployments."""
+    return (store.latest_sample_ts() is None and not store.series_keys("cost")
+            and not store.series_keys("golden") and not store.deployments())
+
+
+def _sqlite_path(url: str) -> Path | None:
+    from .store.engine import parse_url
+
+    parsed = parse_url(url)
+    return Path(parsed.database).resolve() if parsed.drivername.startswith("sqlite") and parsed.database else None
+
+
+def _warn_if_empty_beside_another(settings, store) -> None:
+    """An empty store while another SQLite store sits in the data dir is most likely the
+    wrong store (the default one, created just now): name the other one on stderr."""
+    in_use = _sqlite_path(settings.db_url)
+    others = sorted(p for p in settings.data_dir.glob("*.db") if p.resolve() != in_use and p.stat().st_size)
+    if others and _store_is_empty(store):
+        names = ", ".join(str(p) for p in others)
+        click.echo(f"warning: the store {store.url} is empty, but {names} is in the data dir; to use it, "
+                   f"set SLOBOARD_DATABASE_URL=sqlite:///{others[0]}", err=True)
+
+
 class _Context:
     """Settings built once per process, on first use, and passed down from here."""
 
@@ -34,14 +58,21 @@ class _Context:
     @property
     def settings(self):
         if self._settings is None:
-            from .settings import load_settings
+            self.reload_settings()
+        return self._settings
 
-            self._settings = load_settings(self.config)
+    def reload_settings(self, *, default_store: bool = False):
+        """Read the settings again (the demo does, once it has written its own)."""
+        from .settings import load_settings
+
+        self._settings = load_settings(self.config, default_store=default_store)
         return self._settings
 
     def open_store(self):
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return _open_store(self.settings)
+        store = _open_store(self.settings)
+        _warn_if_empty_beside_another(self.settings, store)
+        return store
 
     def load_specs(self, paths=()):
         from .specs import load_specs
@@ -390,19 +421,23 @@ def run(obj: _Context, host: str, port: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Only seed the store, then exit.")
 @click.pass_obj
 def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bool) -> None:
-    """Seed a fresh SQLite store (<data dir>/demo.db) with a synthetic fleet (checkout,
-    payments, search: traffic, incidents, deploys, rollbacks, cost) for the specs in
-    the specs folder, then serve the dashboard on it."""
-    from pydantic import SecretStr
+    """Seed a fresh store with a synthetic fleet (checkout, payments, search: traffic,
+    incidents, deploys, rollbacks, cost) for the specs in the specs folder, then serve
+    the dashboard on it and append the fleet's new minutes as time passes.
 
+    The store is the data dir's default one (<data dir>/sloboard.db), so `sloboard
+    status` in another terminal reads it. Its budgets and an API token go to
+    <data dir>/demo-settings.yaml, which every command reading that store uses too. A
+    store holding data the demo did not write is left alone (exit 2)."""
     from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
 
-    settings = obj.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db_path = settings.data_dir / "demo.db"
-    for leftover in (db_path, db_path.with_name("demo.db-wal"), db_path.with_name("demo.db-shm")):
-        leftover.unlink(missing_ok=True)
-    settings = settings.model_copy(update={"database_url": SecretStr(f"sqlite:///{db_path}")})
+    from .settings import DEMO_SETTINGS_FILE, write_demo_settings
+
+    if obj.settings.database_url is not None:
+        click.echo(f"note: the demo ignores database_url and writes {obj.settings.data_dir / 'sloboard.db'}; "
+                   "other commands read it when SLOBOARD_DATABASE_URL is unset", err=True)
+    settings = obj.reload_settings(default_store=True)
+    db_path = _fresh_demo_store(settings)
     specs = obj.load_specs()
     if not specs.slos:
         raise InputError(f"no valid SLO specs in {settings.specs_dir}; run sloboard validate")
@@ -423,26 +458,106 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
             seed_store(store, fleet, specs.slos, progress=progress)
     finally:
         store.close()
-    settings = settings.model_copy(update={"cost": _demo_budgets(settings.cost, fleet)})
-    click.echo(f"demo store ready: {db_path}", err=True)
+    token = _demo_token(settings)
+    write_demo_settings(settings.data_dir, {"cost": {"budgets_usd": _demo_budgets(fleet)},
+                                            "api_tokens": {"demo": token}})
+    settings = obj.reload_settings(default_store=True)  # as every other command will: with the demo's settings
+    click.echo(f"demo store ready: {db_path} (budgets and API token in {settings.data_dir / DEMO_SETTINGS_FILE})",
+               err=True)
     if no_serve:
         return
-    from dashboard.serve import serve as serve_dashboard
-
-    click.echo(f"dashboard on http://{host}:{port}", err=True)
-    serve_dashboard(settings, host, port)
+    _serve_demo(settings, host, port, specs.slos, end, seed, token)
 
 
-def _demo_budgets(cost_settings, fleet):
+def _fresh_demo_store(settings) -> Path:
+    """Delete the data dir's default store for a new demo, unless it holds data of its own."""
+    from .settings import demo_settings_path
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_path = settings.data_dir / "sloboard.db"
+    if db_path.exists() and demo_settings_path(settings) is None:
+        store = _open_store(settings)
+        try:
+            empty = _store_is_empty(store)
+        finally:
+            store.close()
+        if not empty:
+            raise InputError(f"{db_path} holds data that `sloboard demo` did not write; run the demo in "
+                             f"another data dir: SLOBOARD_DATA_DIR={settings.data_dir / 'demo'} sloboard demo")
+    # demo.db: where earlier versions put the demo, which `sloboard status` never read.
+    for name in ("sloboard.db", "demo.db"):
+        for suffix in ("", "-wal", "-shm"):
+            (settings.data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    return db_path
+
+
+def _demo_token(settings) -> str:
+    """The token of a demo run before, so a pipeline script keeps working; else a new one."""
+    import secrets
+
+    known = settings.api_tokens.get("demo")
+    return known.get_secret_value() if known is not None else secrets.token_urlsafe(18)
+
+
+def _demo_budgets(fleet) -> dict[str, float]:
     """Monthly budgets around the fleet's own spend, so the demo shows every budget state:
-    checkout over budget, payments near its warning line, search and the total healthy."""
+    checkout over budget, payments near its warning line, search and the total healthy.
+    No factor exceeds the total's, so the services' budgets never add up to more than it."""
     per_month = {name: float(fleet.cost_usd(f"service:{name}").sum()) * 30 * 86400 / (fleet.end - fleet.start)
                  for name in fleet.service_names}
-    budgets = {"service:checkout": 0.9, "service:payments": 1.15, "service:search": 2.0}
-    chosen = {scope: round(per_month[scope.split(":", 1)[1]] * factor, 2)
-              for scope, factor in budgets.items() if scope.split(":", 1)[1] in per_month}
-    chosen["total"] = round(sum(per_month.values()) * 1.3, 2)
-    return cost_settings.model_copy(update={"budgets_usd": {**chosen, **cost_settings.budgets_usd}})
+    total_factor = 1.3
+    factors = {"checkout": 0.9, "payments": 1.15, "search": total_factor}
+    budgets = {f"service:{name}": round(per_month[name] * f, 2) for name, f in factors.items() if name in per_month}
+    # Rounded down, the services' sum stays within the total even after rounding.
+    budgets["total"] = max(round(sum(per_month.values()) * total_factor, 2), round(sum(budgets.values()), 2))
+    return budgets
+
+
+def _serve_demo(settings, host: str, port: int, slos, end: int, seed: int, token: str) -> None:
+    """The dashboard on the demo store, with a thread that appends the fleet's new minutes."""
+    import threading
+
+    from dashboard.serve import serve as serve_dashboard
+
+    url = f"http://{host}:{port}"
+    click.echo(f"dashboard on {url}\n"
+               f"in another terminal: .venv/bin/sloboard status\n"
+               f"API token: {token}\n"
+               f"record a deployment: curl -X POST {url}/api/v1/deployments -H 'Authorization: Bearer {token}' "
+               "-H 'Content-Type: application/json' "
+               "-d '{\"service\": \"checkout\", \"version\": \"v2.0.0\", \"status\": \"succeeded\"}'", err=True)
+    stop = threading.Event()
+    ticker = threading.Thread(target=_keep_demo_moving, args=(settings, slos, end, seed, stop),
+                              name="demo-fleet", daemon=True)
+    ticker.start()
+    try:
+        serve_dashboard(settings, host, port)
+    finally:
+        stop.set()
+        ticker.join(timeout=10)
+
+
+def _keep_demo_moving(settings, slos, end: int, seed: int, stop) -> None:
+    """Append the synthetic fleet's steps up to now, just after each step ends, until
+    ``stop``: the demo's data stays as fresh as a collector's, and the stale-data banner
+    (which tells users to run `sloboard collect`) never shows."""
+    from collectors.synthetic import DEMO_SERVICES, extend_store
+
+    step = settings.collect.step_s
+    store = _open_store(settings)
+    try:
+        while not stop.wait(step - time.time() % step + 1.0):
+            now = int(time.time()) // step * step
+            if now <= end:
+                continue
+            try:
+                extend_store(store, DEMO_SERVICES, slos, end, now, step_s=step, seed=seed)
+            except SloboardError as exc:  # e.g. the database locked for longer than its timeout
+                click.echo(f"demo: could not append the steps up to {now}: {exc}; trying again", err=True)
+                continue
+            end = now
+    finally:
+        store.close()
 
 
 @cli.group()

@@ -87,6 +87,17 @@ class CostSettings(_Section):
     warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share")
     overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget")
 
+    @field_validator("budgets_usd")
+    @classmethod
+    def _parts_within_total(cls, budgets: dict[str, float]) -> dict[str, float]:
+        # Services (or teams, or namespaces) split the total: their budgets cannot add up to more.
+        total = budgets.get("total")
+        for kind in ("service", "team", "namespace"):
+            parts = sum(usd for scope, usd in budgets.items() if scope.startswith(f"{kind}:"))
+            if total is not None and parts > total + 0.005:
+                raise ValueError(f"the {kind}:* budgets add up to {parts:.2f} USD, more than total ({total:.2f} USD)")
+        return budgets
+
 
 class ApiSettings(_Section):
     max_body_bytes: int = Field(
@@ -166,26 +177,76 @@ class Settings(BaseSettings):
         return env_settings, init_settings
 
 
-def load_settings(config_file: Path | None = None) -> Settings:
-    """Read ``config_file`` (YAML) if given, then the environment. Raises ConfigError."""
+# What `sloboard demo` writes next to its store (the data dir's default store): the
+# demo's cost budgets and API token. Every command that reads that store reads this file
+# too, below the settings file and the environment, so the dashboard, `sloboard status`
+# and the API all see the same budgets and accept the same token.
+DEMO_SETTINGS_FILE = "demo-settings.yaml"
+
+
+def load_settings(config_file: Path | None = None, *, default_store: bool = False) -> Settings:
+    """Read ``config_file`` (YAML) if given, then the environment, then (below both) the
+    demo's settings when the data dir's default store is the demo's. ``default_store``
+    ignores ``database_url`` (the demo writes the default store). Raises ConfigError."""
+    values = _read_yaml(config_file) if config_file is not None else {}
+    where = str(config_file) if config_file else "environment"
+    settings = _build(values, where, default_store)
+    demo_file = demo_settings_path(settings)
+    if demo_file is None:
+        return settings
+    return _build(_merge(_read_yaml(demo_file), values), f"{where} with {demo_file}", default_store)
+
+
+def demo_settings_path(settings: Settings) -> Path | None:
+    """The demo's settings file, when the demo wrote the store these settings read."""
+    path = settings.data_dir / DEMO_SETTINGS_FILE
+    return path if settings.database_url is None and path.is_file() else None
+
+
+def write_demo_settings(data_dir: Path, values: dict[str, Any]) -> Path:
+    """Write the demo's settings (owner-only: it holds an API token); returns the path."""
+    import os
+
     import yaml
+
+    path = Path(data_dir) / DEMO_SETTINGS_FILE
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# Written by `sloboard demo`; read by every command that uses this data dir's store.\n")
+        yaml.safe_dump(values, handle, sort_keys=False)
+    return path
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: settings must be a mapping of keys to values")
+    return values
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, mappings merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _build(values: dict[str, Any], where: str, default_store: bool) -> Settings:
     from pydantic import ValidationError
 
-    values: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            text = Path(config_file).read_text(encoding="utf-8")
-            values = yaml.safe_load(text) or {}
-        except OSError as exc:
-            raise ConfigError(f"{config_file}: cannot read settings file: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{config_file}: not valid YAML: {exc}") from exc
-        if not isinstance(values, dict):
-            raise ConfigError(f"{config_file}: settings must be a mapping of keys to values")
     try:
-        return Settings(**values)
+        settings = Settings(**values)
+        return settings.model_copy(update={"database_url": None}) if default_store else settings
     except ValidationError as exc:
-        where = str(config_file) if config_file else "environment"
         lines = [
             f"{where}: {'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
             for err in exc.errors()

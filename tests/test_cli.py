@@ -186,3 +186,53 @@ def test_audit_verify_passes_and_then_catches_tampering(tmp_path):
         db.execute("UPDATE audit_log SET payload = replace(payload, 'v1', 'v2')")
     broken = run(["audit", "verify"], tmp_path)
     assert broken.returncode == 1 and "broken at entry" in broken.stderr
+
+
+def _demo_settings(tmp_path) -> dict:
+    import yaml
+
+    return yaml.safe_load((tmp_path / "var" / "demo-settings.yaml").read_text())
+
+
+def test_status_after_the_demo_reads_the_demo_store_and_its_budgets(tmp_path):
+    seeded = run(["demo", "--no-serve", "--days", "2"], tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    result = run(["status", "--json"], tmp_path)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert all(s["sli"] is not None and 0.9 < s["sli"] <= 1 for s in report["slos"]), report["slos"]
+    budgets = _demo_settings(tmp_path)["cost"]["budgets_usd"]
+    shown = {c["scope"]: c["budget_usd"] for c in report["cost"] if c["window"] == "month"}
+    assert {scope: shown[scope] for scope in budgets} == budgets
+    assert sum(usd for scope, usd in budgets.items() if scope.startswith("service:")) <= budgets["total"]
+    assert set(budgets) == {"total", "service:checkout", "service:payments", "service:search"}
+
+
+def test_an_empty_store_beside_another_one_is_named_on_stderr(tmp_path):
+    other = tmp_path / "var" / "demo.db"
+    recorded = run(["deploy", "record", "--service", "search", "--version", "v1", "--status", "succeeded"], tmp_path,
+                   SLOBOARD_DATABASE_URL=f"sqlite:///{other}")
+    assert recorded.returncode == 0, recorded.stderr
+    result = run(["status"], tmp_path)
+    assert result.returncode == 0
+    assert result.stderr.startswith(f"warning: the store sqlite:///{tmp_path / 'var' / 'sloboard.db'} is empty, "
+                                    f"but {other} is in the data dir; to use it, set SLOBOARD_DATABASE_URL=sqlite:///{other}")
+    assert "warning" not in run(["status"], tmp_path, SLOBOARD_DATABASE_URL=f"sqlite:///{other}").stderr
+
+
+def test_the_demo_leaves_a_store_with_data_of_its_own_alone(tmp_path):
+    args = ["deploy", "record", "--service", "search", "--version", "v1", "--status", "succeeded",
+            "--started", "2026-11-20T10:00:00Z"]
+    assert run(args, tmp_path).returncode == 0
+    result = run(["demo", "--no-serve", "--days", "1"], tmp_path)
+    assert result.returncode == 2
+    assert "sloboard.db holds data that `sloboard demo` did not write" in result.stderr
+    assert run(args, tmp_path).stdout.startswith("already recorded")  # the store is untouched
+
+
+def test_a_second_demo_replaces_its_own_store_and_keeps_its_token(tmp_path):
+    assert run(["demo", "--no-serve", "--days", "1"], tmp_path).returncode == 0
+    token = _demo_settings(tmp_path)["api_tokens"]["demo"]
+    again = run(["demo", "--no-serve", "--days", "1", "--seed", "3"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert _demo_settings(tmp_path)["api_tokens"]["demo"] == token and len(token) >= 20
