@@ -7,13 +7,16 @@ name order and never interleaved, series in label order, each series' samples in
 time order, timestamps in seconds, the last line ``# EOF``. It is written as it is
 generated, one series (or one histogram) at a time.
 
-Families (counters are integers and cumulative; the fleet starts them at 0 at ``start``,
-every other sample lies on the step ends ``start + step_s .. end``):
+Families (counters are cumulative, integers but for CPU seconds; the fleet starts them at
+0 at ``start``, every other sample lies on the step ends ``start + step_s .. end``):
 
 =====================================================  =========  ===========================================
 ``http_requests_total{code,service}``                   counter    requests answered, by status code
 ``http_request_duration_seconds{service,le}``           histogram  latency; ``le`` spelled as ``LE_LABELS``
-``process_saturation_ratio{service}``                   gauge      share of the service's capacity in use, 0-1
+``container_cpu_usage_seconds_total{...}``             counter    cAdvisor: CPU seconds used; saturation
+                                                                   times ``CPU_LIMIT_CORES`` per second
+``kube_pod_container_resource_limits{...}``             gauge      kube-state-metrics: the CPU limit,
+                                                                   ``resource="cpu"``, ``unit="core"``
 ``deployments_total{service,status}``                   counter    finished deployments, status
                                                                    success | failed | rolled_back
 ``node_cpu_hourly_cost{node}``                          gauge      OpenCost: USD per core-hour of the node
@@ -21,6 +24,8 @@ every other sample lies on the step ends ``start + step_s .. end``):
 ``node_total_hourly_cost{node}``                        gauge      OpenCost: USD per hour for the whole node
 ``container_cpu_allocation{container,namespace,...}``   gauge      OpenCost: cores allocated, max(request, usage)
 ``container_memory_allocation_bytes{...}``              gauge      OpenCost: bytes allocated
+``kube_node_status_capacity_cpu_cores{node}``           gauge      OpenCost: the node's cores
+``kube_node_status_capacity_memory_bytes{node}``        gauge      OpenCost: the node's memory
 =====================================================  =========  ===========================================
 
 Container series carry ``container``, ``namespace`` (both the service), ``node`` and ``pod``.
@@ -37,9 +42,11 @@ import numpy as np
 
 from sloboard.domain import DeployStatus
 
-from .synthetic import CODES, LE_LABELS, Fleet
+from .synthetic import CODES, GIB, LE_LABELS, Fleet
 
 _LINES_PER_WRITE = 50_000
+# Every pod's CPU limit: its usage is its service's saturation times this.
+CPU_LIMIT_CORES = 2.0
 
 # deployments_total's status label, in the spelling release pipelines use.
 STATUS_LABELS = {DeployStatus.SUCCEEDED: "success", DeployStatus.FAILED: "failed",
@@ -77,9 +84,15 @@ def _write_all(fleet: Fleet, out: TextIO) -> None:
             for service in names:
                 yield {"code": code, "service": service}, counter_ts, _cumulative(fleet.requests(service, code))
 
-    def saturation() -> Iterator:
-        for service in names:
-            yield {"service": service}, steps, fleet.series(service).saturation
+    def cpu_usage() -> Iterator:
+        for pod in pods:
+            seconds = fleet.series(pod.service).saturation * CPU_LIMIT_CORES * fleet.step_s
+            yield _container_labels(pod), counter_ts, np.concatenate([[0.0], np.cumsum(seconds)])
+
+    def cpu_limits() -> Iterator:
+        for pod in pods:
+            labels = {**_container_labels(pod), "resource": "cpu", "unit": "core"}
+            yield labels, steps, np.full(steps.size, CPU_LIMIT_CORES)
 
     def deployments() -> Iterator:
         for service in names:
@@ -100,20 +113,26 @@ def _write_all(fleet: Fleet, out: TextIO) -> None:
 
     _family(out, "container_cpu_allocation", "gauge",
             "CPU cores allocated to the container: max(request, usage)", cpu_allocation)
+    _family(out, "container_cpu_usage_seconds", "counter", "Cumulative cpu time consumed in seconds.",
+            cpu_usage, unit="seconds")
     _family(out, "container_memory_allocation_bytes", "gauge",
             "Memory allocated to the container", memory_allocation, unit="bytes")
     _family(out, "deployments", "counter",
             "Deployments finished, by outcome (success, failed, rolled_back)", deployments)
     _histogram(out, fleet, names, counter_ts)
     _family(out, "http_requests", "counter", "HTTP requests answered, by status code", requests)
+    _family(out, "kube_node_status_capacity_cpu_cores", "gauge", "node capacity cpu cores",
+            node_gauge(lambda n: n.cores))
+    _family(out, "kube_node_status_capacity_memory_bytes", "gauge", "node capacity memory bytes",
+            node_gauge(lambda n: n.ram_gib * GIB), unit="bytes")
+    _family(out, "kube_pod_container_resource_limits", "gauge",
+            "The number of requested limit resource by a container.", cpu_limits)
     _family(out, "node_cpu_hourly_cost", "gauge", "USD per CPU core-hour of the node",
             node_gauge(lambda n: n.cpu_hourly_usd))
     _family(out, "node_ram_hourly_cost", "gauge", "USD per GiB-hour of memory of the node",
             node_gauge(lambda n: n.ram_hourly_usd))
     _family(out, "node_total_hourly_cost", "gauge", "USD per hour for the whole node",
             node_gauge(lambda n: n.total_hourly_usd))
-    _family(out, "process_saturation_ratio", "gauge",
-            "Share of the service's capacity in use, from 0 to 1", saturation)
     out.write("# EOF\n")
 
 

@@ -126,7 +126,8 @@ def read_openmetrics(text: str) -> tuple[dict[str, str], dict[tuple, tuple[np.nd
         labels = _labels(body)
         numeric = float(value)
         assert math.isfinite(numeric) and numeric >= 0, where
-        if kind == "counter" or suffix in ("_bucket", "_count"):
+        counts_events = kind == "counter" and not family.endswith("_seconds")  # CPU seconds are not events
+        if counts_events or suffix in ("_bucket", "_count"):
             assert value.isdigit(), f"{where}: counter value is not an integer"
         key = (name, labels)
         if kind == "histogram":
@@ -317,10 +318,12 @@ def test_many_incidents_start_right_after_a_deploy(demo_fleet):
 def test_openmetrics_is_strict_and_holds_every_family(day_parsed, day_fleet):
     types, parsed = day_parsed
     assert types == {
-        "container_cpu_allocation": "gauge", "container_memory_allocation_bytes": "gauge",
+        "container_cpu_allocation": "gauge", "container_cpu_usage_seconds": "counter",
+        "container_memory_allocation_bytes": "gauge",
         "deployments": "counter", "http_request_duration_seconds": "histogram", "http_requests": "counter",
+        "kube_node_status_capacity_cpu_cores": "gauge", "kube_node_status_capacity_memory_bytes": "gauge",
+        "kube_pod_container_resource_limits": "gauge",
         "node_cpu_hourly_cost": "gauge", "node_ram_hourly_cost": "gauge", "node_total_hourly_cost": "gauge",
-        "process_saturation_ratio": "gauge",
     }
     ts = day_fleet.ts
     for key, (times, _) in parsed.items():
