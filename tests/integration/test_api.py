@@ -190,6 +190,14 @@ def test_a_deployment_of_a_service_without_slos_is_stored_with_a_warning(api):
     assert [d.version for d in store.deployments(service="ghost")] == ["v1"]
 
 
+def test_the_default_body_limit_is_64_kib(api):
+    url, store = api
+    body = {"service": "search", "version": "v-big", "status": "failed", "commit": "x" * (65 << 10)}
+    response = requests.post(f"{url}/api/v1/deployments", json=body, headers=AUTH, timeout=30)
+    assert _json_error(response, 413) == "the body is larger than 65536 bytes (the setting api.max_body_bytes)"
+    assert [d for d in store.deployments(service="search") if d.version == "v-big"] == []
+
+
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
     """A server that refuses unknown services and bodies over 2 KiB, with two routes that
