@@ -388,8 +388,20 @@ def serve(obj: _Context, host: str, port: int) -> None:
     """Serve the dashboard only (no collection, no reports). Ctrl-C stops it."""
     from dashboard.serve import serve as serve_dashboard
 
+    _note_demo_settings(obj.settings)
     click.echo(f"dashboard on http://{host}:{port}", err=True)
     serve_dashboard(obj.settings, host, port)
+
+
+def _note_demo_settings(settings) -> None:
+    """A server on the demo's store also takes the demo's token: say so, so nobody runs
+    production on it unknowingly."""
+    from .settings import demo_settings_path
+
+    path = demo_settings_path(settings)
+    if path is not None:
+        click.echo(f"note: using the demo's settings in {path} (its budgets, and its API token is accepted); "
+                   "delete the file, or use another data dir, to run without them", err=True)
 
 
 @cli.command(short_help="Collect on a schedule and serve the dashboard.")
@@ -406,6 +418,7 @@ def run(obj: _Context, host: str, port: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _note_demo_settings(obj.settings)
     scheduler = start_scheduler(obj.settings, lambda: _open_store(obj.settings))
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:

@@ -236,3 +236,10 @@ def test_a_second_demo_replaces_its_own_store_and_keeps_its_token(tmp_path):
     again = run(["demo", "--no-serve", "--days", "1", "--seed", "3"], tmp_path)
     assert again.returncode == 0, again.stderr
     assert _demo_settings(tmp_path)["api_tokens"]["demo"] == token and len(token) >= 20
+
+
+def test_serving_the_demo_store_later_says_that_the_demo_token_is_accepted(tmp_path):
+    assert run(["demo", "--no-serve", "--days", "1"], tmp_path).returncode == 0
+    result = run(["serve", "--host", "203.0.113.1"], tmp_path)  # not this machine: serve fails after the note
+    assert result.stderr.startswith(f"note: using the demo's settings in {tmp_path / 'var' / 'demo-settings.yaml'} "
+                                    "(its budgets, and its API token is accepted)"), result.stderr
