@@ -144,6 +144,10 @@ class DashboardContext:
     def services(self) -> list[str]:
         return sorted({s.service for s in self.slos})
 
+    def known_services(self, at_epoch: int) -> list[str]:
+        """The services the specs name, and those with deployments in the trend window (61 days)."""
+        return sorted(set(self.services) | {d.service for d in self.deployments(at_epoch)})
+
 
 def current() -> DashboardContext:
     """The context of the app serving the current request."""

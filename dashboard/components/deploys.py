@@ -34,8 +34,9 @@ def deploys_chart(deployments: Sequence[Deployment], view: View, graph_id: str):
     return graph(styled(fig, f"Deployments per {per} by outcome", "deployments", view.tz, height=280, large=view.wall), graph_id)
 
 
-def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, range_label: str):
-    """Every deployment, newest first, times in ``tz``; ``range_label`` completes "No deployments in ..."."""
+def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, range_label: str, query: str = ""):
+    """Every deployment, newest first, times in ``tz``; ``range_label`` completes "No deployments in ...";
+    the service links carry ``query`` (the page's query string)."""
     rows = []
     for d in sorted(deployments, key=lambda d: d.started_at, reverse=True):
         lead = (d.finished_at - d.committed_at).total_seconds() if d.finished_at and d.committed_at else None
@@ -62,4 +63,5 @@ def deploys_table(table_id: str, deployments: Sequence[Deployment], tz: str, ran
     styles = [{"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "color": c, "fontWeight": "600"}
               for s, c in (("failed", LEVEL_TEXT["bad"]), ("rolled back", LEVEL_TEXT["warn"]))]
     return data_table(table_id, columns, rows, empty_title=f"No deployments in {range_label}",
-                      empty_hint=NO_DEPLOYS_HINT, style_data_conditional=styles, link_columns=("service",))
+                      empty_hint=NO_DEPLOYS_HINT, style_data_conditional=styles, link_columns=("service",),
+                      query=query)

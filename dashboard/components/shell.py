@@ -1,9 +1,7 @@
 """The frame around every page: header with navigation, the data-freshness banner, the
-page container, and the two ``dcc.Location`` components the filters and links use.
+page container, and the ``dcc.Location`` the filters keep the query string in.
 
 - ``url`` (refresh=False) mirrors the filters into the query string without reloading.
-- ``nav`` (refresh="callback-nav") is where table-cell callbacks send the browser, so
-  following a link inside a table is an in-app navigation.
 - ``browser`` holds the browser's IANA time zone and window width, read once by a
   clientside callback; pages show times in that zone (``view.py``).
 """
@@ -25,7 +23,6 @@ def shell() -> html.Div:
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
-            dcc.Location(id="nav", refresh="callback-nav"),
             dcc.Store(id=BROWSER),
             html.Header(
                 [

@@ -1,16 +1,23 @@
 """The SLO status table (overview and service pages): one row per SLO from ``status_report``,
-worst budget first, with a budget bar, burn rate per alert window, alerts and policy."""
+worst budget first, with a budget bar, burn rate per alert window, alerts and policy.
+
+Burn-rate columns are the long windows of the alert tables, shortest first, and only
+those that at least half of the SLOs shown alert on: one team's extra alert (a ``1d``
+ticket) would otherwise add a column that is empty for every other SLO. The caption
+names the windows left out; each SLO's page shows all of its own."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Sequence
 
 from dash.dash_table.Format import Format, Scheme, Symbol
 
-from .palette import LEVEL_TEXT
-from .levels import alert_level, policy_level
-from .tables import bar_style, data_table, quoted
+from sloboard.domain import parse_duration
 
+from .levels import alert_level, policy_level
+from .palette import LEVEL_TEXT
+from .tables import bar_style, data_table, link_cell, quoted
 
 
 def percent_format(digits: int) -> Format:
@@ -25,14 +32,23 @@ def worst_first(slos: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(slos, key=lambda s: (s["budget_remaining"] is None, s["budget_remaining"] or 0.0, s["id"]))
 
 
-def long_windows(slos: Sequence[dict[str, Any]]) -> list[str]:
-    """The long window of every alert shown, in the order the alerts are defined."""
-    labels: list[str] = []
-    for s in slos:
-        for a in s["alerts"]:
-            if a["long"] not in labels:
-                labels.append(a["long"])
-    return labels
+def long_windows(slos: Sequence[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
+    """The alerts' long windows that at least half of ``slos`` use, shortest first, and the
+    others with the number of SLOs that use each."""
+    users = Counter(label for s in slos for label in {a["long"] for a in s["alerts"]})
+    by_length = sorted(users, key=lambda label: parse_duration(label))
+    shown = [label for label in by_length if 2 * users[label] >= len(slos)]
+    return shown, {label: users[label] for label in by_length if label not in shown}
+
+
+def _burn_caption(shown: list[str], left_out: dict[str, int], total: int) -> str:
+    if not shown and not left_out:
+        return "No SLO shown has burn-rate alerts."
+    text = "Burn rates are over each alert's long window"
+    if left_out:
+        few = ", ".join(f"{label} ({n} of {total} SLOs alert on it)" for label, n in left_out.items())
+        text += f"; {few} {'is' if len(left_out) == 1 else 'are'} shown on those SLOs' pages"
+    return text + "."
 
 
 def _percent(value: float | None) -> float | None:
@@ -67,9 +83,11 @@ def slo_rows(slos: Sequence[dict[str, Any]], windows: Sequence[str]) -> list[dic
     return rows
 
 
-def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str, empty_hint: str):
+def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str, empty_hint: str,
+              query: str = ""):
+    """``query``: the page's query string, which the SLO and service links carry."""
     ordered = worst_first(slos)
-    windows = long_windows(ordered)
+    windows, left_out = long_windows(ordered)
     columns = [
         {"id": "slo", "name": "SLO"},
         {"id": "service", "name": "Service"},
@@ -86,7 +104,8 @@ def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str
     styles = []
     for s in ordered:
         color = LEVEL_TEXT[policy_level(s["policy"]).name] + "55"  # translucent bar
-        styles.append(bar_style(f"{{slo}} = {quoted(s['id'])}", "budget_remaining", s["budget_remaining"], color))
+        row = f"{{slo}} = {quoted(link_cell('slo', s['id'], query))}"  # the cell holds its link
+        styles.append(bar_style(row, "budget_remaining", s["budget_remaining"], color))
     for icon, level in (("✕", "bad"), ("▲", "warn"), ("✓", "good"), ("?", "unknown")):
         for col in ("alerts", "policy"):
             styles.append({"if": {"filter_query": f"{{{col}}} contains {quoted(icon)}", "column_id": col},
@@ -98,6 +117,7 @@ def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str
         empty_title=empty_title,
         empty_hint=empty_hint,
         style_data_conditional=styles,
-        link_columns=("slo",),
-        caption="Worst error budget first. Click an SLO to open its detail page. Burn rates are over each alert's long window.",
+        link_columns=("slo", "service"),
+        query=query,
+        caption="Worst error budget first. " + _burn_caption(windows, left_out, len(ordered)),
     )

@@ -9,7 +9,7 @@ from dash import Input, Output, html
 from dashboard.components import format as fmt
 from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN
-from dashboard.components.tables import data_table, register_link_columns
+from dashboard.components.tables import data_table, register_link_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import read_view, view_inputs
 from dashboard.context import current
@@ -63,7 +63,7 @@ def runs_table(runs, tz: str):
                       style_data_conditional=styles)
 
 
-def gaps_table(gaps, tz: str):
+def gaps_table(gaps, tz: str, query: str = ""):
     rows = [
         {
             "slo": g.slo_id,
@@ -91,7 +91,7 @@ def gaps_table(gaps, tz: str):
                "fontWeight": "600"}]
     return data_table("collection-gaps-table", columns, rows, empty_title="No SLOs loaded",
                       empty_hint="Add SLO specs and run `sloboard validate`.", style_data_conditional=styles,
-                      link_columns=("slo",),
+                      link_columns=("slo",), query=query,
                       caption="Steps newer than the collection lag plus one step are not due yet and are "
                               "not counted.")
 
@@ -106,7 +106,7 @@ def problems_table(problems):
 
 
 def register_callbacks(app) -> None:
-    register_link_columns(app, "collection-gaps-table", {"slo": "/slo/{}"})
+    register_link_table(app, "collection-gaps-table")
 
     @app.callback(
         Output("collection-body", "children"),
@@ -143,7 +143,7 @@ def register_callbacks(app) -> None:
             html.H2("Last run per query"),
             runs_table(runs, tz),
             html.H2("Gaps per SLO"),
-            gaps_table(gaps, tz),
+            gaps_table(gaps, tz, view.filters.query_string()),
             html.H2("Spec problems"),
             problems_table(ctx.problems),
         ]

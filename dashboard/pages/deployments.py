@@ -9,7 +9,7 @@ from dash import Input, Output, html
 from dashboard.components.deploys import deploys_chart, deploys_table
 from dashboard.components.dora import dora_entry, dora_tiles, dora_window
 from dashboard.components.filters import Filters, filter_bar, tick_id
-from dashboard.components.tables import register_link_columns
+from dashboard.components.tables import register_link_table
 from dashboard.components.view import read_view, view_inputs
 from dashboard.context import current
 
@@ -20,7 +20,7 @@ PAGE = "deployments"
 
 def layout(**query):
     ctx = current()
-    services = sorted(set(ctx.services) | {e["service"] for e in ctx.report(ctx.at())["dora"] if e["service"] != "*"})
+    services = ctx.known_services(ctx.at())
     return html.Div(
         [
             html.H1("Deployments and DORA metrics"),
@@ -32,7 +32,7 @@ def layout(**query):
 
 
 def register_callbacks(app) -> None:
-    register_link_columns(app, "deployments-table", {"service": "/service/{}"})
+    register_link_table(app, "deployments-table")
 
     @app.callback(
         Output("deployments-body", "children"),
@@ -51,5 +51,5 @@ def register_callbacks(app) -> None:
             dora_tiles(dora_entry(ctx.report(view.at), service, window), window),
             deploys_chart(deployments, view, "deployments-chart"),
             html.H2(f"Deployments in {view.label} ({len(deployments)})"),
-            deploys_table("deployments-table", deployments, view.tz, view.label),
+            deploys_table("deployments-table", deployments, view.tz, view.label, view.filters.query_string()),
         ]

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
 
-from dashboard.components.empty import empty_state
+from dashboard.components.empty import not_found
+from dashboard.components.filters import NAV
 
 dash.register_page(__name__, path="/404", name="Not found", title="Not found · sloboard")
 
 
 def layout(**_query):
-    return html.Div([
-        html.H1("Page not found"),
-        empty_state("There is no page at this address", "Go back to the overview to pick an SLO or a service."),
-        dcc.Link("← Overview", href="/"),
-    ])
+    return not_found("Page not found", "There is no page at this address",
+                     "Pick an SLO or a service on the overview, or one of these pages:",
+                     [(label, path) for _, path, label in NAV])
 
 
 def register_callbacks(app) -> None:

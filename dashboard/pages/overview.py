@@ -16,7 +16,7 @@ from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.kpis import cost_tile, delivery_tiles
 from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN, share_level
 from dashboard.components.slo_table import slo_table, worst_first
-from dashboard.components.tables import register_link_columns
+from dashboard.components.tables import register_link_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
@@ -122,7 +122,7 @@ def budget_trend(ctx, shown: list[dict], view: View):
 
 
 def register_callbacks(app) -> None:
-    register_link_columns(app, "overview-table", {"slo": "/slo/{}", "service": "/service/{}"})
+    register_link_table(app, "overview-table")
 
     @app.callback(
         Output("overview-body", "children"),
@@ -149,7 +149,8 @@ def register_callbacks(app) -> None:
             html.Div(
                 [
                     slo_table("overview-table", shown, empty_title="No SLO matches these filters",
-                              empty_hint="Clear the team, service or search filter to see every SLO."),
+                              empty_hint="Clear the team, service or search filter to see every SLO.",
+                              query=filters.query_string()),
                     budget_trend(ctx, shown, view),
                 ],
                 className="overview-main",

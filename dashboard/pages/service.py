@@ -12,11 +12,11 @@ from dash import Input, Output, State, dcc, html
 from dashboard.components import format as fmt
 from dashboard.components.deploys import deploys_table
 from dashboard.components.dora import dora_entry, dora_tiles, dora_window
-from dashboard.components.empty import empty_state
+from dashboard.components.empty import empty_state, not_found
 from dashboard.components.figures import deploy_markers, graph, hover, styled, timed
 from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.slo_table import slo_table
-from dashboard.components.tables import register_link_columns
+from dashboard.components.tables import link_href, register_link_table
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.domain import parse_duration
@@ -33,7 +33,9 @@ CHARTS = (
 
 
 def title(name=None):
-    return f"{unquote(name or '')} · service · sloboard"
+    name = unquote(name or "")
+    ctx = current()
+    return f"{name} · service · sloboard" if name in ctx.known_services(ctx.at()) else "Unknown service · sloboard"
 
 
 dash.register_page(__name__, path_template="/service/<name>", name="Service", title=title, order=11)
@@ -41,6 +43,13 @@ dash.register_page(__name__, path_template="/service/<name>", name="Service", ti
 
 def layout(name=None, **query):
     name = unquote(name or "")
+    ctx = current()
+    known = ctx.known_services(ctx.at())
+    if name not in known:
+        return not_found("Unknown service", f"No service named {name!r}",
+                         f"No SLO spec and no deployment names it. Known services ({len(known)}):" if known
+                         else "No SLO specs are loaded and no deployments are recorded.",
+                         [(s, link_href("service", s)) for s in known], element_id="service-unknown")
     return html.Div(
         [
             dcc.Store(id="service-name", data=name),
@@ -84,7 +93,8 @@ def golden_charts(ctx, service: str, view: View, deployments) -> html.Div:
 
 
 def register_callbacks(app) -> None:
-    register_link_columns(app, "service-slo-table", {"slo": "/slo/{}"})
+    register_link_table(app, "service-slo-table")
+    register_link_table(app, "service-deploys-table")
 
     @app.callback(
         Output("service-body", "children"),
@@ -99,14 +109,15 @@ def register_callbacks(app) -> None:
         slos = [s for s in report["slos"] if s["service"] == service]
         deployments = ctx.store.deployments(service=service, start=view.start, end=view.end)
         window = dora_window(view.span_s)
+        query = view.filters.query_string()
         return [
             html.H2("Golden signals"),
             golden_charts(ctx, service, view, deployments),
             html.H2(f"SLOs of {service}"),
             slo_table("service-slo-table", slos, empty_title=f"No SLOs for {service}",
-                      empty_hint=f"Add a spec with service: {service} to {ctx.settings.specs_dir}."),
+                      empty_hint=f"Add a spec with service: {service} to {ctx.settings.specs_dir}.", query=query),
             html.H2(f"DORA · last {window}"),
             dora_tiles(dora_entry(report, service, window), window),
             html.H2(f"Deployments in {view.label} ({len(deployments)})"),
-            deploys_table("service-deploys-table", deployments, view.tz, view.label),
+            deploys_table("service-deploys-table", deployments, view.tz, view.label, query),
         ]

@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from dashboard.components import format as fmt
-from dashboard.components.empty import empty_state
+from dashboard.components.empty import empty_state, not_found
 from dashboard.components.figures import COLORS, deploy_markers, graph, hover, styled, timed
 from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.levels import BAD, GOOD, UNKNOWN, WARN, alert_level, policy_level
 from dashboard.components.palette import LEVEL_TEXT
 from dashboard.components.slo_table import RATE_FORMAT, percent_format
-from dashboard.components.tables import data_table
+from dashboard.components.tables import data_table, link_href
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
@@ -42,10 +42,10 @@ def layout(slo_id=None, **query):
     slo_id = unquote(slo_id or "")
     slo = ctx.slo(slo_id)
     if slo is None:
-        known = ", ".join(s.id for s in ctx.slos) or "none"
-        return html.Div([html.H1("Unknown SLO"),
-                         empty_state(f"No SLO with id {slo_id!r}", f"Known SLOs: {known}. Pick one on the Overview.",
-                                     element_id="slo-unknown")])
+        return not_found("Unknown SLO", f"No SLO with id {slo_id!r}",
+                         f"Known SLOs ({len(ctx.slos)}):" if ctx.slos else "No SLO specs are loaded.",
+                         [(s.id, link_href("slo", s.id)) for s in sorted(ctx.slos, key=lambda s: s.id)],
+                         element_id="slo-unknown")
     filters = Filters.parse(**query)
     return html.Div(
         [

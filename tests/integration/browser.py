@@ -127,7 +127,8 @@ def export_csv(driver, table_id: str, download_dir: Path, timeout: float = 15.0)
     """
     for old in download_dir.iterdir():
         old.unlink()
-    driver.find_element("css selector", f"#{table_id} button.export, #{table_id} ~ button.export").click()
+    # DataTable's own button, or the one a table with links exports through (``tables.py``).
+    driver.find_element("css selector", f"#{table_id} button.export, #{table_id}-export").click()
 
     def downloaded():
         files = list(download_dir.iterdir())
@@ -241,6 +242,14 @@ def chrome(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("downloads")
     driver = start_chrome(downloads)
     driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def laptop(tmp_path_factory):
+    """A Chromium as wide as a 13" laptop's screen."""
+    driver = start_chrome(tmp_path_factory.mktemp("laptop"), width=1280, height=800)
     yield driver
     driver.quit()
 

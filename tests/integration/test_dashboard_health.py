@@ -81,7 +81,7 @@ def test_collection_page_shows_runs_gaps_and_spec_problems(chrome, small):
     assert "parse error" in by_query["sli:checkout/latency"]["error"]
     assert chrome.find_element("id", "tile-failing").text.splitlines()[1] == "1"
 
-    gaps = {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}
+    gaps = wait_until(lambda: {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}, what="gaps")
     # A 28-day window holds 40320 steps. The test wrote one day minus the hole, up to AT;
     # the 3 steps within collect.lag_s (120 s) + one step of AT are not due yet.
     not_due = (120 + STEP) // STEP
@@ -128,7 +128,8 @@ def test_missing_steps_do_not_count_steps_that_are_not_due(chrome, tmp_path, new
         lines = wait_until(lambda: chrome.find_element("id", "tile-missing").text.splitlines(), what="missing tile")
         assert lines[1] == f"{missing * len(slos):,}"
         assert lines[3] == ("OK" if missing == 0 else "At risk")
-        gaps = {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}
+        # The table may draw after the tiles (its markdown cells load a chunk of their own).
+        gaps = wait_until(lambda: {r["slo"]: r for r in table_rows(chrome, "collection-gaps-table")}, what="gaps")
         assert {g["missing"] for g in gaps.values()} == {str(missing)}
         assert severe_console_messages(chrome) == []
         if newest_behind_s == 120 and not hole_steps:

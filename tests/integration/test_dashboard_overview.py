@@ -27,6 +27,9 @@ from .browser import (  # noqa: F401 (chrome and demo are fixtures)
 )
 
 pytestmark = pytest.mark.integration
+# The long windows of the default alert table, which every demo SLO uses; one SLO of
+# payments adds a 1d ticket alert.
+FLEET_WINDOWS = ("1h", "6h", "3d")
 
 
 def open_page(chrome, url: str) -> None:
@@ -63,8 +66,8 @@ def test_overview_numbers_equal_the_status_report(chrome, demo):
         assert_shown(row["budget_remaining"], slo["budget_remaining"] * 100, 1)
         assert_shown(row["objective"], slo["objective"] * 100, 2)
         assert row["window"] == slo["window"]
-        for alert in slo["alerts"]:
-            assert_shown(row[f"burn_{alert['long']}"], slo["burn_rates"][alert["long"]], 2)
+        for label in FLEET_WINDOWS:
+            assert_shown(row[f"burn_{label}"], slo["burn_rates"][label], 2)
         firing = any(a["firing"] for a in slo["alerts"])
         assert ("Quiet" in row["alerts"]) == (not firing)
         assert row["policy"].endswith({"ok": "OK", "warn": "Low budget", "freeze": "Freeze"}[slo["policy"]])
@@ -261,18 +264,61 @@ def test_kpi_tiles_follow_the_service_filter_and_the_range(chrome, demo):
     assert severe_console_messages(chrome) == []
 
 
+def test_burn_columns_are_the_fleet_windows_shortest_first(chrome, demo):
+    open_page(chrome, demo.server.url + "/")
+    headers = chrome.execute_script(
+        "return Array.from(document.querySelectorAll('#overview-table th[data-dash-column^=\"burn_\"]'))"
+        ".map(th => th.getAttribute('data-dash-column'))")
+    assert headers == [f"burn_{label}" for label in FLEET_WINDOWS]
+    one_day = [s["id"] for s in demo.report["slos"] if any(a["long"] == "1d" for a in s["alerts"])]
+    assert one_day, "the demo fleet has an SLO with a 1d alert"
+    caption = chrome.find_element("css selector", ".overview-main .table-caption").text
+    assert f"1d ({len(one_day)} of {len(demo.report['slos'])} SLOs alert on it)" in caption
+    # Only payments' SLOs shown: each column is one that every SLO shown alerts on, 1d among them.
+    open_page(chrome, demo.server.url + "/?service=payments")
+    wait_until(lambda: {r["slo"] for r in table_rows(chrome, "overview-table")} == {"payments/availability",
+                                                                                  "payments/latency"}, what="payments")
+    headers = [th.get_attribute("data-dash-column")
+               for th in chrome.find_elements("css selector", '#overview-table th[data-dash-column^="burn_"]')]
+    assert headers == ["burn_1h", "burn_6h", "burn_1d", "burn_3d"]
+
+
+@pytest.mark.parametrize(
+    ("path", "table_id", "column", "prefix"),
+    [
+        pytest.param("/?range=24h", "overview-table", "slo", "/slo/", id="overview SLOs"),
+        pytest.param("/?range=24h", "overview-table", "service", "/service/", id="overview services"),
+        pytest.param("/service/checkout?range=24h", "service-slo-table", "slo", "/slo/", id="a service's SLOs"),
+        pytest.param("/collection?range=24h", "collection-gaps-table", "slo", "/slo/", id="collection gaps"),
+        pytest.param("/deployments?range=24h", "deployments-table", "service", "/service/", id="deployments"),
+        pytest.param("/service/checkout?range=24h", "service-deploys-table", "service", "/service/",
+                     id="a service's deployments"),
+    ],
+)
+def test_slo_and_service_cells_are_real_links_that_keep_the_range(chrome, demo, path, table_id, column, prefix):
+    chrome.get(demo.server.url + path)
+    links = wait_until(lambda: chrome.find_elements("css selector", f'#{table_id} td[data-dash-column="{column}"] a'),
+                       what=f"links in {table_id}")
+    for link in links:
+        href = urlparse(link.get_attribute("href"))
+        assert href.path == prefix + link.text and parse_qs(href.query) == {"range": ["24h"]}
+    assert severe_console_messages(chrome) == []
+
+
 def test_clicking_an_slo_opens_its_detail_page(chrome, demo):
     server, report = demo.server, demo.report
     open_page(chrome, server.url + "/?range=24h")
-    cell = chrome.find_element("css selector", '#overview-table td[data-dash-column="slo"]')
-    slo_id = cell.text
-    cell.click()
+    link = chrome.find_element("css selector", '#overview-table td[data-dash-column="slo"] a')
+    slo_id = link.text
+    chrome.execute_script("window.notReloaded = true")
+    link.click()
     wait_until(lambda: urlparse(chrome.current_url).path == f"/slo/{slo_id}", what="the SLO page URL")
     heading = wait_until(lambda: chrome.find_element("css selector", "h1").text == slo_id and
                          chrome.find_element("id", "tile-sli"), what="the SLO page")
     status = next(s for s in report["slos"] if s["id"] == slo_id)
     assert_shown(heading.text.splitlines()[1], status["sli"] * 100, 3)
     assert parse_qs(urlparse(chrome.current_url).query) == {"range": ["24h"]}
+    assert chrome.execute_script("return window.notReloaded === true"), "an in-app navigation, not a page load"
     assert severe_console_messages(chrome) == []
 
 

@@ -3,6 +3,8 @@ every number checked against ``status_report`` or the fleet's own plan, at one p
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import pytest
 
 from .browser import (  # noqa: F401 (chrome and demo are fixtures)
@@ -101,10 +103,30 @@ def test_slo_detail_time_range_changes_the_deployments_listed(chrome, demo):
     assert severe_console_messages(chrome) == []
 
 
+def known_links(chrome, element_id: str) -> dict[str, str]:
+    """The links a not-found state lists: text -> path."""
+    wait_until(lambda: chrome.find_element("id", element_id), what=element_id)
+    return {a.text: urlparse(a.get_attribute("href")).path
+            for a in chrome.find_elements("css selector", f"#{element_id} a")}
+
+
 def test_unknown_slo_says_which_exist(chrome, demo):
     chrome.get(f"{demo.server.url}/slo/nope/missing")
     text = wait_until(lambda: chrome.find_element("id", "slo-unknown").text, what="the unknown-SLO message")
-    assert "No SLO with id 'nope/missing'" in text and "checkout/availability" in text
+    assert "No SLO with id 'nope/missing'" in text
+    assert known_links(chrome, "slo-unknown") == {s["id"]: f"/slo/{s['id']}" for s in demo.report["slos"]}
+    assert severe_console_messages(chrome) == []
+
+
+def test_unknown_service_is_not_found_and_lists_the_known_services(chrome, demo):
+    chrome.get(f"{demo.server.url}/service/nope")
+    assert wait_until(lambda: chrome.find_element("css selector", "h1").text, what="a heading") == "Unknown service"
+    assert "No service named 'nope'" in chrome.find_element("id", "service-unknown").text
+    assert known_links(chrome, "service-unknown") == {s: f"/service/{s}" for s in ("checkout", "payments", "search")}
+    assert chrome.find_elements("id", "service-body") == [], "no empty service page under the message"
+    assert chrome.title == "Unknown service · sloboard"
+    chrome.find_element("link text", "payments").click()
+    wait_until(lambda: chrome.find_element("css selector", "h1").text == "Service payments", what="the payments page")
     assert severe_console_messages(chrome) == []
 
 

@@ -8,17 +8,10 @@ import pytest
 from dashboard.components.palette import SERIES
 from dashboard.components.view import WALL_WIDTH
 
-from .browser import demo, screenshot, severe_console_messages, start_chrome, wait_until  # noqa: F401 (demo)
+from .browser import demo, laptop, screenshot, severe_console_messages, start_chrome, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.integration
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-
-
-@pytest.fixture(scope="module")
-def laptop(tmp_path_factory):
-    driver = start_chrome(tmp_path_factory.mktemp("laptop"), width=1280, height=800)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +77,8 @@ def test_laptop_fits_a_row_of_tiles_without_scrolling_sideways(laptop, demo):
 def test_wall_screen_uses_the_width_with_larger_type_and_charts(wall, demo):
     assert wall.execute_script("return window.innerWidth") >= WALL_WIDTH
     open_overview(wall, demo.server.url)
-    # The SLO table and the budget chart side by side, the chart drawn larger.
-    table, chart = boxes(wall, "#overview-table")[0], boxes(wall, "#overview-trend")[0]
+    # The SLO table (with its caption and Export button) and the budget chart side by side, the chart drawn larger.
+    table, chart = boxes(wall, ".overview-main .table-wrap")[0], boxes(wall, "#overview-trend")[0]
     assert chart["left"] >= table["right"] and abs(chart["top"] - table["top"]) < 60
     height = wall.execute_script("return document.querySelector('#overview-trend .js-plotly-plot')._fullLayout.height")
     assert height == round(360 * 1.4)
