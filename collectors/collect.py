@@ -129,7 +129,7 @@ def collect_once(settings, store, slos, *, until: int, since_s: int | None = Non
 
     if since_s is None:
         since_s = int(parse_duration(settings.collect.backfill).total_seconds())
-    targets = targets_for(slos, load_queries(settings.queries_file))
+    targets = targets_for(slos, load_queries(settings.queries_file), settings.collect.lookback_s)
     source = PrometheusSource(settings.prometheus)
     try:
         return collect_pass(

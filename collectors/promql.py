@@ -1,20 +1,44 @@
-"""Turn an SLO spec's PromQL into a query whose value at each step is the count of
-events in that step, the two readings that ``sloboard.domain.QueryMode`` documents.
+"""Turn PromQL into a query whose value at each step end is the exact count of events in
+that step, on real scrapes: samples at any offset from the step grid, any scrape
+interval up to the lookback, jitter, counter resets, and range selectors closed at both
+ends (Prometheus 2.x) or open on the left (3.x).
 
-- WINDOW: the query carries the ``{{.window}}`` template (Sloth). The template becomes
-  the step (``60s``). ``increase(x[60s])`` already counts events per step; a per-second
-  ``rate``/``irate`` is multiplied by the step, since ``rate(x[w]) * w == increase(x[w])``.
-- COUNTER: the query names counters (Pyrra, most OpenSLO examples), optionally inside
-  aggregations and functions. Every vector selector ``s`` becomes ``increase(s[60s])``,
-  with its ``offset``/``@`` modifiers kept after the range.
+Counts come from each counter's *last sample at or before* a step end, never from
+``increase(x[step])``, which extrapolates and, at a 60 s scrape off the grid, holds a
+single sample per window and returns nothing. For one series, at step end T:
 
-Evaluated at step-aligned times over samples on the same grid, ``increase(x[60s])`` is
-exactly the last sample minus the first one in the window (counter resets included), so
-the per-step counts add up to the exact total over any stretch of steps.
+- ``A`` = its last sample in ``(T - L, T]`` and ``B`` = its last sample in
+  ``(T - step - L, T - step]``: ``last_over_time`` over the lookback ``L`` (5 minutes by
+  default), which skips the staleness markers a failed scrape writes, so a target that is
+  gone for less than ``L`` loses nothing;
+- the step's events are ``A - B``, plus, when the counter reset inside the step, the
+  value it had before the reset: the largest sample of the step or ``B``, ``C``, which
+  is then above ``A`` (a monotonic counter's last sample is its largest);
+- a series without ``B`` (new, or back after a gap longer than ``L``) counts from its
+  first sample on: that sample is its baseline, never a count.
 
-Rewriting uses a small PromQL tokenizer rather than regular expressions over the text,
-so braces, commas and keywords inside label-matcher strings are left alone. Results keep
-the user's own spelling and spacing; only the inserted text is new.
+Summed over steps, the counts telescope to the reset-corrected change between the first
+and last sample, which is exact to the event. The query's own aggregations and
+arithmetic then apply to these per-series counts, server-side, as it wrote them.
+
+Two readings of a spec query (``sloboard.domain.QueryMode``):
+
+- COUNTER: the query names counters (Pyrra, most OpenSLO examples); every vector
+  selector ``s`` becomes the step count of ``s``, its ``offset``/``@`` modifiers kept.
+- WINDOW: the query carries Sloth's ``{{.window}}`` template, each one the range of a
+  ``rate``, ``irate`` or ``increase`` of a selector; each such call becomes the step
+  count of its selector. The query then counts events, the unit it had multiplied by
+  its window.
+
+Queries files (golden signals, deployments) use ``$window`` the same way:
+``exact_rates`` turns ``rate``/``irate`` of a selector into its step count over the
+step (per second) and ``increase`` into its step count; any other use of the window
+gets the step as a plain duration.
+
+One PromQL limit remains: two resets of one series inside one step count the first
+only. Rewriting uses a small PromQL tokenizer rather than regular expressions, so
+braces, commas and keywords inside label-matcher strings are left alone. Results keep
+the user's own spelling and spacing; only the rewritten selectors are new.
 """
 
 from __future__ import annotations
@@ -82,42 +106,91 @@ def has_window_template(promql: str) -> bool:
     return any(token.kind == "template" for token in tokenize(promql))
 
 
-def per_step_count_query(promql: str, mode: QueryMode, step_s: int) -> str:
+# Prometheus's default lookback (--query.lookback-delta): the longest a series may go
+# without a sample and still count across the gap.
+DEFAULT_LOOKBACK_S = 300
+
+
+@dataclass(frozen=True)
+class Modifiers:
+    """A selector's ``offset`` (seconds, may be negative) and ``@`` text, to repeat after a range."""
+
+    offset_s: float = 0.0
+    at: str = ""
+
+    def text(self, extra_offset_s: int = 0) -> str:
+        out = f" @ {self.at}" if self.at else ""
+        offset = self.offset_s + extra_offset_s
+        if offset:
+            out += f" offset {_duration(offset)}"
+        return out
+
+
+def step_count(selector: str, modifiers: Modifiers, step_s: int, lookback_s: int) -> str:
+    """PromQL for the events of each series of ``selector`` in the step ending at each
+    evaluation time: ``A - B + (C if C > A else 0)`` as the module docstring derives it."""
+    a = f"last_over_time({selector}[{lookback_s}s]{modifiers.text()})"
+    b = f"last_over_time({selector}[{lookback_s}s]{modifiers.text(step_s)})"
+    top = f"max_over_time({selector}[{step_s}s]{modifiers.text()})"
+    return f"({a} - {b} + (({top} > {b} or {b}) > {a} or {a} * 0))"
+
+
+def per_step_count_query(promql: str, mode: QueryMode, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
     """The query whose value at time T counts the events in ``(T - step_s, T]``."""
-    if step_s <= 0:
-        raise ValueError(f"step must be a positive number of seconds, got {step_s}")
+    _check_step(step_s, lookback_s)
     if QueryMode(mode) is QueryMode.WINDOW:
-        return rewrite_window(promql, step_s)
-    return rewrite_counter(promql, step_s)
+        return rewrite_window(promql, step_s, lookback_s)
+    return rewrite_counter(promql, step_s, lookback_s)
 
 
-def rewrite_window(promql: str, step_s: int) -> str:
-    """Substitute ``{{.window}}`` with the step and turn a per-second rate into counts per step.
+def rewrite_window(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
+    """Replace each ``rate|irate|increase(s[{{.window}}])`` with the step count of ``s``.
 
-    Each template must be the range of a ``rate``, ``irate`` or ``increase`` call, and one
-    query may not mix per-second and per-window functions, since then no single factor
-    turns it into counts.
+    Each template must be the range of a ``rate``, ``irate`` or ``increase`` call on a
+    selector, and one query may not mix per-second and per-window functions: the user
+    wrote one unit, and mixing them is almost always a mistake.
     """
     tokens = tokenize(promql)
     pairs = _match_brackets(promql, tokens)
     templates = [i for i, token in enumerate(tokens) if token.kind == "template"]
     if not templates:
         raise ValueError(f"{promql!r}: window mode needs the template, as in rate(x[{{{{.window}}}}])")
-    functions = {_range_function(promql, tokens, pairs, i) for i in templates}
+    calls = [_window_call(promql, tokens, pairs, i) for i in templates]
+    functions = {call.function for call in calls}
     if functions & _PER_SECOND and functions & _PER_WINDOW:
         raise ValueError(
             f"{promql!r}: mixes per-second ({', '.join(sorted(functions & _PER_SECOND))}) and "
             "per-window (increase) functions; use one kind so the query has one unit"
         )
-    window = f"{step_s}s"
-    out = _splice(promql, [(tokens[i].start, tokens[i].end, window) for i in templates])
-    if functions <= _PER_SECOND:
-        return f"({out}) * {step_s}"
-    return out
+    return _splice(promql, [(call.start, call.end, call.count(step_s, lookback_s)) for call in calls])
 
 
-def rewrite_counter(promql: str, step_s: int) -> str:
-    """Wrap every vector selector in ``increase(<selector>[<step>s])``.
+def exact_rates(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
+    """A queries-file expression with ``{{.window}}`` templates made exact per step.
+
+    ``rate``/``irate`` of a selector over the template becomes its step count divided by
+    the step (per second), ``increase`` its step count; the template anywhere else (say
+    ``max_over_time(x[{{.window}}])``) becomes the step as a plain duration.
+    """
+    _check_step(step_s, lookback_s)
+    tokens = tokenize(promql)
+    pairs = _match_brackets(promql, tokens)
+    edits: list[tuple[int, int, str]] = []
+    for i, token in enumerate(tokens):
+        if token.kind != "template" or (edits and token.start < edits[-1][1]):
+            continue
+        try:
+            call = _window_call(promql, tokens, pairs, i)
+        except ValueError:
+            edits.append((token.start, token.end, f"{step_s}s"))
+            continue
+        count = call.count(step_s, lookback_s)
+        edits.append((call.start, call.end, f"({count} / {step_s})" if call.function in _PER_SECOND else count))
+    return _splice(promql, edits)
+
+
+def rewrite_counter(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
+    """Replace every vector selector with its step count (``step_count``).
 
     Raises ValueError for a selector that already has a range (``x[5m]``), for
     subqueries and for the ``{{.window}}`` template, none of which name a counter.
@@ -138,21 +211,56 @@ def rewrite_counter(promql: str, step_s: int) -> str:
             i = _skip_non_selector(tokens, pairs, i)
             continue
         after = selector_end + 1
+        selector = promql[token.start : tokens[selector_end].end]
         if after < len(tokens) and tokens[after].text == "[":
-            selector = promql[token.start : tokens[selector_end].end]
             raise ValueError(
                 _at(promql, tokens[after].start,
                     f"{selector} already has a range; in counter mode name the counter alone "
-                    "and sloboard adds increase(...) per step, or use {{.window}} (window mode)")
+                    "and sloboard counts its events per step, or use {{.window}} (window mode)")
             )
-        modifiers_end = _modifiers_end(promql, tokens, pairs, selector_end)
-        edits.append((token.start, token.start, "increase("))
-        edits.append((tokens[selector_end].end, tokens[selector_end].end, f"[{step_s}s]"))
-        edits.append((tokens[modifiers_end].end, tokens[modifiers_end].end, ")"))
+        modifiers_end, modifiers = _modifiers(promql, tokens, pairs, selector_end)
+        edits.append((token.start, tokens[modifiers_end].end, step_count(selector, modifiers, step_s, lookback_s)))
         i = modifiers_end + 1
     if not edits:
         raise ValueError(f"{promql!r}: names no counter; counter mode needs a selector like http_requests_total")
     return _splice(promql, edits)
+
+
+def _check_step(step_s: int, lookback_s: int) -> None:
+    if step_s <= 0:
+        raise ValueError(f"step must be a positive number of seconds, got {step_s}")
+    if lookback_s < step_s:
+        raise ValueError(f"the lookback ({lookback_s} s) must be at least the step ({step_s} s)")
+
+
+@dataclass(frozen=True)
+class _WindowCall:
+    """``function(selector[{{.window}}] modifiers)``, spanning ``promql[start:end]``."""
+
+    function: str
+    selector: str
+    modifiers: Modifiers
+    start: int
+    end: int
+
+    def count(self, step_s: int, lookback_s: int) -> str:
+        return step_count(self.selector, self.modifiers, step_s, lookback_s)
+
+
+def _window_call(promql: str, tokens: list[Token], pairs: dict[int, int], template: int) -> _WindowCall:
+    """The ``rate``/``irate``/``increase`` call whose range is the template at index ``template``."""
+    function = _range_function(promql, tokens, pairs, template)
+    opener = template - 1  # the "[" (checked by _range_function)
+    call = _enclosing_paren(tokens, pairs, opener)
+    first = call + 1
+    last, modifiers = _modifiers(promql, tokens, pairs, template + 1)
+    if _selector_end(tokens, pairs, first) != opener - 1 or pairs[call] != last + 1:
+        raise ValueError(
+            _at(promql, tokens[first].start,
+                f"{function}() over {{{{.window}}}} must take a plain selector, as in {function}(x_total[{{{{.window}}}}])")
+        )
+    selector = promql[tokens[first].start : tokens[opener - 1].end]
+    return _WindowCall(function, selector, modifiers, tokens[call - 1].start, tokens[pairs[call]].end)
 
 
 def _selector_end(tokens: list[Token], pairs: dict[int, int], i: int) -> int | None:
@@ -185,17 +293,20 @@ def _skip_non_selector(tokens: list[Token], pairs: dict[int, int], i: int) -> in
     return i + 1
 
 
-def _modifiers_end(promql: str, tokens: list[Token], pairs: dict[int, int], last: int) -> int:
-    """Index of the last token of the ``offset <duration>`` / ``@ <time>`` modifiers after ``last``."""
+def _modifiers(promql: str, tokens: list[Token], pairs: dict[int, int], last: int) -> tuple[int, Modifiers]:
+    """The ``offset <duration>`` / ``@ <time>`` modifiers after token ``last``: the index of
+    their last token (``last`` if there are none) and what they say."""
+    offset_s, at = 0.0, ""
     i = last + 1
     while i < len(tokens):
         token = tokens[i]
         if token.kind == "ident" and token.text.lower() == "offset":
             j = i + 1
-            if j < len(tokens) and tokens[j].text == "-":
-                j += 1
+            sign = -1 if j < len(tokens) and tokens[j].text == "-" else 1
+            j += sign == -1
             if j >= len(tokens) or tokens[j].kind != "duration":
                 raise ValueError(_at(promql, token.start, "offset needs a duration such as 5m"))
+            offset_s += sign * _seconds(tokens[j].text)
             last, i = j, j + 1
         elif token.text == "@":
             j = i + 1
@@ -207,10 +318,27 @@ def _modifiers_end(promql: str, tokens: list[Token], pairs: dict[int, int], last
                 last = pairs[j + 1]
             else:
                 raise ValueError(_at(promql, token.start, "@ needs a Unix time, start() or end()"))
+            at = promql[tokens[i + 1].start : tokens[last].end]
             i = last + 1
         else:
             break
-    return last
+    return last, Modifiers(offset_s, at)
+
+
+_DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def _seconds(duration: str) -> float:
+    """A PromQL duration token (``1h30m``, ``500ms``) in seconds; years are 365 days, as in PromQL."""
+    return sum(int(n) * _UNIT_S[unit] for n, unit in _DURATION_PART.findall(duration))
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a PromQL duration: whole seconds as ``90s``, else milliseconds."""
+    sign = "-" if seconds < 0 else ""
+    ms = round(abs(seconds) * 1000)
+    return f"{sign}{ms // 1000}s" if ms % 1000 == 0 else f"{sign}{ms}ms"
 
 
 def _range_function(promql: str, tokens: list[Token], pairs: dict[int, int], template: int) -> str:

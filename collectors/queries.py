@@ -19,8 +19,12 @@ from string import Template
 
 import yaml
 
-from sloboard.domain import format_duration
 from sloboard.errors import ConfigError
+
+from .promql import DEFAULT_LOOKBACK_S, exact_rates
+
+# What ``$window`` stands for until ``exact_rates`` rewrites the rates over it.
+WINDOW_TEMPLATE = "{{.window}}"
 
 # Characters with a meaning in RE2, escaped so that a service name matches only itself.
 _REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")
@@ -50,11 +54,14 @@ class Queries:
         total = fill(self.cost_total, step_s, cpu_to_ram=ratio) if self.cost_total else None
         return fill(self.cost or "", step_s, cpu_to_ram=ratio), total
 
-    def golden(self, signal: str, step_s: int, *, service: str | None = None, services: Iterable[str] = ()) -> str:
+    def golden(
+        self, signal: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S, *,
+        service: str | None = None, services: Iterable[str] = (),
+    ) -> str:
         """The query of ``signal`` for one ``service``, or grouped over ``services``."""
         if service is None:
-            return fill(self.golden_signals[signal], step_s, services=services_regex(services))
-        return fill(self.golden_signals[signal], step_s, service=service)
+            return fill(self.golden_signals[signal], step_s, lookback_s, services=services_regex(services))
+        return fill(self.golden_signals[signal], step_s, lookback_s, service=service)
 
     def golden_is_grouped(self, signal: str) -> bool:
         """True when the template names no ``$service``: one query answers for every service."""
@@ -68,16 +75,24 @@ def services_regex(services: Iterable[str]) -> str:
     return regex.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def fill(template: str, step_s: int, **values: str) -> str:
-    """Substitute ``$window`` (the step as a duration) and other ``$name`` placeholders."""
-    from datetime import timedelta
+def fill(template: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S, **values: str) -> str:
+    """Substitute ``$name`` placeholders; ``$window`` makes the rates over it exact per step.
 
+    ``rate(x[$window])`` becomes the events of ``x`` in each step over the step and
+    ``increase(x[$window])`` the events themselves, counted from each series' last sample
+    at or before the step ends (``collectors.promql``), so that a scrape off the step
+    grid still gives every step its value; ``$window`` anywhere else is the step.
+    """
     try:
-        return Template(" ".join(template.split())).substitute(
-            window=format_duration(timedelta(seconds=step_s)), **values
-        )
+        text = Template(" ".join(template.split())).substitute(window=WINDOW_TEMPLATE, **values)
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"query template {template!r}: unknown placeholder {exc}") from exc
+    if WINDOW_TEMPLATE not in text:
+        return text
+    try:
+        return exact_rates(text, step_s, lookback_s)
+    except ValueError as exc:
+        raise ConfigError(f"query template {template!r}: {exc}") from exc
 
 
 def load_queries(path: Path | None = None) -> Queries:

@@ -23,7 +23,7 @@ from sloboard.domain import SLO, Deployment, DeployStatus
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import Problem, QueryRejected, SourceError, SpecError
 
-from .promql import per_step_count_query
+from .promql import DEFAULT_LOOKBACK_S, per_step_count_query
 from .queries import Queries, fill
 from .source import Series, Source
 
@@ -61,6 +61,7 @@ class SLITarget:
     """Per-step good and total counts of one SLO."""
 
     slo: SLO
+    lookback_s: int = DEFAULT_LOOKBACK_S
 
     previous_keys = ()
 
@@ -82,7 +83,7 @@ class SLITarget:
         ind = self.slo.indicator
         numerator = ind.good if ind.good is not None else ind.bad
         try:
-            return per_step_count_query(numerator, ind.mode, step), per_step_count_query(ind.total, ind.mode, step)
+            return tuple(per_step_count_query(q, ind.mode, step, self.lookback_s) for q in (numerator, ind.total))
         except ValueError as exc:
             src = self.slo.source
             problem = Problem(src.path if src else "?", src.line if src else 0, "indicator",
@@ -119,6 +120,7 @@ class GoldenSignalTarget:
     service: str
     signal: str
     queries: Queries
+    lookback_s: int = DEFAULT_LOOKBACK_S
 
     previous_keys = ()
 
@@ -131,7 +133,7 @@ class GoldenSignalTarget:
         return f"golden signal {self.signal} of {self.service}"
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
-        query = self.queries.golden(self.signal, step, service=self.service)
+        query = self.queries.golden(self.signal, step, self.lookback_s, service=self.service)
         try:
             values = grid(source.query_range(query, start, end, step), start, end, step)
         except QueryRejected as exc:
@@ -157,6 +159,7 @@ class GroupedGoldenSignalTarget:
     signal: str
     services: frozenset[str]
     queries: Queries
+    lookback_s: int = DEFAULT_LOOKBACK_S
 
     @property
     def key(self) -> str:
@@ -175,7 +178,7 @@ class GroupedGoldenSignalTarget:
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         try:
-            query = self.queries.golden(self.signal, step, services=self.services)
+            query = self.queries.golden(self.signal, step, self.lookback_s, services=self.services)
             series = source.query_range(query, start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
@@ -253,6 +256,7 @@ class DeploymentCounterTarget:
     """Deployments counted by ``deployments_total{service,status}``, one event per increment."""
 
     queries: Queries
+    lookback_s: int = DEFAULT_LOOKBACK_S
 
     key = "deployments:counter"
     previous_keys = ()
@@ -260,7 +264,7 @@ class DeploymentCounterTarget:
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         try:
-            series = source.query_range(fill(self.queries.deployments or "", step), start, end, step)
+            series = source.query_range(fill(self.queries.deployments or "", step, self.lookback_s), start, end, step)
         except QueryRejected as exc:
             raise _rejected(exc, self.label) from exc
         events = []
@@ -281,21 +285,22 @@ class DeploymentCounterTarget:
         return store.record_deployments(events, watermark=(self.key, end))
 
 
-def targets_for(slos: list[SLO], queries: Queries) -> list[Target]:
+def targets_for(slos: list[SLO], queries: Queries, lookback_s: int = DEFAULT_LOOKBACK_S) -> list[Target]:
     """Every SLO, the golden signals of every service with an SLO, deployments and cost.
 
     A grouped golden-signal query is one target for all those services; a per-service
-    one (``$service``) is one target per service.
+    one (``$service``) is one target per service. ``lookback_s`` is how long a counter
+    may go without a sample and still count across the gap (``collect.lookback``).
     """
-    targets: list[Target] = [SLITarget(slo) for slo in sorted(slos, key=lambda s: s.id)]
+    targets: list[Target] = [SLITarget(slo, lookback_s) for slo in sorted(slos, key=lambda s: s.id)]
     services = sorted({slo.service for slo in slos})
     for signal in sorted(queries.golden_signals) if services else ():
         if queries.golden_is_grouped(signal):
-            targets.append(GroupedGoldenSignalTarget(signal, frozenset(services), queries))
+            targets.append(GroupedGoldenSignalTarget(signal, frozenset(services), queries, lookback_s))
         else:
-            targets += [GoldenSignalTarget(service, signal, queries) for service in services]
+            targets += [GoldenSignalTarget(service, signal, queries, lookback_s) for service in services]
     if queries.deployments:
-        targets.append(DeploymentCounterTarget(queries))
+        targets.append(DeploymentCounterTarget(queries, lookback_s))
     if queries.cost:
         targets.append(CostTarget(queries))
     return targets

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from collectors.collect import LOCK_NAME, collect_pass
-from collectors.queries import GOLDEN_SIGNALS, Queries, load_queries
+from collectors.queries import GOLDEN_SIGNALS, Queries, fill, load_queries
 from collectors.source import Series
 from collectors.targets import (
     CostTarget,
@@ -248,9 +248,12 @@ def _queries(**overrides) -> Queries:
     return dataclasses.replace(load_queries(), **overrides)
 
 
+DEPLOYMENTS = "sum by (service, status) (increase(deployments_total[$window]))"
+
+
 def test_deployment_counter_gives_one_event_per_increment_once(store):
-    queries = _queries(deployments="sum by (service, status) (increase(deployments_total[$window]))")
-    query = "sum by (service, status) (increase(deployments_total[1m]))"  # $window is the step
+    queries = _queries(deployments=DEPLOYMENTS)
+    query = fill(DEPLOYMENTS, STEP)
     ok = np.zeros(STEPS)
     ok[[10, 200]] = [1, 2]
     rolled = np.zeros(STEPS)
@@ -277,9 +280,9 @@ def test_deployment_counter_gives_one_event_per_increment_once(store):
 
 
 def test_deployment_counter_with_an_unknown_status_fails_that_target_only(store, truth):
-    queries = _queries(deployments="sum by (service, status) (increase(deployments_total[$window]))")
+    queries = _queries(deployments=DEPLOYMENTS)
     answers = _answers(truth)
-    answers["sum by (service, status) (increase(deployments_total[1m]))"] = [
+    answers[fill(DEPLOYMENTS, STEP)] = [
         Series((("service", "checkout"), ("status", "exploded")), GRID, np.ones(STEPS))
     ]
     summary = _pass(store, FakeSource(answers), targets=[DeploymentCounterTarget(queries), SLITarget(CHECKOUT)],
@@ -328,7 +331,7 @@ def test_steps_without_total_are_no_data_and_a_missing_bad_series_means_zero_bad
 # --- golden signals: grouped by service in PromQL, or one query per service ---------------
 
 GROUPED_TRAFFIC = "sum by (service) (rate(http_requests_total[$window]))"
-GROUPED_TRAFFIC_1M = "sum by (service) (rate(http_requests_total[1m]))"  # $window is the step
+GROUPED_TRAFFIC_1M = fill(GROUPED_TRAFFIC, STEP)  # the exact rates per step
 
 
 def _traffic(seed: int) -> np.ndarray:
@@ -449,8 +452,8 @@ def test_a_template_with_service_is_one_query_per_service(store):
     assert [t.key for t in targets] == ["golden:*:saturation", "golden:checkout:traffic", "golden:search:traffic"]
     assert all(isinstance(t, GoldenSignalTarget) for t in targets[1:])
     source = FakeSource({
-        "sum(rate(checkout_requests_total[1m]))": [Series((), GRID, _traffic(1))],
-        "sum(rate(search_requests_total[1m]))": [Series((), GRID, _traffic(2))],
+        fill("sum(rate(checkout_requests_total[$window]))", STEP): [Series((), GRID, _traffic(1))],
+        fill("sum(rate(search_requests_total[$window]))", STEP): [Series((), GRID, _traffic(2))],
     })
     summary = _pass(store, source, targets=targets[1:])
     assert summary.failed == [] and summary.samples == 2 * STEPS
@@ -466,7 +469,7 @@ def test_grouped_query_names_the_services_with_an_slo_as_an_exact_regex(store):
     source = FakeSource({})
     _pass(store, source, targets=[target])
     # Sorted, the dot escaped for the regex and its backslash for the PromQL string.
-    assert source.calls[0][0] == r'sum by (service) (rate(http_requests_total{service=~"check\\.out|search"}[1m]))'
+    assert r'http_requests_total{service=~"check\\.out|search"}' in source.calls[0][0]
 
 
 def test_queries_file_refuses_unknown_cost_keys_naming_file_and_key(tmp_path):

@@ -6,98 +6,114 @@ import re
 
 import pytest
 
-from collectors.promql import has_window_template, per_step_count_query, tokenize
+from collectors.promql import Modifiers, exact_rates, has_window_template, per_step_count_query, step_count, tokenize
 from sloboard.domain import QueryMode
+
+LOOKBACK = 300
+_MARK = re.compile(r"«(.*?)»", re.S)
+
+
+def expand(expected: str, step: int = 60) -> str:
+    """Expected rewrites write a selector's step count as «selector|offset=S|at=T»."""
+
+    def one(match: re.Match) -> str:
+        selector, *mods = re.split(r"\|(?=offset=|at=)", match.group(1))
+        fields = dict(mod.split("=", 1) for mod in mods)
+        modifiers = Modifiers(float(fields.get("offset", 0)), fields.get("at", ""))
+        return step_count(selector, modifiers, step, LOOKBACK)
+
+    return _MARK.sub(one, expected)
+
 
 COUNTER_CASES = [
     pytest.param(
         'http_requests_total{job="api",code=~"5.."}',
-        'increase(http_requests_total{job="api",code=~"5.."}[60s])',
-        id="pyrra errors selector is wrapped in increase over the step",
+        '«http_requests_total{job="api",code=~"5.."}»',
+        id="pyrra errors selector is counted per step",
     ),
     pytest.param(
         'http_requests_total{job="api"}',
-        'increase(http_requests_total{job="api"}[60s])',
-        id="pyrra total selector is wrapped in increase over the step",
+        '«http_requests_total{job="api"}»',
+        id="pyrra total selector is counted per step",
     ),
     pytest.param(
         'sum(http_requests_total{service="checkout",code!~"5.."})',
-        'sum(increase(http_requests_total{service="checkout",code!~"5.."}[60s]))',
+        'sum(«http_requests_total{service="checkout",code!~"5.."}»)',
         id="openslo sum over a counter keeps the sum outside",
     ),
     pytest.param(
         "sum by (route, method) (http_requests_total{job=\"api\"})",
-        "sum by (route, method) (increase(http_requests_total{job=\"api\"}[60s]))",
+        "sum by (route, method) («http_requests_total{job=\"api\"}»)",
         id="grouping labels after by are not taken for selectors",
     ),
     pytest.param(
         "sum without(instance, pod)(grpc_server_handled_total{grpc_code!=\"OK\"})",
-        "sum without(instance, pod)(increase(grpc_server_handled_total{grpc_code!=\"OK\"}[60s]))",
+        "sum without(instance, pod)(«grpc_server_handled_total{grpc_code!=\"OK\"}»)",
         id="labels after without are not taken for selectors",
     ),
     pytest.param(
         "sum(http_requests_total) by (job)",
-        "sum(increase(http_requests_total[60s])) by (job)",
+        "sum(«http_requests_total») by (job)",
         id="a trailing by clause is left alone",
     ),
     pytest.param(
         'http_request_duration_seconds_bucket{job="api",le="0.3"}',
-        'increase(http_request_duration_seconds_bucket{job="api",le="0.3"}[60s])',
-        id="a latency bucket arrives as a counter and is wrapped like one",
+        '«http_request_duration_seconds_bucket{job="api",le="0.3"}»',
+        id="a latency bucket arrives as a counter and is counted like one",
     ),
     pytest.param(
         'sum(http_request_duration_seconds_count{job="api"})',
-        'sum(increase(http_request_duration_seconds_count{job="api"}[60s]))',
-        id="a latency count arrives as a counter and is wrapped like one",
+        'sum(«http_request_duration_seconds_count{job="api"}»)',
+        id="a latency count arrives as a counter and is counted like one",
     ),
     pytest.param(
         'requests_total{path=~"/orders/{id},/carts/{id}"}',
-        'increase(requests_total{path=~"/orders/{id},/carts/{id}"}[60s])',
+        '«requests_total{path=~"/orders/{id},/carts/{id}"}»',
         id="braces and commas inside a matcher string do not end the selector",
     ),
     pytest.param(
         "requests_total{path='a\\'}b', q=`raw}`}",
-        "increase(requests_total{path='a\\'}b', q=`raw}`}[60s])",
+        "«requests_total{path='a\\'}b', q=`raw}`}»",
         id="escaped quotes and raw strings are read as strings",
     ),
     pytest.param(
         '{__name__="http_requests_total",job="api"}',
-        'increase({__name__="http_requests_total",job="api"}[60s])',
-        id="a selector without a metric name is wrapped",
+        '«{__name__="http_requests_total",job="api"}»',
+        id="a selector without a metric name is counted",
     ),
     pytest.param(
         "http_requests_total offset 5m",
-        "increase(http_requests_total[60s] offset 5m)",
-        id="offset stays after the inserted range",
+        "«http_requests_total|offset=300»",
+        id="offset is kept and the previous step end is one step further back",
     ),
     pytest.param(
         "sum(http_requests_total @ 1700000000 offset -1h)",
-        "sum(increase(http_requests_total[60s] @ 1700000000 offset -1h))",
-        id="at modifier and negative offset stay after the range",
+        "sum(«http_requests_total|at=1700000000|offset=-3600»)",
+        id="at modifier and negative offset are kept",
     ),
     pytest.param(
         "sum(a_total) + on(job) group_left(team) sum(b_total)",
-        "sum(increase(a_total[60s])) + on(job) group_left(team) sum(increase(b_total[60s]))",
-        id="every selector of a binary expression is wrapped but matching labels are not",
+        "sum(«a_total») + on(job) group_left(team) sum(«b_total»)",
+        id="every selector of a binary expression is counted but matching labels are not",
     ),
     pytest.param(
         'label_replace(up_total, "dst", "$1", "src", "(.*)")',
-        'label_replace(increase(up_total[60s]), "dst", "$1", "src", "(.*)")',
+        'label_replace(«up_total», "dst", "$1", "src", "(.*)")',
         id="strings given to functions are not selectors",
     ),
     pytest.param(
         "job:http_requests:total",
-        "increase(job:http_requests:total[60s])",
+        "«job:http_requests:total»",
         id="recording rule names with colons are selectors",
     ),
     pytest.param(
         "sum(x_total) * 2 > bool 0 and inf > 1",
-        "sum(increase(x_total[60s])) * 2 > bool 0 and inf > 1",
+        "sum(«x_total») * 2 > bool 0 and inf > 1",
         id="keywords and float literals are not selectors",
     ),
     pytest.param(
         "sum(\n  x_total  # comment with {braces}\n)",
-        "sum(\n  increase(x_total[60s])  # comment with {braces}\n)",
+        "sum(\n  «x_total»  # comment with {braces}\n)",
         id="comments and layout are kept",
     ),
 ]
@@ -105,46 +121,74 @@ COUNTER_CASES = [
 
 @pytest.mark.parametrize(("query", "expected"), COUNTER_CASES)
 def test_counter_mode_rewrites_each_selector(query, expected):
-    assert per_step_count_query(query, QueryMode.COUNTER, 60) == expected
+    assert per_step_count_query(query, QueryMode.COUNTER, 60) == expand(expected)
 
 
 WINDOW_CASES = [
     pytest.param(
         'sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{.window}}]))',
         300,
-        '(sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[300s]))) * 300',
-        id="sloth rate query becomes counts per step by multiplying with the step",
+        'sum(«http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}»)',
+        id="a sloth rate over the window becomes the selector's count per step",
     ),
     pytest.param(
         'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{ .window }}]))',
         60,
-        '(sum(rate(http_request_duration_seconds_count{job="myservice"}[60s]))) * 60',
+        'sum(«http_request_duration_seconds_count{job="myservice"}»)',
         id="the template may have spaces inside the braces",
     ),
     pytest.param(
         'sum(increase(http_requests_total{code=~"5.."}[{{.window}}]))',
         60,
-        'sum(increase(http_requests_total{code=~"5.."}[60s]))',
-        id="an increase query already counts per step and is only substituted",
+        'sum(«http_requests_total{code=~"5.."}»)',
+        id="an increase over the window becomes the same count",
     ),
     pytest.param(
         "sum(irate(x_total[{{.window}}])) + sum(rate(y_total[{{.window}}]))",
         60,
-        "(sum(irate(x_total[60s])) + sum(rate(y_total[60s]))) * 60",
-        id="a sum of rates is multiplied as a whole",
+        "sum(«x_total») + sum(«y_total»)",
+        id="each rate of a sum of rates is counted",
+    ),
+    pytest.param(
+        "sum(rate(x_total[{{.window}}] offset 5m))",
+        60,
+        "sum(«x_total|offset=300»)",
+        id="an offset after the window is kept",
     ),
     pytest.param(
         'sum(rate(x_total{path="{{ not a template }}"}[{{.window}}]))',
         60,
-        '(sum(rate(x_total{path="{{ not a template }}"}[60s]))) * 60',
+        'sum(«x_total{path="{{ not a template }}"}»)',
         id="template-like text inside a string is left alone",
     ),
 ]
 
 
 @pytest.mark.parametrize(("query", "step", "expected"), WINDOW_CASES)
-def test_window_mode_substitutes_the_step(query, step, expected):
-    assert per_step_count_query(query, QueryMode.WINDOW, step) == expected
+def test_window_mode_counts_the_selector_of_each_rate(query, step, expected):
+    assert per_step_count_query(query, QueryMode.WINDOW, step) == expand(expected, step)
+
+
+EXACT_RATE_CASES = [
+    pytest.param("sum(rate(x_total[{{.window}}]))", "sum((«x_total» / 60))",
+                 id="a rate over the window is the step count over the step"),
+    pytest.param("sum(increase(deployments_total[{{.window}}]))", "sum(«deployments_total»)",
+                 id="an increase over the window is the step count"),
+    pytest.param(
+        "histogram_quantile(0.9, sum by (le) (rate(h_bucket[{{.window}}])))",
+        "histogram_quantile(0.9, sum by (le) ((«h_bucket» / 60)))",
+        id="a quantile of bucket rates reads the exact rates",
+    ),
+    pytest.param("max_over_time(busy_ratio[{{.window}}])", "max_over_time(busy_ratio[60s])",
+                 id="the window of any other function is the step"),
+    pytest.param("max by (service) (busy_ratio)", "max by (service) (busy_ratio)",
+                 id="a query without the window is left alone"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), EXACT_RATE_CASES)
+def test_exact_rates_in_queries_files(query, expected):
+    assert exact_rates(query, 60) == expand(expected)
 
 
 REFUSED = [
@@ -176,6 +220,8 @@ REFUSED = [
                  id="window mode refuses mixing rate and increase"),
     pytest.param("rate(x[{{.window}}:1m])", QueryMode.WINDOW, "whole range",
                  id="window mode refuses the template inside a subquery range"),
+    pytest.param("rate((x_total)[{{.window}}])", QueryMode.WINDOW, "plain selector",
+                 id="window mode refuses a rate of anything but a selector"),
 ]
 
 
@@ -213,6 +259,8 @@ def test_tokenizer_reads_matchers_strings_and_durations_as_single_tokens():
     ]
 
 
-def test_step_must_be_positive():
+def test_step_must_be_positive_and_within_the_lookback():
     with pytest.raises(ValueError, match="positive"):
         per_step_count_query("x_total", QueryMode.COUNTER, 0)
+    with pytest.raises(ValueError, match="lookback"):
+        per_step_count_query("x_total", QueryMode.COUNTER, 600, lookback_s=300)
