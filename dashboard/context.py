@@ -41,8 +41,10 @@ class DashboardContext:
     slos: list[SLO]
     problems: list[Problem]
     metrics: Metrics
+    kept_files: list[str] = field(default_factory=list)  # files with errors whose last good SLOs are served
     _instants: OrderedDict = field(default_factory=OrderedDict, repr=False)  # at -> {key: value}
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _generation: int = field(default=0, repr=False)  # counts spec reloads
 
     @property
     def step_s(self) -> int:
@@ -94,6 +96,13 @@ class DashboardContext:
         return self.per_instant(("cost_trends", scope), at_epoch, lambda: cost_trends(
             self.store, at_epoch, scope, team_of, rows=self.cost_trend_rows(at_epoch)))
 
+    def replace_specs(self, slos: list[SLO], problems: list[Problem], kept_files: list[str]) -> None:
+        """Serve ``slos`` from now on (a spec reload); forget every result computed for the old set."""
+        with self._lock:
+            self.slos, self.problems, self.kept_files = list(slos), list(problems), list(kept_files)
+            self._generation += 1
+            self._instants.clear()
+
     def kept(self, key: Hashable, at_epoch: int) -> Any | None:
         """What :meth:`per_instant` keeps under ``key`` for ``at_epoch``; None when nothing is."""
         with self._lock:
@@ -120,8 +129,11 @@ class DashboardContext:
             if at_epoch in self._instants and key in self._instants[at_epoch]:
                 self._instants.move_to_end(at_epoch)
                 return self._instants[at_epoch][key]
+            generation = self._generation
         value = compute()
         with self._lock:
+            if generation != self._generation:
+                return value  # computed for specs that were replaced meanwhile: not for keeping
             if key in _BULKY:
                 for other, kept in self._instants.items():
                     if other != at_epoch:

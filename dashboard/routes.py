@@ -6,6 +6,8 @@ and the request timing that feeds ``/metrics``.
   with the reason otherwise, for readiness probes and load balancers.
 - ``/metrics``: the dashboard's own metrics (``metrics.py``) plus gauges read from
   the store at scrape time.
+
+Every request but ``/healthz`` may first reload changed specs (``spec_reload.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import flask
 
 from sloboard.errors import StoreError
 
+from . import spec_reload
 from .context import DashboardContext
 from .metrics import gauge_family
 
@@ -31,6 +34,7 @@ def register_routes(server: flask.Flask, ctx: DashboardContext) -> None:
     server.add_url_rule("/metrics", "metrics", lambda: _metrics(ctx))
     server.before_request(_start_timer)
     server.after_request(lambda response: _observe(ctx, response))
+    spec_reload.register(server, ctx)
 
 
 def _text(body: str, status: int = 200) -> flask.Response:

@@ -18,6 +18,7 @@ from sloboard.settings import Settings
 
 from .app import create_app
 from .context import EXTENSION_KEY
+from .spec_reload import watch_sighup
 from .warmer import Warmer
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def serve(
     """
     server = build_server(settings, host, port, store=store, clock=clock)
     warmer = Warmer(server.app.extensions[EXTENSION_KEY]).start()
+    restore_sighup = watch_sighup(server.app)  # SIGHUP reloads the specs (spec_reload.py)
     log.info("dashboard on http://%s:%d", host, server.server_port)
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
@@ -63,4 +65,5 @@ def serve(
         pass
     finally:
         warmer.stop()
+        restore_sighup()
         server.server_close()

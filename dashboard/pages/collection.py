@@ -38,7 +38,7 @@ def runs_table(runs, tz: str):
         {
             "query": r.query_key,
             "collector": r.collector,
-            "status": {"ok": "✓ ok", "failed": "✕ failed"}.get(r.status, f"… {r.status}"),
+            "status": {"ok": "✓ ok", "incomplete": "⚠ incomplete", "failed": "✕ failed"}.get(r.status, f"… {r.status}"),
             "started": fmt.when(r.started_at, tz),
             "duration_s": None if r.finished_at is None else round(r.finished_at - r.started_at, 3),
             "samples": r.samples_written,
@@ -57,7 +57,8 @@ def runs_table(runs, tz: str):
         {"id": "range", "name": "Range collected"},
         {"id": "error", "name": "Error"},
     ]
-    styles = [{"if": {"filter_query": '{status} contains "failed"'}, "backgroundColor": "var(--bad-bg)"}]
+    styles = [{"if": {"filter_query": '{status} contains "failed"'}, "backgroundColor": "var(--bad-bg)"},
+              {"if": {"filter_query": '{status} contains "incomplete"'}, "backgroundColor": "var(--warn-bg)"}]
     return data_table("collection-runs-table", columns, rows, empty_title="No collector runs yet",
                       empty_hint="Run `sloboard collect` once, or `sloboard run` to collect every minute.",
                       style_data_conditional=styles)
@@ -105,6 +106,15 @@ def problems_table(problems):
                       empty_hint="`sloboard validate` finds no problem in the spec files.")
 
 
+def spec_errors_detail(errors, kept_files: list[str]) -> str:
+    """Where the errors are and what became of those files' SLOs: skipped, or (after a
+    reload) served as they were at the last good load."""
+    text = f"in {len({p.path for p in errors})} file(s)"
+    if kept_files:
+        return text + f"; the last good SLOs of {len(kept_files)} file(s) are kept until they load again"
+    return text + "; those SLOs are skipped"
+
+
 def register_callbacks(app) -> None:
     register_link_table(app, "collection-gaps-table")
 
@@ -137,8 +147,8 @@ def register_callbacks(app) -> None:
                      fmt.when(fresh.newest, tz), tile_id="tile-newest"),
                 tile("Missing steps", f"{missing:,}", GOOD if missing == 0 else WARN,
                      f"over the SLO windows, up to {fmt.seconds(not_due_s)} ago", tile_id="tile-missing"),
-                tile("Spec errors", str(len(errors)), BAD if errors else GOOD,
-                     f"in {len({p.path for p in errors})} file(s); those SLOs are skipped", tile_id="tile-specs"),
+                tile("Spec errors", str(len(errors)), BAD if errors else GOOD, spec_errors_detail(errors, ctx.kept_files),
+                     tile_id="tile-specs"),
             ]),
             html.H2("Last run per query"),
             runs_table(runs, tz),
