@@ -22,7 +22,7 @@ from sloboard.domain import SLO
 from sloboard.errors import SourceError, SpecError
 
 from .source import Source, step_grid_chunks
-from .targets import Target
+from .targets import StepsMissing, Target
 
 LOCK_NAME = "collector"
 
@@ -35,6 +35,7 @@ class TargetResult:
     seconds: float
     error: str | None = None
     up_to_date: bool = False
+    warning: str | None = None  # written, but with steps missing where the source had samples
 
 
 @dataclass
@@ -105,18 +106,23 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
         return TargetResult(target.key, target.label, 0, 0.0, up_to_date=True)
     # A run covers the steps ending at first .. end, that is (first - step, end].
     run_id = store.start_run("prometheus", target.key, first - step, end)
-    written = 0
+    written, warnings = 0, []
     try:
         for chunk_start, chunk_end in step_grid_chunks(first, end, step, max_points):
-            written += target.collect_chunk(source, store, chunk_start, chunk_end, step)
+            try:
+                written += target.collect_chunk(source, store, chunk_start, chunk_end, step)
+            except StepsMissing as gaps:
+                written += gaps.samples
+                warnings.append(str(gaps))
     except (SourceError, SpecError) as exc:
         store.finish_run(run_id, status="failed", samples_written=written, error=str(exc))
         return TargetResult(target.key, target.label, written, clock() - began, error=str(exc))
     except BaseException as exc:  # a store failure or Ctrl-C: record it, then let it stop the pass
         store.finish_run(run_id, status="failed", samples_written=written, error=f"{type(exc).__name__}: {exc}")
         raise
-    store.finish_run(run_id, status="ok", samples_written=written)
-    return TargetResult(target.key, target.label, written, clock() - began)
+    warning = "; ".join(warnings) or None
+    store.finish_run(run_id, status="incomplete" if warning else "ok", samples_written=written, error=warning)
+    return TargetResult(target.key, target.label, written, clock() - began, warning=warning)
 
 
 def collect_once(settings, store, slos, *, until: int, since_s: int | None = None, on_progress=lambda result, done, count: None) -> PassSummary:

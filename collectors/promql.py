@@ -195,12 +195,37 @@ def rewrite_counter(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK
     Raises ValueError for a selector that already has a range (``x[5m]``), for
     subqueries and for the ``{{.window}}`` template, none of which name a counter.
     """
+    spans = _counter_selectors(promql)
+    return _splice(promql, [(start, end, step_count(sel, mods, step_s, lookback_s)) for start, end, sel, mods in spans])
+
+
+def presence_query(promql: str, mode: QueryMode, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
+    """A query with a value at each step end where some series of ``promql``'s counters had
+    a sample within the lookback of both that step end and the one before: the steps
+    where ``per_step_count_query`` must give a count, or the query is wrong for the data."""
+    _check_step(step_s, lookback_s)
+    if QueryMode(mode) is QueryMode.WINDOW:
+        tokens = tokenize(promql)
+        pairs = _match_brackets(promql, tokens)
+        calls = [_window_call(promql, tokens, pairs, i) for i, t in enumerate(tokens) if t.kind == "template"]
+        selectors = [(call.selector, call.modifiers) for call in calls]
+    else:
+        selectors = [(sel, mods) for _, _, sel, mods in _counter_selectors(promql)]
+    last = "last_over_time({}[%ds]{})" % lookback_s
+    return " or ".join(
+        f"count({last.format(sel, mods.text())} and {last.format(sel, mods.text(step_s))})"
+        for sel, mods in dict.fromkeys(selectors)
+    )
+
+
+def _counter_selectors(promql: str) -> list[tuple[int, int, str, Modifiers]]:
+    """Each vector selector of a counter-mode query: its span (with modifiers), text and modifiers."""
     tokens = tokenize(promql)
     pairs = _match_brackets(promql, tokens)
     for token in tokens:
         if token.kind == "template":
             raise ValueError(_at(promql, token.start, "{{.window}} belongs to window mode, not counter mode"))
-    edits: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, Modifiers]] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -219,11 +244,11 @@ def rewrite_counter(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK
                     "and sloboard counts its events per step, or use {{.window}} (window mode)")
             )
         modifiers_end, modifiers = _modifiers(promql, tokens, pairs, selector_end)
-        edits.append((token.start, tokens[modifiers_end].end, step_count(selector, modifiers, step_s, lookback_s)))
+        spans.append((token.start, tokens[modifiers_end].end, selector, modifiers))
         i = modifiers_end + 1
-    if not edits:
+    if not spans:
         raise ValueError(f"{promql!r}: names no counter; counter mode needs a selector like http_requests_total")
-    return _splice(promql, edits)
+    return spans
 
 
 def _check_step(step_s: int, lookback_s: int) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 
 from sloboard.domain import SLO, Deployment, DeployStatus
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
-from sloboard.errors import Problem, QueryRejected, SourceError, SpecError
+from sloboard.errors import EmptyAnswer, Problem, QueryRejected, SourceError, SpecError
 
-from .promql import DEFAULT_LOOKBACK_S, per_step_count_query
+from .promql import DEFAULT_LOOKBACK_S, per_step_count_query, presence_query
 from .queries import Queries, fill
 from .source import Series, Source
 
@@ -50,6 +50,15 @@ def grid(series: list[Series], start: int, end: int, step: int) -> np.ndarray:
         out[idx] = np.where(np.isnan(out[idx]), 0.0, out[idx])
         np.add.at(out, idx, vals)
     return out
+
+
+class StepsMissing(Exception):
+    """A chunk was written, but the source left steps empty where the query's series had
+    samples: a data-quality problem to report, not a failure of the pass."""
+
+    def __init__(self, samples: int, message: str):
+        super().__init__(message)
+        self.samples = samples
 
 
 def _rejected(exc: QueryRejected, what: str) -> QueryRejected:
@@ -101,16 +110,48 @@ class SLITarget:
         total = grid(total_series, start, end, step)
         num = grid(num_series, start, end, step)
         has_data = ~np.isnan(total)
+        gaps = self._unexpected_gaps(source, has_data, start, end, step)
+        if gaps.any() and not has_data.any():
+            raise EmptyAnswer(self._gaps_message(gaps, start, step, "nothing is written and the watermark "
+                                                 "stays, so the next pass asks again"))
         # A step where total has data but good/bad has none means zero events of that
         # kind (a 5xx series that does not exist yet), not missing data.
         num = np.where(has_data & np.isnan(num), 0.0, num)
         good = num if ind.good is not None else total - num
         good = np.clip(good, 0.0, total)  # scrape skew can put good a hair above total
         ts = start + step * np.arange(total.size, dtype=np.int64)
-        return store.write_sli_samples(
+        written = store.write_sli_samples(
             self.slo.id, ts[has_data], good[has_data], total[has_data], watermark=(self.key, end),
             span=(start - step, end),
         )
+        if gaps.any():
+            raise StepsMissing(written, self._gaps_message(gaps, start, step, "the other steps are written"))
+        return written
+
+    def _unexpected_gaps(self, source: Source, has_data: np.ndarray, start: int, end: int, step: int) -> np.ndarray:
+        """Steps without a total where the total's counters had samples at both step ends.
+
+        Asked only when steps are missing: a series born or gone in the range leaves
+        steps empty that it had no samples for, which is no data, not a problem.
+        """
+        if has_data.all():
+            return ~has_data
+        ind = self.slo.indicator
+        try:
+            query = presence_query(ind.total, ind.mode, step, self.lookback_s)
+        except ValueError:  # a query without counters to look for: nothing to compare with
+            return np.zeros_like(has_data)
+        try:
+            present = grid(source.query_range(query, start, end, step), start, end, step) > 0
+        except QueryRejected as exc:
+            raise _rejected(exc, self.label) from exc
+        return present & ~has_data
+
+    def _gaps_message(self, gaps: np.ndarray, start: int, step: int, outcome: str) -> str:
+        first, last = (start + step * int(i) for i in np.flatnonzero(gaps)[[0, -1]])
+        return (f"{self.label}: the total query {self.slo.indicator.total!r} gave no data for "
+                f"{int(gaps.sum())} step(s) from {_iso(first)} to {_iso(last)} although its series had "
+                f"samples there; {outcome}")
 
 
 @dataclass(frozen=True)
@@ -188,6 +229,10 @@ class GroupedGoldenSignalTarget:
             if service in self.services:
                 by_service.setdefault(service, []).append(s)
         return write_per_scope(store, "golden", self.signal, by_service, start, end, step, self.key)
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_per_scope(

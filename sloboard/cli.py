@@ -256,11 +256,15 @@ def _run_with_progress(run):
             bar.update(1)
             if result.error:
                 click.echo(f"\nfailed {result.key}: {result.error}", err=True)
+            if result.warning:
+                click.echo(f"\nwarning {result.key}: {result.warning}", err=True)
             if done == count:
                 bar.render_finish()
             return
         if result.error:
             click.echo(f"failed {result.key}: {result.error}", err=True)
+        elif result.warning:
+            click.echo(f"warning {result.key}: {result.samples} samples, {result.warning}", err=True)
         elif result.up_to_date:
             click.echo(f"{result.key}: up to date", err=True)
         else:

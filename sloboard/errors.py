@@ -79,5 +79,9 @@ class QueryRejected(SourceError):
     pass
 
 
+class EmptyAnswer(SourceError):
+    """A count query gave no data at all for a range where its series had samples."""
+
+
 class ReportError(SloboardError):
     pass

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from collectors.collect import LOCK_NAME, collect_pass
+from collectors.promql import presence_query
 from collectors.queries import GOLDEN_SIGNALS, Queries, fill, load_queries
 from collectors.source import Series
 from collectors.targets import (
@@ -195,6 +196,38 @@ def test_rejected_query_names_the_slo_and_spec_and_the_pass_goes_on(store, sourc
     _assert_exact(store, truth, SEARCH.id)
     assert store.watermark("sli:checkout/availability") is None
     assert store.read_sli_samples(CHECKOUT.id, 0, UNTIL)[0].size == 0
+
+
+def test_steps_missing_where_the_series_had_samples_are_written_around_and_reported(store, truth):
+    """Prometheus had samples for steps 100-119 (the presence query says so), yet the
+    total came back without them: the rest is written, the run is "incomplete"."""
+    answers = _answers(truth)
+    _, total_query = SLITarget(CHECKOUT).per_step_queries(STEP)
+    (total,) = answers[total_query]
+    hole = np.ones(STEPS, bool)
+    hole[100:120] = False
+    answers[total_query] = [Series((), GRID[hole], total.values[hole])]
+    answers[presence_query(CHECKOUT.indicator.total, CHECKOUT.indicator.mode, STEP)] = [
+        Series((), GRID, np.full(STEPS, 3.0))]
+    summary = _pass(store, FakeSource(answers), slos=(CHECKOUT,))
+    (result,) = summary.results
+    assert result.error is None and result.samples == STEPS - 20
+    assert "gave no data for 20 step(s) from " in result.warning and "although its series had samples" in result.warning
+    run = store.runs(limit=1)[0]
+    assert (run.status, run.samples_written, run.error) == ("incomplete", STEPS - 20, result.warning)
+    assert store.watermark(SLITarget(CHECKOUT).key) == UNTIL
+    assert np.array_equal(store.read_sli_samples(CHECKOUT.id, 0, UNTIL)[0], GRID[hole])
+
+
+def test_steps_without_samples_at_the_source_are_no_data_not_a_problem(store, truth):
+    """A series born late leaves its first steps empty: the presence query finds nothing there."""
+    answers = _answers(truth)
+    for slo in (CHECKOUT, SEARCH):
+        for query in SLITarget(slo).per_step_queries(STEP):
+            answers[query] = [Series((), GRID[50:], answers[query][0].values[50:])]
+    summary = _pass(store, FakeSource(answers))
+    assert [(r.error, r.warning) for r in summary.results] == [(None, None), (None, None)]
+    assert {r.status for r in store.runs()} == {"ok"}
 
 
 def test_query_that_cannot_be_counted_per_step_fails_its_slo_with_file_and_line(store, source, truth):

@@ -86,7 +86,7 @@ def test_collector_runs_round_trip_newest_first(store, clock):
 
 def test_finishing_runs_checks_status_and_id(store):
     run_id = store.start_run("prometheus", "q", 0, 60)
-    with pytest.raises(ValueError, match="ok or failed"):
+    with pytest.raises(ValueError, match="ok, incomplete, failed"):
         store.finish_run(run_id, status="done", samples_written=1)
     with pytest.raises(StoreError, match="no collector run with id 999"):
         store.finish_run(999, status="ok", samples_written=1)

@@ -145,7 +145,7 @@ collector_runs = sa.Table(
     sa.Column("query_key", sa.String(512), nullable=False),
     sa.Column("started_at", sa.Double, nullable=False),
     sa.Column("finished_at", sa.Double),
-    sa.Column("status", sa.String(16), nullable=False),  # running | ok | failed
+    sa.Column("status", sa.String(16), nullable=False),  # running | ok | incomplete | failed
     sa.Column("samples_written", sa.BigInteger, nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("range_start", sa.BigInteger, nullable=False),

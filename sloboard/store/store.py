@@ -48,7 +48,8 @@ SLIHourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # hour end, g
 SeriesHourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # hour end, sum of values, steps
 SLISums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, good, total, steps
 SeriesSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, sum of values, steps
-RUN_STATUSES = ("running", "ok", "failed")
+# incomplete: written, but the source left steps empty where its series had samples.
+RUN_STATUSES = ("running", "ok", "incomplete", "failed")
 
 # Written once per collected chunk, so it goes to the driver as plain SQL (the same on
 # both databases but for the placeholder): SQLAlchemy's per-statement work would be
@@ -527,9 +528,10 @@ class Store:
             ).scalar_one()
 
     def finish_run(self, run_id: int, *, status: str, samples_written: int, error: str | None = None) -> None:
-        """Close a run as ``ok`` or ``failed``. Raises ValueError for another status, StoreError for an unknown id."""
+        """Close a run as ``ok``, ``incomplete`` or ``failed``. Raises ValueError for another
+        status, StoreError for an unknown id."""
         if status not in RUN_STATUSES[1:]:
-            raise ValueError(f"run status must be ok or failed, not {status!r}")
+            raise ValueError(f"run status must be one of {', '.join(RUN_STATUSES[1:])}, not {status!r}")
         with self._transaction("finishing a collector run", write=True) as conn:
             updated = conn.execute(
                 sa.update(collector_runs)

@@ -138,3 +138,35 @@ def test_status_counts_every_event_of_offset_jittered_scrapes_with_resets_gaps_a
                 keep = step_ends > AT - length
                 burn = (1 - good[keep].sum() / total[keep].sum()) / (1 - 0.99)
                 assert entry["burn_rates"][label] == pytest.approx(burn, rel=1e-12), (slo_id, label)
+
+
+# A join with an info metric that this Prometheus does not have: the answer is empty
+# although the requests series are there, a mistake that once passed as "0 samples".
+JOINED = OPENSLO.replace(
+    'query: sum(http_requests_total{{service="{service}"}})',
+    'query: sum(http_requests_total{{service="{service}"}} * on (instance) group_left (team) target_info)',
+).replace("name: availability", "name: joined")
+
+
+def test_a_query_empty_where_its_series_have_samples_fails_its_slo_and_keeps_the_watermark(
+    prometheus_with, scraped, tmp_path
+):
+    server = prometheus_with([series for s in scraped for series in scrapes.metric_series(s)])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "svc60.yaml").write_text(OPENSLO.format(service="svc60") + "---\n" + JOINED.format(service="svc60"))
+    env = cli_env(tmp_path / "var", server.url, specs_dir=specs)
+
+    collect = run_sloboard(["collect", "--since", "1d", "--until", str(AT)], env, tmp_path)
+    assert collect.returncode == 1, collect.stderr
+    (line,) = [line for line in collect.stderr.splitlines() if line.startswith("failed sli:svc60/joined")]
+    assert "target_info" in line and "gave no data for 1440 step(s)" in line and "watermark stays" in line
+    assert "sli:svc60/availability: 1440 samples" in collect.stderr
+    with Store.open(f"sqlite:///{tmp_path / 'var' / 'sloboard.db'}", upgrade=False) as store:
+        assert store.watermark("sli:svc60/joined") is None
+        assert store.watermark("sli:svc60/availability") == AT
+        runs = {r.query_key: r for r in store.runs()}
+        assert runs["sli:svc60/joined"].status == "failed"
+    status = run_sloboard(["status", "--json", "--at", str(AT)], env, tmp_path)
+    entry = {e["id"]: e for e in json.loads(status.stdout)["slos"]}["svc60/joined"]
+    assert (entry["sli"], entry["total"], entry["data_completeness"]) == (None, None, None)  # no data, never 100 %
