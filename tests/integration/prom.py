@@ -146,6 +146,8 @@ class PrometheusServer:
     data_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # The config file's text; the default scrapes nothing (backfilled data only).
+    config: str = "global:\n  scrape_interval: 1m\nscrape_configs: []\n"
 
     @property
     def url(self) -> str:
@@ -163,7 +165,7 @@ class PrometheusServer:
         if self.running:
             return
         config = self.data_dir.parent / f"{self.data_dir.name}.yml"
-        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        config.write_text(self.config)
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
