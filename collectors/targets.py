@@ -23,7 +23,8 @@ from sloboard.domain import SLO, Deployment, DeployStatus
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import EmptyAnswer, Problem, QueryRejected, SourceError, SpecError
 
-from .promql import DEFAULT_LOOKBACK_S, per_step_count_query, presence_query
+from .indicator_queries import per_step_queries
+from .promql import DEFAULT_LOOKBACK_S, presence_query
 from .queries import Queries, fill
 from .source import Series, Source
 
@@ -84,15 +85,14 @@ class SLITarget:
         return f"SLO {self.slo.id}" + (f" ({src.path}:{src.line})" if src else "")
 
     def per_step_queries(self, step: int) -> tuple[str, str]:
-        """The numerator (good or bad) and total queries, rewritten to count events per step.
+        """The numerator (good or bad) and total queries, rewritten to count per step: events,
+        a raw ratio's slices or a gauge's samples (``indicator_queries``).
 
         Raises SpecError naming the spec file and line when a query cannot be rewritten
         (e.g. ``rate(x[5m])`` in counter mode), which validation only warns about.
         """
-        ind = self.slo.indicator
-        numerator = ind.good if ind.good is not None else ind.bad
         try:
-            return tuple(per_step_count_query(q, ind.mode, step, self.lookback_s) for q in (numerator, ind.total))
+            return per_step_queries(self.slo.indicator, step, self.lookback_s)
         except ValueError as exc:
             src = self.slo.source
             problem = Problem(src.path if src else "?", src.line if src else 0, "indicator",
@@ -229,6 +229,41 @@ class GroupedGoldenSignalTarget:
             if service in self.services:
                 by_service.setdefault(service, []).append(s)
         return write_per_scope(store, "golden", self.signal, by_service, start, end, step, self.key)
+
+    def catch_up(self, store) -> list["NewServiceBackfill"]:
+        """Targets for the services that joined after this signal's first pass.
+
+        The shared watermark would start a new service at the pass it joined in; its
+        history comes from the same query asked for it alone. A service counts as new
+        while it has neither rows of this signal nor a watermark of its own.
+        """
+        if store.watermark(self.key) is None:
+            return []  # the first pass backfills every service
+        stored = {scope for scope, name in store.series_keys("golden") if name == self.signal}
+        return [NewServiceBackfill(self.signal, frozenset({service}), self.queries, self.lookback_s)
+                for service in sorted(self.services - stored)
+                if store.watermark(f"golden:{service}:{self.signal}") is None]
+
+
+@dataclass(frozen=True)
+class NewServiceBackfill(GroupedGoldenSignalTarget):
+    """A grouped golden signal's history for one service that joined later, with a
+    watermark of its own (the per-service key, which also marks it as no longer new)."""
+
+    @property
+    def key(self) -> str:
+        (service,) = self.services
+        return f"golden:{service}:{self.signal}"
+
+    @property
+    def label(self) -> str:
+        (service,) = self.services
+        return f"golden signal {self.signal} of {service} (new service: its history)"
+
+    previous_keys = ()
+
+    def catch_up(self, store) -> list["NewServiceBackfill"]:
+        return []
 
 
 def _iso(epoch: int) -> str:

@@ -40,8 +40,20 @@ class QueryMode(str, enum.Enum):
 
 
 class IndicatorKind(str, enum.Enum):
+    """What the indicator's queries measure, and so how a step's good and total are counted.
+
+    - RATIO, LATENCY: events (good or bad, and total), counted as ``QueryMode`` says.
+    - RAW_RATIO: a ratio already computed, 0-1 (OpenSLO ``ratioMetric.raw``, Sloth
+      ``sli.raw``): each step is one time slice, good = the success ratio at the step
+      end, total = 1 (per series the query returns).
+    - BOOL_GAUGE: a 0/1 gauge such as ``probe_success`` (Pyrra ``bool_gauge``): each
+      sample is an event, good = samples of 1, total = samples, per step.
+    """
+
     RATIO = "ratio"
     LATENCY = "latency"
+    RAW_RATIO = "raw_ratio"
+    BOOL_GAUGE = "bool_gauge"
 
 
 class Severity(str, enum.Enum):
@@ -83,6 +95,11 @@ class Indicator:
     Exactly one of ``good`` and ``bad`` is set. For a latency indicator the loader
     already rewrote the histogram into ``good`` (the ``le`` bucket) and ``total``
     (the ``_count``), so collectors treat every indicator as a ratio.
+
+    A RAW_RATIO holds its one query in ``total`` and in ``good`` (a success ratio,
+    OpenSLO ``rawType: success``) or ``bad`` (an error ratio: ``rawType: failure``, Sloth):
+    a step's numerator is the ratio's value, its total 1. A BOOL_GAUGE holds its
+    selector in ``good`` and ``total``. ``mode`` applies to RATIO and LATENCY only.
     """
 
     kind: IndicatorKind

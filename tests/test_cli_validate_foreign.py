@@ -53,8 +53,9 @@ def test_an_unknown_field_does_not_hide_an_unsupported_slo_in_the_same_run(tmp_p
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith(str(spec))]
     assert lines == [
-        f"{spec}:7: slos[0].sli.plugin: plugin SLIs are not supported by sloboard; "
-        "write the SLI as events with error_query and total_query",
+        f"{spec}:7: slos[0].sli.plugin: plugin SLIs are not supported by sloboard: a plugin is Go code "
+        "that Sloth runs, so its queries are unknown; write the SLI as events with error_query and "
+        "total_query, or as raw with the error ratio query",
         f"{spec}:10: slos[0].alerting.pageAlert: warning: unknown field 'pageAlert'; did you mean 'page_alert'? "
         "(ignored: Sloth ignores unknown fields)",
     ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sloboard.domain import IndicatorKind, QueryMode, Severity, Window
+from sloboard.domain import BudgetingMethod, Indicator, IndicatorKind, QueryMode, Severity, Window
 from sloboard.specs import load_specs
 
 FOREIGN = Path(__file__).resolve().parent / "specs_fixtures" / "foreign_forms"
@@ -114,7 +114,31 @@ def test_sloth_kubernetes_form_uses_its_own_spelling(tmp_path):
               alerting: {name: ApiErrors}
         """)
     result = load_specs([path])
-    assert problems_of(result) == {("k8s.yml", 10, "spec.slos[0].sli.raw", "error")}
+    assert problems_of(result) == set()
+    (slo,) = result.slos
+    query = "sum(rate(errors[{{.window}}])) / sum(rate(total[{{.window}}]))"
+    assert slo.indicator == Indicator(kind=IndicatorKind.RAW_RATIO, bad=query, total=query)
+    assert slo.budgeting is BudgetingMethod.RATIO_TIMESLICES
+
+
+def test_sloth_kubernetes_plugin_sli_names_its_own_spelling(tmp_path):
+    path = write(tmp_path, "k8s.yml", """
+        apiVersion: sloth.slok.dev/v1
+        kind: PrometheusServiceLevel
+        metadata: {name: x, namespace: monitoring}
+        spec:
+          service: api
+          slos:
+            - name: availability
+              objective: 99
+              sli:
+                plugin:
+                  id: sloth-common/kubernetes/apiserver/availability
+              alerting: {name: ApiErrors}
+        """)
+    result = load_specs([path])
+    assert problems_of(result) == {("k8s.yml", 10, "spec.slos[0].sli.plugin", "error")}
+    assert "a plugin is Go code that Sloth runs" in result.problems[0].message
     assert "write the SLI as events with errorQuery and totalQuery" in result.problems[0].message
 
 
@@ -262,7 +286,7 @@ def test_unknown_sloboard_annotation_in_a_pyrra_file_stays_an_error(tmp_path):
 
 
 def test_every_problem_of_a_sloth_file_shows_in_one_run(tmp_path):
-    # Before, the unknown field alone was reported (as an error) and the raw SLI not at all.
+    # Before, the unknown field alone was reported (as an error) and the plugin SLI not at all.
     path = write(tmp_path, "sloth.yml", """
         version: "prometheus/v1"
         service: myservice
@@ -270,8 +294,8 @@ def test_every_problem_of_a_sloth_file_shows_in_one_run(tmp_path):
           - name: ratio
             objective: 99
             sli:
-              raw:
-                error_ratio_query: sum(rate(errors[{{.window}}])) / sum(rate(total[{{.window}}]))
+              plugin:
+                id: sloth-common/availability
             alerting:
               pageAlert: {disable: true}
           - name: availability
@@ -282,7 +306,7 @@ def test_every_problem_of_a_sloth_file_shows_in_one_run(tmp_path):
                 total_query: sum(rate(x[{{.window}}]))
         """)
     result = load_specs([path])
-    assert problems_of(result) == {("sloth.yml", 7, "slos[0].sli.raw", "error"),
+    assert problems_of(result) == {("sloth.yml", 7, "slos[0].sli.plugin", "error"),
                                    ("sloth.yml", 10, "slos[0].alerting.pageAlert", "warning")}
     assert [s.id for s in result.slos] == ["myservice/availability"]
 

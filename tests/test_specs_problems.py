@@ -185,8 +185,19 @@ ERROR_CASES = [
             objective: 99
             sli:
               raw:
-                error_ratio_query: sum(rate(errors[{{.window}}])) / sum(rate(total[{{.window}}]))
-        """, "raw SLIs are not supported", 7, "slos[0].sli.raw", id="Sloth raw SLI is refused by name"),
+                error_ratio_query: sum(errors) / sum(total)
+        """, "must contain the {{.window}} template variable", 8, "slos[0].sli.raw.error_ratio_query",
+                 id="Sloth raw SLI without the window template is refused, as Sloth refuses it"),
+    pytest.param("""
+        version: "prometheus/v1"
+        service: search
+        slos:
+          - name: availability
+            objective: 99
+            sli:
+              plugin:
+                id: sloth-common/availability
+        """, "plugin SLIs are not supported", 7, "slos[0].sli.plugin", id="Sloth plugin SLI is refused by name"),
     pytest.param('version: "prometheus/v2"\nservice: x\n', "unknown Sloth spec version 'prometheus/v2'", 1,
                  "version", id="unknown Sloth version is rejected"),
     # Pyrra

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..domain import SLO, QueryMode, SpecSource, format_duration
+from ..domain import SLO, IndicatorKind, QueryMode, SpecSource, format_duration
 from .base import MappingContext
 from .promql import counter_mismatches, uses_window
 from .yaml_source import Loc
@@ -74,7 +74,8 @@ def check_slo(ctx: MappingContext, slo: SLO, where: Where, query_ctx: MappingCon
                      f"the window {slo.window.label} is shorter than the longest alert window "
                      f"({format_duration(longest)}); that alert would look past the window")
     indicator = slo.indicator
-    if indicator.mode is not QueryMode.COUNTER:
+    # Raw ratios and bool gauges are no counters: the counter-mode hints do not apply.
+    if indicator.mode is not QueryMode.COUNTER or indicator.kind not in (IndicatorKind.RATIO, IndicatorKind.LATENCY):
         return
     numerator = indicator.good if indicator.good is not None else indicator.bad
     for reason in counter_mismatches(numerator or "", indicator.total):

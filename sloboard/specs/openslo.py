@@ -13,7 +13,12 @@ Readings that the standard leaves to implementations:
 - ``thresholdMetric`` is read as a Prometheus histogram: the selector of the histogram
   with objective ``op: lt|lte`` and ``value`` in its unit (seconds) becomes good =
   the ``_bucket{le="<value>"}`` series, total = the ``_count`` series.
-- ``ratioMetric.raw`` (a precomputed ratio) is not supported: give good/bad and total.
+- ``ratioMetric.raw`` (a precomputed 0-1 ratio, ``rawType: success`` for good/total or
+  ``failure`` for bad/total) is IndicatorKind.RAW_RATIO: one time slice per step, whose
+  ratio is the query's value at the step end. Occurrences then counts each step as one
+  event (the mean of the ratios, as RatioTimeslices over one-step slices); Timeslices
+  judges each ``timeSliceWindow`` by the mean of its steps' ratios against
+  ``timeSliceTarget``. ``counter`` has no effect, as OpenSLO says.
 """
 
 from __future__ import annotations
@@ -306,9 +311,10 @@ class SLOObject(_Object):
                 spec_text=ctx.doc.text,
             )
             metric = "thresholdMetric" if sli.spec.threshold_metric else "ratioMetric"
-            numerator = "bad" if indicator.bad is not None else "good"
+            raw = indicator.kind is IndicatorKind.RAW_RATIO
+            numerator = "raw" if raw else "bad" if indicator.bad is not None else "good"
             query_locs = Where(("spec", "service"), ("metadata", "name"), ("spec", "timeWindow"),
-                               sli.prefix + (metric, numerator), sli.prefix + (metric, "total"))
+                               sli.prefix + (metric, numerator), sli.prefix + (metric, "raw" if raw else "total"))
             check_slo(ctx, slo, query_locs, query_ctx=sli.ctx)
             slos.append(slo)
         return slos
@@ -354,9 +360,7 @@ class SLOObject(_Object):
             ctx.error(sli.prefix, "the SLI needs ratioMetric or thresholdMetric")
             return None
         if ratio.raw is not None or ratio.raw_type is not None:
-            ctx.error(loc + ("raw" if ratio.raw is not None else "rawType",),
-                      "precomputed ratios (raw) are not supported; give good or bad, and total")
-            return None
+            return _raw_indicator(ctx, ratio, loc)
         if ratio.good is not None and ratio.bad is not None:
             ctx.error(loc + ("bad",), "give good or bad, not both")
             return None
@@ -436,6 +440,28 @@ class SLOObject(_Object):
         for name, value in given.items():
             if value is not None and name not in needs:
                 ctx.warn(loc + (name,), f"{name} is ignored with budgetingMethod {method.value}")
+
+
+def _raw_indicator(ctx: MappingContext, ratio: RatioMetric, loc: Loc) -> Indicator | None:
+    """``raw`` with ``rawType``: the ratio query as a RAW_RATIO indicator (see the module docstring)."""
+    mixed = [name for name in ("good", "bad", "total") if getattr(ratio, name) is not None]
+    if mixed:
+        ctx.error(loc + (mixed[0],), "raw cannot be used together with good, bad or total: "
+                  "give raw with rawType, or good or bad with total")
+        return None
+    if ratio.raw is None:
+        ctx.error(loc + ("raw",), "required field is missing: rawType goes with raw, the query of the ratio")
+        return None
+    if ratio.raw_type is None:
+        ctx.error(loc + ("rawType",), "required field is missing: raw needs rawType: success "
+                  "(the ratio is good/total) or failure (bad/total)")
+        return None
+    query = _query(ctx, ratio.raw, loc + ("raw",))
+    if query is None:
+        return None
+    success = ratio.raw_type == "success"
+    return Indicator(kind=IndicatorKind.RAW_RATIO, total=query[0], good=query[0] if success else None,
+                     bad=None if success else query[0], data_source=query[1])
 
 
 def _query(ctx: MappingContext, metric: MetricSpec, loc: Loc) -> tuple[str, str | None] | None:

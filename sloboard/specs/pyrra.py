@@ -17,7 +17,13 @@ Schema: https://github.com/pyrra-dev/pyrra, ``kubernetes/api/v1alpha1``. Reading
   (``kubectl`` warns), so published files carry some (``spec.latency``).
 - The team is ``sloboard.dev/team``, else the label ``pyrra.dev/team``, else ``team``.
 - ``alerting.disabled: true`` or ``alerting.burnrates: false`` leave the SLO without
-  burn-rate alert windows. ``latencyNative`` and ``bool_gauge`` are not supported.
+  burn-rate alert windows.
+- ``bool_gauge.metric`` (one selector of a 0/1 gauge, like ``probe_success``) is
+  IndicatorKind.BOOL_GAUGE, counted as Pyrra counts it: total = the samples
+  (``count_over_time``), good = their sum (``sum_over_time``), per step; Occurrences.
+- ``latencyNative`` is refused: it reads native histograms, which Prometheus 2.x
+  counts with ``histogram_fraction`` only as an estimate interpolated inside a bucket,
+  and sloboard stores exact good/total counts per step.
 """
 
 from __future__ import annotations
@@ -198,8 +204,18 @@ class ServiceLevelObjective(KubernetesObject):
                              total=latency.total.metric.strip(), mode=QueryMode.COUNTER,
                              group_by=tuple(latency.grouping or ()), latency_threshold_s=threshold), \
                 (at + ("success", "metric"), at + ("total", "metric"))
-        ctx.error(loc + (given[0],), f"{given[0]} indicators are not supported by sloboard; "
-                  "use ratio or latency")
+        if indicator.bool_gauge is not None:
+            gauge, at = indicator.bool_gauge, loc + ("bool_gauge", "metric")
+            if uses_window(gauge.metric) or parse_selector(gauge.metric) is None:
+                ctx.error(at, "a bool_gauge metric is one selector of a 0/1 gauge, like "
+                          'probe_success{job="blackbox"}; sloboard counts its samples per step, as Pyrra does')
+                return None, ()
+            metric = gauge.metric.strip()
+            return Indicator(kind=IndicatorKind.BOOL_GAUGE, good=metric, total=metric,
+                             group_by=tuple(gauge.grouping or ())), (at, at)
+        ctx.error(loc + (given[0],), f"{given[0]} indicators are not supported by sloboard: native "
+                  "histograms give the share below a latency only as an estimate inside a bucket, not "
+                  "the exact counts sloboard stores; use latency with the _bucket and _count series")
         return None, ()
 
     @staticmethod

@@ -11,8 +11,14 @@ with camelCase names (``errorQuery``, ``pageAlert``). Readings:
 - The window is Sloth's default SLO period, 30d (prometheus/v1 has no window field).
 - ``page_alert.disable`` / ``ticket_alert.disable`` drop that severity's alert windows.
 - The team is the ``team`` label, else the ``owner`` label (SLO labels over service labels).
-- ``sli.raw`` and ``sli.plugin`` are not supported; rule-generation plugins
-  (``slo_plugins``, ``plugins``) are accepted and ignored, with a warning.
+- ``sli.raw.error_ratio_query`` (``errorRatioQuery`` in the CRD) is an error ratio, 0-1,
+  with ``{{.window}}`` as Sloth requires: IndicatorKind.RAW_RATIO, budgeted as
+  RatioTimeslices over one-step slices, which is what Sloth's period SLI does (the mean
+  of its short-window error ratios). ``rate(x[{{.window}}])`` in it is counted exactly
+  per step.
+- ``sli.plugin`` is refused: a plugin is Go code run by Sloth, whose queries sloboard
+  cannot know. Rule-generation plugins (``slo_plugins``, ``plugins``) are accepted and
+  ignored, with a warning.
 - Label values may be numbers or booleans; they become text, as Sloth's YAML reader
   makes them. Unknown fields are warnings: Sloth ignores them.
 """
@@ -24,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..domain import SLO, Indicator, IndicatorKind, QueryMode, Severity, Window
+from ..domain import SLO, BudgetingMethod, Indicator, IndicatorKind, QueryMode, Severity, Window
 from .base import MappingContext, SpecModel
 from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
 from .kubernetes import KubernetesObject
@@ -39,6 +45,13 @@ K8S_API_VERSION = "sloth.slok.dev/v1"
 K8S_KIND = "PrometheusServiceLevel"
 WINDOW = Window(timedelta(days=30))
 IGNORED = "ignored: Sloth ignores unknown fields"
+
+
+def _require_window(query: str) -> str:
+    if not uses_window(query):
+        raise ValueError("the query must contain the {{.window}} template variable, as Sloth requires "
+                         "(for example rate(x[{{.window}}]))")
+    return query
 
 
 class _Sloth(SpecModel):
@@ -66,14 +79,16 @@ class Events(_Sloth):
     @field_validator("error_query", "total_query")
     @classmethod
     def _templated(cls, value: str) -> str:
-        if not uses_window(value):
-            raise ValueError("the query must contain the {{.window}} template variable, as Sloth requires "
-                             "(for example rate(x[{{.window}}]))")
-        return value
+        return _require_window(value)
 
 
 class Raw(_Sloth):
     error_ratio_query: str
+
+    @field_validator("error_ratio_query")
+    @classmethod
+    def _templated(cls, value: str) -> str:
+        return _require_window(value)
 
 
 class Plugin(_Sloth):
@@ -155,15 +170,14 @@ class _Service(_Sloth):
                 id=f"{self.service}/{spec.name}", service=self.service, name=spec.name,
                 objective=percent_to_fraction(spec.objective), window=WINDOW, indicator=indicator,
                 team=labels.get("team") or labels.get("owner", ""), description=spec.description,
+                budgeting=(BudgetingMethod.RATIO_TIMESLICES if indicator.kind is IndicatorKind.RAW_RATIO
+                           else BudgetingMethod.OCCURRENCES),
                 alert_windows=tuple(w for w in ctx.default_windows if not dropped[w.severity]),
                 labels=tuple(sorted(labels.items())),
                 source=source(ctx, fmt, ctx.line_of(loc)),
                 spec_hash=fingerprint(head, raw), spec_text=ctx.doc.text,
             )
-            events = loc + _names(spec, "sli", "events")
-            check_slo(ctx, slo, Where(root + ("service",), loc + ("name",), loc,
-                                      events + _names(spec.sli.events, "error_query"),
-                                      events + _names(spec.sli.events, "total_query")))
+            check_slo(ctx, slo, Where(root + ("service",), loc + ("name",), loc, *_query_locs(spec, loc)))
             slos.append(slo)
         return slos
 
@@ -235,6 +249,15 @@ def _names(model: BaseModel | None, *attrs: str) -> Loc:
     return tuple(names)
 
 
+def _query_locs(spec: SlothSLO, loc: Loc) -> tuple[Loc, Loc]:
+    """Where the numerator and total queries are: the raw query stands for both."""
+    if spec.sli.raw is not None:
+        raw = loc + _names(spec, "sli", "raw") + _names(spec.sli.raw, "error_ratio_query")
+        return raw, raw
+    events = loc + _names(spec, "sli", "events")
+    return events + _names(spec.sli.events, "error_query"), events + _names(spec.sli.events, "total_query")
+
+
 def _walk(data: Any, loc: Loc) -> Any:
     for part in loc:
         data = data[part]
@@ -248,10 +271,14 @@ def _indicator(ctx: MappingContext, spec: SlothSLO, loc: Loc) -> Indicator | Non
         ctx.error(at, "give exactly one of events, raw or plugin"
                   + (f"; got {', '.join(given)}" if given else ""))
         return None
+    if sli.raw is not None:
+        query = sli.raw.error_ratio_query.strip()
+        return Indicator(kind=IndicatorKind.RAW_RATIO, bad=query, total=query)
     if sli.events is None:
         pair = "errorQuery and totalQuery" if isinstance(spec, K8sSLO) else "error_query and total_query"
-        ctx.error(at + (given[0],), f"{given[0]} SLIs are not supported by sloboard; "
-                  f"write the SLI as events with {pair}")
+        ctx.error(at + (given[0],), f"{given[0]} SLIs are not supported by sloboard: a plugin is Go code "
+                  f"that Sloth runs, so its queries are unknown; write the SLI as events with {pair}, "
+                  "or as raw with the error ratio query")
         return None
     return Indicator(kind=IndicatorKind.RATIO, bad=sli.events.error_query.strip(),
                      total=sli.events.total_query.strip(), mode=QueryMode.WINDOW)
