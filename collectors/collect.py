@@ -81,6 +81,7 @@ def collect_pass(
     with store.lock(LOCK_NAME, owner):
         if slos is not None:
             store.sync_slos(slos)
+        targets = [*targets, *(new for t in targets if hasattr(t, "catch_up") for new in t.catch_up(store))]
         for done, target in enumerate(targets, start=1):
             result = _collect_target(store, source, target, until, since_s, step, max_points, clock)
             summary.results.append(result)

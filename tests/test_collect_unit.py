@@ -459,6 +459,28 @@ def test_switching_to_the_grouped_form_resumes_from_the_oldest_per_service_water
     assert store.watermark("golden:*:traffic") == UNTIL
 
 
+def test_a_service_that_joins_a_grouped_signal_later_gets_its_history_once(store):
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC)
+    answer = _grouped_answer()
+    first = GroupedGoldenSignalTarget("traffic", frozenset({"checkout"}), queries)
+    _pass(store, FakeSource({GROUPED_TRAFFIC_1M: answer}), targets=[first], until=UNTIL - 3600)
+    assert store.series_keys("golden") == [("checkout", "traffic")]
+
+    # search gets its first SLO: the shared watermark alone would start it an hour ago.
+    both = GroupedGoldenSignalTarget("traffic", frozenset({"checkout", "search"}), queries)
+    summary = _pass(store, FakeSource({GROUPED_TRAFFIC_1M: answer}), targets=[both])
+    assert [r.key for r in summary.results] == ["golden:*:traffic", "golden:search:traffic"]
+    ts, search = store.read_series("golden", "search", "traffic", 0, UNTIL)
+    has_point = np.ones(STEPS, bool)
+    has_point[40:60] = False
+    assert np.array_equal(ts, GRID[has_point]) and np.array_equal(search, _traffic(2)[has_point])
+    assert store.watermark("golden:search:traffic") == UNTIL
+
+    # Later passes know search: no second backfill.
+    later = _pass(store, FakeSource({GROUPED_TRAFFIC_1M: answer}), targets=[both], until=UNTIL + 600)
+    assert [r.key for r in later.results] == ["golden:*:traffic"]
+
+
 def test_grouped_golden_signal_without_any_series_moves_its_watermark(store):
     queries = _golden_queries(traffic=GROUPED_TRAFFIC)
     target = GroupedGoldenSignalTarget("traffic", frozenset({"checkout"}), queries)
