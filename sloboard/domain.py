@@ -27,12 +27,12 @@ class BudgetingMethod(str, enum.Enum):
 class QueryMode(str, enum.Enum):
     """How a PromQL query yields per-step counts.
 
-    - WINDOW: the query contains ``{{.window}}`` (Sloth style); it is a rate or increase
-      expression, evaluated with the collection step as its window. A ``rate`` is turned
-      into counts per step by multiplying with the step.
+    - WINDOW: the query contains ``{{.window}}`` (Sloth style): each template is the
+      range of a ``rate``/``irate``/``increase`` of a selector, which sloboard replaces
+      with that selector's exact events per step.
     - COUNTER: the query names counters (a selector, optionally inside ``sum by``), as in
-      Pyrra, Grafana SLO and most OpenSLO examples; sloboard wraps it in ``increase()``
-      over each step.
+      Pyrra, Grafana SLO and most OpenSLO examples; sloboard counts each one's exact
+      events per step. ``collectors.promql`` says how.
     """
 
     WINDOW = "window"
