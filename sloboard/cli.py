@@ -392,9 +392,17 @@ def serve(obj: _Context, host: str, port: int) -> None:
     """Serve the dashboard only (no collection, no reports). Ctrl-C stops it."""
     from dashboard.serve import serve as serve_dashboard
 
+    _log_to_stderr()
     _note_demo_settings(obj.settings)
     click.echo(f"dashboard on http://{host}:{port}", err=True)
     serve_dashboard(obj.settings, host, port)
+
+
+def _log_to_stderr() -> None:
+    """A long-running command logs what it does (spec reloads, scheduled runs) to stderr."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _note_demo_settings(settings) -> None:
@@ -414,13 +422,11 @@ def _note_demo_settings(settings) -> None:
 def run(obj: _Context, host: str, port: int) -> None:
     """Production mode: the scheduler (collect every collect.interval_s) and the dashboard
     in one process. Several processes may share one database; only one collects at a time."""
-    import logging
-
     from dashboard.serve import serve as serve_dashboard
 
     from .scheduler import start_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
     _note_demo_settings(obj.settings)
     scheduler = start_scheduler(obj.settings, lambda: _open_store(obj.settings))
@@ -483,6 +489,7 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
                err=True)
     if no_serve:
         return
+    _log_to_stderr()
     _serve_demo(settings, host, port, specs.slos, end, seed, token)
 
 
