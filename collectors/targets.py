@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sloboard.domain import SLO, Deployment, DeployStatus
+from sloboard.domain import SLO, Deployment, DeployStatus, IndicatorKind
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import EmptyAnswer, Problem, QueryRejected, SourceError, SpecError
 
@@ -134,9 +134,10 @@ class SLITarget:
         Asked only when steps are missing: a series born or gone in the range leaves
         steps empty that it had no samples for, which is no data, not a problem.
         """
-        if has_data.all():
-            return ~has_data
         ind = self.slo.indicator
+        if has_data.all() or ind.kind not in (IndicatorKind.RATIO, IndicatorKind.LATENCY):
+            # Gauges and raw ratios have no counters: a step without a sample is no data.
+            return np.zeros_like(has_data)
         try:
             query = presence_query(ind.total, ind.mode, step, self.lookback_s)
         except ValueError:  # a query without counters to look for: nothing to compare with
