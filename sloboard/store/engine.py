@@ -54,6 +54,27 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+def _execute_waiting(cursor, statement: str, timeout_s: float) -> None:
+    """Run a pragma, retrying "database is locked" for up to ``timeout_s``.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite does not call the busy
+    handler for it: processes opening a new store together (dashboard workers) would
+    otherwise fail at once instead of waiting a moment for each other.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def create_engine(url: URL, *, busy_timeout_s: float, connect_timeout_s: float) -> sa.Engine:
     """An engine for SQLite (file or memory) or PostgreSQL (psycopg 3).
 
@@ -75,7 +96,7 @@ def create_engine(url: URL, *, busy_timeout_s: float, connect_timeout_s: float) 
             cursor = dbapi_conn.cursor()
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             for pragma in SQLITE_PRAGMAS:
-                cursor.execute(pragma)
+                _execute_waiting(cursor, pragma, busy_timeout_s)
             cursor.close()
 
         return engine
