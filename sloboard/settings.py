@@ -108,6 +108,20 @@ class ApiSettings(_Section):
     )
 
 
+class DashboardSettings(_Section):
+    base_url: str = Field(
+        "http://127.0.0.1:8050",
+        description="where users open the dashboard; alert rules link to <base_url>/slo/<id>",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. https://sloboard.example.com")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     """Everything sloboard can be told. See README, section Configuration."""
 
@@ -138,6 +152,7 @@ class Settings(BaseSettings):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(
         None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL")
