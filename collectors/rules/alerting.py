@@ -17,7 +17,7 @@ from urllib.parse import quote as url_quote
 
 from sloboard.domain import SLO, AlertWindow, format_duration
 
-from .recording import TOTAL, RuleOptions, error_ratio_name, series, slo_labels
+from .recording import TOTAL, RuleOptions, error_ratio_name, number, series, slo_labels
 
 BURN_ALERT = "SLOErrorBudgetBurn"
 ABSENT_ALERT = "SLOIndicatorAbsent"
@@ -36,11 +36,10 @@ def for_duration(window: AlertWindow, options: RuleOptions) -> str:
 
 
 def burn_rate_alert(slo: SLO, window: AlertWindow, options: RuleOptions) -> dict:
-    budget = 1.0 - slo.objective
-    threshold = window.burn_rate
+    budget, threshold = number(1.0 - slo.objective), number(window.burn_rate)
     long_, short = format_duration(window.long), format_duration(window.short)
-    expr = (f"{series(error_ratio_name(window.long), slo)} / {budget!r} >= {threshold!r}"
-            f" and {series(error_ratio_name(window.short), slo)} / {budget!r} >= {threshold!r}")
+    expr = (f"{series(error_ratio_name(window.long), slo)} / {budget} >= {threshold}"
+            f" and {series(error_ratio_name(window.short), slo)} / {budget} >= {threshold}")
     return {
         "alert": BURN_ALERT,
         "expr": expr,
@@ -49,7 +48,7 @@ def burn_rate_alert(slo: SLO, window: AlertWindow, options: RuleOptions) -> dict
                    "long_window": long_, "short_window": short},
         "annotations": {
             "summary": (f"{slo.id} is spending its error budget {{{{ $value | printf \"%.1f\" }}}}x as fast "
-                        f"as its objective allows (threshold {threshold:g}x over {long_} and {short})"),
+                        f"as its objective allows (threshold {window.burn_rate:g}x over {long_} and {short})"),
             "burn_rate": "{{ $value | printf \"%.2f\" }}",
             "dashboard": dashboard_link(slo, options),
         },

@@ -45,6 +45,12 @@ class RuleOptions:
     dashboard_url: str = "http://127.0.0.1:8050"
 
 
+def number(value: float) -> str:
+    """A float as PromQL: ``1 - 0.95`` as ``0.05``, not ``0.050000000000000044`` (12 digits are
+    far more than any objective has)."""
+    return repr(round(value, 12))
+
+
 def quote(value: str) -> str:
     """A PromQL string literal."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -97,7 +103,7 @@ def window_rules(slo: SLO) -> list[dict]:
     windows = sorted({w for aw in slo.alert_windows for w in (aw.long, aw.short)})
     rules = [{"record": error_ratio_name(w), "expr": error_ratio_expr(slo, w), "labels": slo_labels(slo)}
              for w in windows]
-    rules.append({"record": OBJECTIVE, "expr": f"vector({slo.objective!r})", "labels": slo_labels(slo)})
+    rules.append({"record": OBJECTIVE, "expr": f"vector({number(slo.objective)})", "labels": slo_labels(slo)})
     return rules
 
 
@@ -113,10 +119,10 @@ def slo_window_gap(slo: SLO) -> str | None:
 
 def slo_window_rules(slo: SLO) -> list[dict]:
     """The SLI and the error budget remaining over the (rolling, Occurrences) SLO window."""
-    budget = 1.0 - slo.objective
+    budget = number(1.0 - slo.objective)
     return [
         {"record": SLI, "expr": f"1 - ({error_ratio_expr(slo, slo.window.duration)})",
          "labels": {**slo_labels(slo), "slo_window": slo.window.label}},
-        {"record": BUDGET_REMAINING, "expr": f"1 - (1 - {series(SLI, slo)}) / {budget!r}",
+        {"record": BUDGET_REMAINING, "expr": f"1 - (1 - {series(SLI, slo)}) / {budget}",
          "labels": {**slo_labels(slo), "slo_window": slo.window.label}},
     ]
