@@ -112,3 +112,40 @@ def step_truth(scraped: Scraped, code: str, step_ends: np.ndarray, step_s: int, 
     both = ~np.isnan(now) & ~np.isnan(before)
     upto = lambda t: cumulative[np.searchsorted(event_t, np.nan_to_num(t), side="right")]  # noqa: E731
     return np.where(both, upto(now) - upto(before), 0)
+
+
+def availability_spec(service: str, matchers: str, window: str, target: float, alert_windows: str = "",
+                      name: str = "availability") -> str:
+    """An OpenSLO v1 availability SLO over ``http_requests_total{<matchers>}`` in counter mode,
+    as a team would write it for these counters."""
+    annotations = f"\n  annotations:\n    sloboard.dev/alert-windows: {alert_windows}" if alert_windows else ""
+    return f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: {name}{annotations}
+spec:
+  service: {service}
+  indicator:
+    metadata:
+      name: {service}-{name}
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{{{matchers},code!~"5.."}})
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{{{matchers}}})
+  timeWindow:
+    - duration: {window}
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: {target}
+"""

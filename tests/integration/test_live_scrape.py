@@ -23,44 +23,13 @@ import pytest
 from sloboard.store import Store
 
 from . import prom
+from .scrapes import availability_spec
 from .sloboard_cli import cli_env, run_sloboard
 
 pytestmark = pytest.mark.integration
 
 STEP, LOOKBACK, SCRAPE = 5, 15, 1  # seconds: small, so that a minute of wall time holds 12 steps
 RUN_S = 65
-
-SPEC = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: availability
-spec:
-  service: app
-  indicator:
-    metadata:
-      name: app-non-5xx
-    spec:
-      ratioMetric:
-        counter: true
-        good:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{job="app",code!~"5.."})
-        total:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{job="app"})
-  timeWindow:
-    - duration: 1h
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - target: 0.9
-"""
-
 
 class Exporter:
     """Counters that a thread increments and an HTTP handler serves, with a log of each scrape."""
@@ -132,7 +101,7 @@ def test_live_scrapes_are_counted_to_the_event_at_every_step(prometheus_binaries
         samples = _raw_samples(server.url, until + 30)
         specs = tmp_path / "specs"
         specs.mkdir()
-        (specs / "app.yaml").write_text(SPEC)
+        (specs / "app.yaml").write_text(availability_spec("app", 'job="app"', "1h", 0.9))
         env = cli_env(tmp_path / "var", server.url, specs_dir=specs, collect__step_s=str(STEP),
                       collect__lookback=f"{LOOKBACK}s")
         collect = run_sloboard(["collect", "--since", f"{RUN_S + 60}s", "--until", str(until)], env, tmp_path)

@@ -38,38 +38,12 @@ TARGETS = [
     Target("svc60", "b:9100", 60, 47.777, born_s=2 * DAY, gaps=((6 * DAY, 6 * DAY + 900),)),
 ]
 
-OPENSLO = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: availability
-  annotations:
-    sloboard.dev/alert-windows: page 14.4x 1h/5m, page 6x 6h/30m, ticket 1x 7d/1d
-spec:
-  service: {service}
-  indicator:
-    metadata:
-      name: {service}-non-5xx
-    spec:
-      ratioMetric:
-        counter: true
-        good:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{{service="{service}",code!~"5.."}})
-        total:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{{service="{service}"}})
-  timeWindow:
-    - duration: 7d
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - target: 0.99
-"""
+ALERT_WINDOWS = "page 14.4x 1h/5m, page 6x 6h/30m, ticket 1x 7d/1d"
+
+
+def openslo(service: str) -> str:
+    return scrapes.availability_spec(service, f'service="{service}"', "7d", 0.99, ALERT_WINDOWS)
+
 
 # The same SLI of svc30, written for Sloth: window mode ({{.window}}) must count alike.
 SLOTH = """\
@@ -109,7 +83,7 @@ def test_status_counts_every_event_of_offset_jittered_scrapes_with_resets_gaps_a
     specs = tmp_path / "specs"
     specs.mkdir()
     for service in ("svc15", "svc30", "svc60"):
-        (specs / f"{service}.yaml").write_text(OPENSLO.format(service=service))
+        (specs / f"{service}.yaml").write_text(openslo(service))
     (specs / "svc30-sloth.yaml").write_text(SLOTH)
     env = cli_env(tmp_path / "var", server.url, specs_dir=specs)
 
@@ -142,10 +116,10 @@ def test_status_counts_every_event_of_offset_jittered_scrapes_with_resets_gaps_a
 
 # A join with an info metric that this Prometheus does not have: the answer is empty
 # although the requests series are there, a mistake that once passed as "0 samples".
-JOINED = OPENSLO.replace(
-    'query: sum(http_requests_total{{service="{service}"}})',
-    'query: sum(http_requests_total{{service="{service}"}} * on (instance) group_left (team) target_info)',
-).replace("name: availability", "name: joined")
+def joined(service: str) -> str:
+    spec = scrapes.availability_spec(service, f'service="{service}"', "7d", 0.99, ALERT_WINDOWS, name="joined")
+    return spec.replace(f'query: sum(http_requests_total{{service="{service}"}})',
+                        f'query: sum(http_requests_total{{service="{service}"}} * on (instance) group_left (team) target_info)')
 
 
 def test_a_query_empty_where_its_series_have_samples_fails_its_slo_and_keeps_the_watermark(
@@ -154,7 +128,7 @@ def test_a_query_empty_where_its_series_have_samples_fails_its_slo_and_keeps_the
     server = prometheus_with([series for s in scraped for series in scrapes.metric_series(s)])
     specs = tmp_path / "specs"
     specs.mkdir()
-    (specs / "svc60.yaml").write_text(OPENSLO.format(service="svc60") + "---\n" + JOINED.format(service="svc60"))
+    (specs / "svc60.yaml").write_text(openslo("svc60") + "---\n" + joined("svc60"))
     env = cli_env(tmp_path / "var", server.url, specs_dir=specs)
 
     collect = run_sloboard(["collect", "--since", "1d", "--until", str(AT)], env, tmp_path)
