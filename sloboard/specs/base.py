@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -27,6 +28,9 @@ class SpecModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     UNKNOWN_FIELDS: ClassVar[str] = "error"
+    # Lists whose items are separate SLOs (a Sloth file's ``slos``): an item with errors
+    # is left out and the others are still read, so every problem shows in one run.
+    SEPARATE_SLOS: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
 
 class Reporter:
@@ -49,6 +53,8 @@ class Parsed:
 
     obj: SpecModel
     refused: bool
+    # Field paths of the parsed model back to the file's, when list items were left out.
+    translate: Callable[[Loc], Loc] | None = None
 
 
 def validate(model: type[SpecModel], doc: Document, reporter: Reporter) -> Parsed | None:
@@ -56,8 +62,10 @@ def validate(model: type[SpecModel], doc: Document, reporter: Reporter) -> Parse
 
     Unknown fields alone do not stop the parse: they are reported (as errors, or as
     warnings in formats whose tools ignore them) and dropped, so that the mapping
-    still runs and reports the file's other problems in the same pass. Any other
-    error leaves nothing to map (None).
+    still runs and reports the file's other problems in the same pass. Other errors
+    that all lie inside items of lists (one SLO of a Sloth file's ``slos``) leave those
+    items out, and the rest is parsed and mapped: their problems show in the same run
+    too. Any other error leaves nothing to map (None).
     """
     try:
         return Parsed(model.model_validate(doc.data), refused=False)
@@ -71,15 +79,50 @@ def validate(model: type[SpecModel], doc: Document, reporter: Reporter) -> Parse
             reporter.add(doc, tuple(error["loc"]), f"{message} ({model.UNKNOWN_FIELDS})", "warning")
         else:
             reporter.add(doc, tuple(error["loc"]), message)
-    if len(unknown) < len(errors):
-        return None
     data = copy.deepcopy(doc.data)
     if not all(_drop(data, tuple(e["loc"])) for e in unknown):
         return None
+    items = _list_items([tuple(e["loc"]) for e in errors if e not in unknown], data, model.SEPARATE_SLOS)
+    if items is None:
+        return None
+    for parent, index in sorted(items, key=lambda item: (item[0], -item[1])):
+        del _at_path(data, parent)[index]
     try:
-        return Parsed(model.model_validate(data), refused=not ignored)
+        obj = model.model_validate(data)
     except ValidationError:  # already reported above
         return None
+    refused = bool(unknown) and not ignored
+    return Parsed(obj, refused, partial(_original_path, sorted(items)) if items else None)
+
+
+def _list_items(locs: list[tuple], data: object, lists: tuple[tuple[str, ...], ...]) -> set[tuple[tuple, int]] | None:
+    """The items ``(path of the list, index)`` of ``lists`` that hold every one of ``locs``;
+    None when an error lies outside them, so that nothing can be salvaged."""
+    items = set()
+    for loc in locs:
+        parent = next((p for p in lists if loc[:len(p)] == p and len(loc) > len(p)), None)
+        if parent is None or not isinstance(loc[len(parent)], int) or not isinstance(_at_path(data, parent), list):
+            return None
+        items.add((parent, loc[len(parent)]))
+    return items
+
+
+def _at_path(data: object, path: tuple) -> object:
+    for part in path:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _original_path(dropped: list[tuple[tuple, int]], loc: Loc) -> Loc:
+    """``loc`` in the parsed data (items dropped) as it stands in the file."""
+    for parent, index in dropped:  # ascending: each earlier drop shifted the later ones
+        n = len(parent)
+        if loc[:n] == parent and len(loc) > n and isinstance(loc[n], int) and loc[n] >= index:
+            loc = (*loc[:n], loc[n] + 1, *loc[n + 1:])
+    return loc
 
 
 def _drop(data: object, loc: tuple) -> bool:

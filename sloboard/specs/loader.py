@@ -71,7 +71,7 @@ def load_specs(paths: Sequence[Path], alert_windows_file: Path | None = None) ->
         to_domain = getattr(obj, "to_domain", None)
         if to_domain is not None:
             # A refused object is still mapped, so that all its problems show in one run.
-            mapped = to_domain(MappingContext(doc, reporter, default_windows, registry))
+            mapped = to_domain(MappingContext(doc, reporter, default_windows, registry, result.translate))
             slos.extend(mapped if not result.refused else [])
     slos = _unique_ids(slos, reporter)
     problems = sorted(dict.fromkeys(reporter.problems), key=lambda p: (p.path, p.line))

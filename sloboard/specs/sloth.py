@@ -183,6 +183,7 @@ class _Service(_Sloth):
 
 
 class SlothSpec(_Service):
+    SEPARATE_SLOS = (("slos",),)
     version: Literal["prometheus/v1"]
     slo_plugins: SLOPlugins | None = None
 
@@ -225,6 +226,7 @@ class K8sSpec(_Service):
 
 
 class PrometheusServiceLevel(KubernetesObject):
+    SEPARATE_SLOS = (("spec", "slos"),)
     api_version: Literal["sloth.slok.dev/v1"] = Field(alias="apiVersion")
     kind: Literal["PrometheusServiceLevel"]
     spec: K8sSpec
