@@ -218,7 +218,7 @@ def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) 
     from dashboard.app import create_app
     from dashboard.warmer import warm_overview
     from sloboard.settings import Settings
-    from sloboard.status import status_report
+    from sloboard.reads.status import status_report
 
     settings = Settings(database_url=db_url, specs_dir=Path(specs_dir), data_dir=Path(data_dir))
     now = [float(end)]
@@ -257,7 +257,8 @@ def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) 
     for _ in range(repeats):
         at = next(instants)
         began = time.perf_counter()
-        status_report(ctx.store, ctx.slos, at, settings=settings)
+        status_report(ctx.store, ctx.slos, at, step_s=settings.collect.step_s, timezone_name=settings.timezone,
+                      cost_budgets=settings.cost.budgets())
         report.append(time.perf_counter() - began)
     out["status_report_s"] = report
     out["peak_rss"], out["rss"] = proc_status_bytes("VmHWM"), proc_status_bytes("VmRSS")

@@ -5,7 +5,7 @@ Whole process: the installed ``sloboard`` entry point with the fleet's specs and
 untimed run warms the page cache; the best of ``RUNS`` counts, with its peak RSS.
 
 Engine vs baseline, in-process, over the same arrays: the rows ``status`` reads
-(``status.read_slo_rows``: per-piece sums of hourly rollups and raw edge steps), read once,
+(``reads.status.read_slo_rows``: per-piece sums of hourly rollups and raw edge steps), read once,
 untimed. ``evaluate`` for every SLO against a plain numpy computation of the same SLIs
 and burn rates: one ``np.cumsum`` of good and of total per SLO and a ``searchsorted``
 per window. The engine's answers are checked against the baseline run over the raw
@@ -27,8 +27,11 @@ import time
 import numpy as np
 
 from sloboard.engine import burn_windows, evaluate, window_bounds
+from sloboard.engine.cost import CostBudgets
 from sloboard.specs import load_specs
-from sloboard.status import cost_entries, dora_entries, lookback_start, read_slo_rows
+from sloboard.reads.cost import cost_entries
+from sloboard.reads.dora import dora_entries
+from sloboard.reads.status import lookback_start, read_slo_rows
 from sloboard.store import Store
 
 from .fleet import SIZES, STEP_S, BuiltFleet, FleetTooLarge, build
@@ -39,7 +42,7 @@ RUNS = 3
 ENGINE_RUNS = 5
 RATIO_TARGET = 2.0
 TARGETS_S = {"standard": 1.5, "large": 8.0}
-STATUS_IMPORTS = ("sloboard.cli", "sloboard.settings", "sloboard.specs", "sloboard.status", "sloboard.store")
+STATUS_IMPORTS = ("sloboard.cli", "sloboard.settings", "sloboard.specs", "sloboard.reads.status", "sloboard.store")
 
 
 def status_env(built: BuiltFleet, data_dir) -> dict[str, str]:
@@ -99,9 +102,8 @@ def engine_vs_cumsum(built: BuiltFleet) -> tuple[list[Result], list[str]]:
     with Store.open(built.db_url) as store:
         rows = _timed(timings, "read SLI rows", lambda: read_slo_rows(store, slos, at, STEP_S))
         _timed(timings, "DORA", lambda: dora_entries(store, at))
-        _timed(timings, "cost", lambda: cost_entries(store, at, timezone_name="UTC", budgets={},
-                                                      team_of={s.service: s.team for s in slos},
-                                                      warn_at=0.8, overrun_at=1.25))
+        _timed(timings, "cost", lambda: cost_entries(store, at, timezone_name="UTC", budgets=CostBudgets(),
+                                                      team_of={s.service: s.team for s in slos}))
         start = min(lookback_start(s, at) for s in slos)
         raw = store.read_sli_samples_many([s.id for s in slos], start, at)
 

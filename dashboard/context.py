@@ -18,9 +18,10 @@ import flask
 from sloboard.domain import SLO, Deployment
 from sloboard.errors import Problem
 from sloboard.settings import Settings
-from sloboard.status import slo_entry, status_report
-from sloboard.views import cost_reads, cost_trends, dora_trends, trend_deployments
-from sloboard.window_reads import PieceRows
+from sloboard.reads.cost import cost_reads, cost_trends
+from sloboard.reads.plan import PieceRows
+from sloboard.reads.status import slo_entry, status_report
+from sloboard.reads.trends import dora_trends, trend_deployments
 
 from .metrics import Metrics
 
@@ -64,17 +65,18 @@ class DashboardContext:
         The page shows exactly what ``sloboard status --json --at <at>`` prints.
         """
         return self.per_instant("status", at_epoch, lambda: status_report(
-            self.store, self.slos, at_epoch, settings=self.settings, deployments=self.kept("deployments", at_epoch),
+            self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
+            cost_budgets=self.settings.cost.budgets(), deployments=self.kept("deployments", at_epoch),
             cost_rows=self.kept("report_cost_rows", at_epoch)))
 
     def deployments(self, at_epoch: int) -> list[Deployment]:
-        """``views.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
+        """``reads.trends.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
         entries use them too when they are read first (one read instead of two)."""
         return self.per_instant("deployments", at_epoch, lambda: trend_deployments(self.store, at_epoch))
 
     def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
-        """The rows ``views.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
-        the report's cost rows (``views.cost_reads``: one read instead of two), kept for the
+        """The rows ``reads.cost.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
+        the report's cost rows (``reads.cost.cost_reads``: one read instead of two), kept for the
         report when it is computed after them."""
         def read() -> dict[tuple[str, str], PieceRows]:
             report_rows, trend_rows = cost_reads(self.store, at_epoch, self.settings.timezone)
@@ -84,13 +86,13 @@ class DashboardContext:
         return self.per_instant("cost_trend_rows", at_epoch, read)
 
     def dora_trends(self, at_epoch: int, services: set[str] | None) -> dict[str, dict[int, Any]]:
-        """``views.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
+        """``reads.trends.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
         key = ("dora_trends", None if services is None else frozenset(services))
         return self.per_instant(key, at_epoch, lambda: dora_trends(
             self.store, at_epoch, services=services, deployments=self.deployments(at_epoch)))
 
     def cost_trends(self, at_epoch: int, scope: str) -> dict[int, Any]:
-        """``views.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,
+        """``reads.cost.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,
         kept for the instant."""
         team_of = {s.service: s.team for s in self.slos if s.team}
         return self.per_instant(("cost_trends", scope), at_epoch, lambda: cost_trends(
@@ -110,12 +112,12 @@ class DashboardContext:
 
     def slo_status(self, slo_id: str, at_epoch: int) -> dict[str, Any]:
         """The report's entry of one SLO at ``at_epoch``: from the report when it is kept for the
-        instant, else from a read of that SLO alone (``status.slo_entry``, the same entry)."""
+        instant, else from a read of that SLO alone (``reads.status.slo_entry``, the same entry)."""
         report = self.kept("status", at_epoch)
         if report is not None:
             return next(s for s in report["slos"] if s["id"] == slo_id)
         return self.per_instant(("slo_status", slo_id), at_epoch,
-                                lambda: slo_entry(self.store, self.slos, slo_id, at_epoch, settings=self.settings))
+                                lambda: slo_entry(self.store, self.slos, slo_id, at_epoch, step_s=self.step_s))
 
     def per_instant(self, key: Hashable, at_epoch: int, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for the instant ``at_epoch`` under ``key`` (a few recent instants).

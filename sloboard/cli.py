@@ -164,7 +164,8 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
     The JSON form is {"at", "slos": [...], "dora": [...], "cost": [...]}; values that
     cannot be known (no data) are null, never 0.
     """
-    from .status import render_table, status_report, to_json
+    from .reads.status import status_report, to_json
+    from .terminal import render_table
 
     at_epoch = _parse_time(at)
     specs = obj.load_specs()
@@ -179,7 +180,9 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
             raise InputError(f"no SLO with id {slo_id!r}; known SLOs: {known}")
     store = obj.open_store()
     try:
-        report = status_report(store, slos, at_epoch, settings=obj.settings)
+        settings = obj.settings
+        report = status_report(store, slos, at_epoch, step_s=settings.collect.step_s, timezone_name=settings.timezone,
+                               cost_budgets=settings.cost.budgets())
     finally:
         store.close()
     click.echo(to_json(report) if as_json else render_table(report))
@@ -471,7 +474,7 @@ def run(obj: _Context, host: str, port: int) -> None:
         scheduler.shutdown(wait=False)
 
 
-@cli.command(short_help="Seed a synthetic fleet and serve the dashboard.")
+@cli.group(invoke_without_command=True, short_help="Seed a synthetic fleet and serve the dashboard.")
 @_serve_options
 @click.option("--days", default=35, show_default=True, type=click.IntRange(1, 400), help="Days of history to generate.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic fleet; the same seed gives the same data.")
@@ -485,7 +488,12 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
     The store is the data dir's default one (<data dir>/sloboard.db), so `sloboard
     status` in another terminal reads it. Its budgets and an API token go to
     <data dir>/demo-settings.yaml, which every command reading that store uses too. A
-    store holding data the demo did not write is left alone (exit 2)."""
+    store holding data the demo did not write is left alone (exit 2).
+
+    `sloboard demo exporter` instead serves the same fleet's live metrics for a
+    Prometheus to scrape."""
+    if click.get_current_context().invoked_subcommand is not None:
+        return  # a subcommand (exporter) runs instead of the seeded demo
     from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
 
     from .settings import DEMO_SETTINGS_FILE, write_demo_settings
@@ -525,6 +533,32 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
         return
     _log_to_stderr()
     _serve_demo(settings, host, port, specs.slos, end, seed, token)
+
+
+@demo.command("exporter")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 to let a Prometheus on another machine (or container) scrape it.")
+@click.option("--port", default=9110, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port of /metrics; 0 picks a free one.")
+@click.option("--step", "step_s", default=1, show_default=True, type=click.IntRange(1, 86400),
+              help="Seconds per step of the fleet: its counters grow once a step. Must divide a day.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic fleet.")
+def demo_exporter(host: str, port: int, step_s: int, seed: int) -> None:
+    """Serve the synthetic fleet's live metrics at /metrics (Prometheus text format):
+    requests, latency histograms, CPU, deployments and OpenCost's cost metrics, with the
+    names real exporters use, so the demo specs and shipped queries work on a Prometheus
+    that scrapes it. Counters start at 0 now and grow with wall time. Ctrl-C stops it."""
+    from collectors.live_exporter import LiveFleet, serve_exporter
+    from collectors.synthetic import DEMO_SERVICES
+
+    try:
+        fleet = LiveFleet(DEMO_SERVICES, time.time(), step_s=step_s, seed=seed)
+    except ValueError as exc:
+        raise InputError(f"--step: {exc}") from exc
+    try:
+        serve_exporter(fleet, host, port, on_ready=lambda url: click.echo(f"synthetic fleet metrics on {url}", err=True))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port or --host") from exc
 
 
 def _fresh_demo_store(settings) -> Path:

@@ -87,6 +87,12 @@ class CostSettings(_Section):
     warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share")
     overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget")
 
+    def budgets(self):
+        """These settings as the engine's ``CostBudgets``, which the status report takes."""
+        from .engine.cost import CostBudgets  # here, not at the top: settings load without numpy
+
+        return CostBudgets(dict(self.budgets_usd), warn_at=self.warn_fraction, overrun_at=self.overrun_fraction)
+
     @field_validator("budgets_usd")
     @classmethod
     def _parts_within_total(cls, budgets: dict[str, float]) -> dict[str, float]:

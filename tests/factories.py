@@ -44,3 +44,17 @@ def make_slo(**overrides) -> SLO:
         alert_windows=WORKBOOK_WINDOWS,
     )
     return dataclasses.replace(base, **overrides)
+
+
+def read_options(step_s: int = 60, timezone_name: str = "UTC", **budgets) -> dict:
+    """The explicit parameters of ``reads.status.status_report`` as the default settings give
+    them (60 s steps, UTC, no cost budgets); ``budgets`` as ``CostBudgets``' fields."""
+    from sloboard.engine.cost import CostBudgets
+
+    return {"step_s": step_s, "timezone_name": timezone_name, "cost_budgets": CostBudgets(**budgets)}
+
+
+def settings_read_options(settings) -> dict:
+    """The explicit parameters of ``reads.status.status_report`` from ``settings``."""
+    return {"step_s": settings.collect.step_s, "timezone_name": settings.timezone,
+            "cost_budgets": settings.cost.budgets()}

@@ -12,7 +12,7 @@ from collectors.queries import load_queries
 from collectors.targets import CostTarget
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import ConfigError
-from sloboard.status import cost_scope_name
+from sloboard.reads.cost import cost_scope_name
 
 NAN = np.nan
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sloboard.views import Series, biggest_and_rest
+from sloboard.engine.buckets import Series, biggest_and_rest
 
 TS = np.arange(1, 5, dtype=np.int64) * 86_400
 

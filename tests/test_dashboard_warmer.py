@@ -22,9 +22,11 @@ from dashboard.context import EXTENSION_KEY
 from dashboard.serve import serve
 from dashboard.warmer import Warmer
 from sloboard.settings import Settings
-from sloboard.status import status_report
+from sloboard.reads.status import status_report
 from sloboard.store import Store
-from sloboard.views import cost_trends, dora_trends
+from sloboard.reads.cost import cost_trends
+from sloboard.reads.trends import dora_trends
+from tests.factories import settings_read_options
 
 SPECS_DIR = Path(__file__).resolve().parents[1] / "slo_specs"
 STEP_S = 60
@@ -84,7 +86,7 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
     for key in ("status", "deployments", "cost_trend_rows", ("dora_trends", None), ("cost_trends", "total")):
         assert ctx.kept(key, at) is not None, key
     # The warmed entries are the views themselves, computed here without the dashboard.
-    assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, settings=settings)
+    assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, **settings_read_options(settings))
     np.testing.assert_equal(_plain(ctx.kept(("dora_trends", None), at)), _plain(dora_trends(counting, at)))
     team_of = {s.service: s.team for s in ctx.slos if s.team}
     np.testing.assert_equal(_plain(ctx.kept(("cost_trends", "total"), at)),

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from sloboard.domain import AlertWindow, BudgetingMethod, Severity, Window
 from sloboard.engine import window_bounds
-from sloboard.engine.cost import month_bounds
-from sloboard.status import cost_entries, lookback_start, read_slo_rows, slo_status, status_report
-from sloboard.views import cost_reads
-from sloboard.window_reads import plan_pieces, plan_reads, read_sli_rows, read_sli_sums
-from tests.factories import make_slo
+from sloboard.engine.cost import CostBudgets, month_bounds
+from sloboard.reads.cost import cost_entries, cost_reads
+from sloboard.reads.plan import plan_pieces, plan_reads, read_sli_rows, read_sli_sums
+from sloboard.reads.status import lookback_start, read_slo_rows, slo_status, status_report
+from tests.factories import make_slo, read_options
 
 HOUR = 3600
 DAY = 86400
@@ -175,7 +175,7 @@ def test_status_from_rollups_and_raw_edges_equals_the_status_from_raw_steps(
         written[slo.id] = _steps(rng, lookback_start(slo, at) - 2 * HOUR, at + 2 * HOUR, step_s, integer_counts)
         store.write_sli_samples(slo.id, *written[slo.id])
 
-    report = status_report(store, slos, at, step_s=step_s)
+    report = status_report(store, slos, at, **read_options(step_s))
     rows = read_slo_rows(store, slos, at, step_s)
     for got, slo in zip(report["slos"], sorted(slos, key=lambda s: s.id)):
         raw = store.read_sli_samples(slo.id, lookback_start(slo, at), at)
@@ -208,7 +208,7 @@ def test_status_sums_whole_hours_from_the_rollup_even_after_retention_removed_th
     store.write_sli_samples(SLO_ID, ts, good, total)
     store.delete_samples_before(at - DAY)  # retention keeps the last day of steps
 
-    got = status_report(store, [slo], at)["slos"][0]
+    got = status_report(store, [slo], at, **read_options())["slos"][0]
     inside = ts > at - 2 * DAY
     assert got["total"] == total[inside].sum() and got["good"] == good[inside].sum()
     assert got["data_completeness"] == 1.0
@@ -262,11 +262,11 @@ def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
         "total": list(written.values()),
     }
 
-    entries = cost_entries(store, at, timezone_name=zone, budgets={f"service:a{n}": 500.0},
-                           team_of={f"a{n}": f"t{n}"}, warn_at=0.8, overrun_at=1.25)
+    entries = cost_entries(store, at, timezone_name=zone, budgets=CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25),
+                           team_of={f"a{n}": f"t{n}"})
     # The dashboard's one read for the report and the trends gives the report's entries in every bit.
-    shared = cost_entries(store, at, timezone_name=zone, budgets={f"service:a{n}": 500.0}, team_of={f"a{n}": f"t{n}"},
-                          warn_at=0.8, overrun_at=1.25, rows=cost_reads(store, at, zone)[0])
+    shared = cost_entries(store, at, timezone_name=zone, budgets=CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25),
+                          team_of={f"a{n}": f"t{n}"}, rows=cost_reads(store, at, zone)[0])
     assert shared == entries
     month_start, month_end = month_bounds(at, zone)
     starts = {"1d": at - DAY, "7d": at - 7 * DAY, "30d": at - 30 * DAY, "month": month_start}

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sloboard.specs import load_specs
-from sloboard.status import slo_entry, status_report
+from sloboard.reads.status import slo_entry, status_report
+from tests.factories import read_options
 
 SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
 AT = 1_800_000_000 // 60 * 60 + 37 * 60  # on the step grid, 37 minutes past an hour boundary
@@ -33,7 +34,7 @@ def seeded(store):
 
 def test_single_slo_entry_equals_the_report_entry(seeded):
     store, slos = seeded
-    report = status_report(store, slos, AT)
+    report = status_report(store, slos, AT, **read_options())
     for entry in report["slos"]:
-        assert slo_entry(store, slos, entry["id"], AT) == entry
+        assert slo_entry(store, slos, entry["id"], AT, step_s=60) == entry
     assert all(e["sli"] is not None for e in report["slos"])

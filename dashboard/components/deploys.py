@@ -7,7 +7,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from sloboard.domain import Deployment
-from sloboard.views import deployment_counts
+from sloboard.engine.buckets import deployment_counts
 
 from . import format as fmt
 from .empty import empty_state

@@ -21,7 +21,7 @@ from typing import Callable
 from dash import html
 
 from sloboard.engine.dora import default_bands
-from sloboard.views import Trend
+from sloboard.reads.trends import Trend
 
 from . import format as fmt
 from .deploys import NO_DEPLOYS_HINT

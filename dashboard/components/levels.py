@@ -19,7 +19,7 @@ BAD = Level("bad", "✕", "Breached")
 UNKNOWN = Level("unknown", "?", "No data")
 INFO = Level("info", "•", "Info")  # a count that is neither good nor bad
 
-# Policy states of sloboard.status.policy_state.
+# Policy states of sloboard.reads.status.policy_state.
 POLICY_LEVELS = {
     "ok": Level("good", "✓", "OK"),
     "warn": Level("warn", "▲", "Low budget"),

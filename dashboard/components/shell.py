@@ -11,7 +11,7 @@ from __future__ import annotations
 import dash
 from dash import ALL, Input, Output, State, dcc, html
 
-from sloboard.views import freshness
+from sloboard.reads.health import freshness
 
 from ..context import current
 from . import format as fmt

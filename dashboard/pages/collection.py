@@ -13,7 +13,7 @@ from dashboard.components.tables import data_table, register_link_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import read_view, view_inputs
 from dashboard.context import current
-from sloboard.views import STALE_INTERVALS, freshness, last_runs, sample_gaps
+from sloboard.reads.health import STALE_INTERVALS, freshness, last_runs, sample_gaps
 
 dash.register_page(__name__, path="/collection", name="Collection health", title="Collection health · sloboard",
                    order=3)

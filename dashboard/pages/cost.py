@@ -17,8 +17,8 @@ from dashboard.components.tables import data_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
-from sloboard.status import cost_scope_name
-from sloboard.views import biggest_and_rest, cost_history
+from sloboard.engine.buckets import biggest_and_rest
+from sloboard.reads.cost import cost_history, cost_scope_name
 
 dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard", order=2)
 

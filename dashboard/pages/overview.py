@@ -20,7 +20,7 @@ from dashboard.components.tables import register_link_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
-from sloboard.views import budget_history
+from sloboard.reads.history import budget_history
 
 dash.register_page(__name__, path="/", name="Overview", title="SLO overview · sloboard", order=0)
 

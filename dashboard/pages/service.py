@@ -20,7 +20,8 @@ from dashboard.components.tables import link_href, register_link_table
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.domain import parse_duration
-from sloboard.views import bucket_seconds, golden_signals
+from sloboard.engine.buckets import bucket_seconds
+from sloboard.reads.golden_signals import golden_signals
 
 PAGE = "service"
 # (title, y axis, signals drawn together, factor to the axis unit, hover value)

@@ -23,7 +23,7 @@ from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.domain import SLO, format_duration
 from sloboard.engine import forecast_window
-from sloboard.views import SLOHistory, slo_history, top_burners
+from sloboard.reads.history import SLOHistory, slo_history, top_burners
 
 PAGE = "slo"
 NO_SAMPLES_HINT = ("Run `sloboard collect` (or `sloboard demo`), then check Collection health for failed "

@@ -13,9 +13,10 @@ Pure: no clock (times are passed in), no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
+from typing import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -82,6 +83,16 @@ def forecast_month(ts: ArrayLike, usd: ArrayLike, at_epoch: float, tz: str) -> f
         return None
     covered_until = float(times.max())
     return float(costs.sum()) * (end - start) / (covered_until - start)
+
+
+@dataclass(frozen=True)
+class CostBudgets:
+    """Monthly budget per scope (``total``, ``service:X``, ``team:X``) and the shares of it at
+    which month-to-date spend warns and a forecast overruns (:func:`budget_state`)."""
+
+    budgets_usd: Mapping[str, float] = field(default_factory=dict)
+    warn_at: float = WARN_AT
+    overrun_at: float = OVERRUN_AT
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def evaluate(slo: SLO, ts, good, total, at_epoch: int, step_s: int = 60, *, step
 
     ``ts``/``good``/``total`` follow the data convention of ``engine.steps``; they
     may reach beyond the windows. ``step_counts`` (optional) says how many steps each
-    row stands for, when some rows are hourly rollups (``sloboard.window_reads``);
+    row stands for, when some rows are hourly rollups (``sloboard.reads.plan``);
     it only matters to data completeness. Formulas: ``engine.budget`` (fractions,
     minutes, forecast), ``engine.methods`` (budgeting methods), ``engine.alerts``
     (burn rates).

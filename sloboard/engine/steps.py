@@ -8,7 +8,7 @@ absent or NaN, never 0. A step counts as data only when both counts are numbers.
 A row may also stand for several steps: an hourly rollup row holds the sums of the
 steps in ``(ts - 3600, ts]`` and how many there were (``step_counts``). Window sums
 are the same either way, as long as no window starts inside such a row
-(``sloboard.window_reads`` plans its reads so); only the count of steps with data
+(``sloboard.reads.plan`` plans its reads so); only the count of steps with data
 needs the counts.
 
 Why segment sums rather than one cumulative sum: a status needs a handful of

@@ -257,13 +257,14 @@ def laptop(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     from sloboard.settings import Settings
-    from sloboard.status import status_report
+    from sloboard.reads.status import status_report
     from sloboard.store import Store
+    from tests.factories import settings_read_options
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), specs_dir=SPECS_DIR,
                         cost={"budgets_usd": DEMO_BUDGETS})
     store = Store.open(seeded_demo_url(tmp_path_factory.getbasetemp()))
-    report = status_report(store, demo_specs(), DEMO_END, settings=settings)
+    report = status_report(store, demo_specs(), DEMO_END, **settings_read_options(settings))
     server = DashboardServer.start(settings, store=store, clock=lambda: DEMO_END + 30)
     yield Demo(server, settings, store, report)
     server.stop()

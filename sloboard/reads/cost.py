@@ -1,0 +1,160 @@
+"""Cost over a window: spend per scope over 1, 7 and 30 days and month to date (the status
+report's ``cost``), its history per chart bucket, and its KPI trends, all merged the same
+way (:func:`merge_cost_scopes`) and read in one read where they meet (:func:`cost_reads`)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..engine.buckets import Series, bucket_sum
+from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, forecast_month, month_bounds
+from .plan import PieceRows, read_series_sums
+from .trends import HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
+
+DAY_S = 86400
+COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
+
+
+def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cost samples with ``start < ts <= end`` per scope, merged by :func:`merge_cost_scopes`."""
+    keys = store.series_keys("cost")
+    return merge_cost_scopes(store.read_series_many("cost", keys, start, end), team_of)
+
+
+def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                      team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``(ts, usd)`` per scope from ``{(scope, name): (ts, usd)}``, sorted by ts, with the
+    sources of a scope (OpenCost, bill) added together.
+
+    Teams get the cost of their services (``team_of`` maps service -> team) on top of
+    any cost billed to the team directly; ``total`` is every stored sample once.
+    """
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for (scope, _name), (ts, usd) in sorted(per_series.items()):
+        parts.setdefault(scope, []).append((ts, usd))
+        parts.setdefault("total", []).append((ts, usd))
+        kind, _, service = scope.partition(":")
+        if kind == "service" and service in team_of:
+            parts.setdefault(f"team:{team_of[service]}", []).append((ts, usd))
+    merged = {}
+    for scope, pieces in parts.items():
+        ts = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int64)
+        usd = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
+        order = np.argsort(ts, kind="stable")
+        merged[scope] = (ts[order], usd[order])
+    return merged
+
+
+def cost_scope_name(scope: str, *, bare: bool = False) -> str:
+    """How a cost scope is shown: the idle remainder by what it is, any other as stored
+    (``bare``: without its kind, ``checkout`` for ``service:checkout``)."""
+    if scope == IDLE_SCOPE:
+        return IDLE_LABEL
+    return scope.partition(":")[2] if bare and ":" in scope else scope
+
+
+def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
+    """The cuts of the cost read (``plan.read_series_sums``): the starts of the windows
+    :func:`cost_entries` sums (the month's and ``at`` less each of ``COST_WINDOWS``), and
+    the starts of the dashboard's daily cost trends (:func:`cost_trends`) after the
+    earliest of those, so that a read of the trends, which has all these cuts and older
+    ones, sums this read's very pieces: the report's share of it equals this read.
+    """
+    month_start, _ = month_bounds(at_epoch, timezone_name)
+    cuts = [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
+    return sorted({*cuts, *(c for c in trend_day_cuts(at_epoch) if c > min(cuts))})
+
+
+def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudgets, team_of: dict[str, str],
+                 rows: dict[tuple[str, str], PieceRows] | None = None) -> list[dict[str, Any]]:
+    """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
+
+    Each entry names its scope for people too (``name``: :func:`cost_scope_name`). The monthly budget and the month-end forecast belong to the ``month`` window only.
+    Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
+    newest step, so the forecast's newest sample time is exact
+    (``plan.read_series_sums`` with ``exact_newest``). ``rows``: that read, when
+    the caller has made it.
+    """
+    month_start, _ = month_bounds(at_epoch, timezone_name)
+    if rows is None:
+        rows = read_series_sums(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
+                                at_epoch, exact_newest=True)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
+    out = []
+    for scope, (ts, usd) in sorted(merged.items()):
+        for label, length in COST_WINDOWS.items():
+            out.append({"scope": scope, "name": cost_scope_name(scope), "window": label,
+                        "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
+                        "budget_usd": None, "forecast_usd": None})
+        mtd = cost_in_window(ts, usd, month_start, at_epoch)
+        forecast = forecast_month(ts, usd, at_epoch, timezone_name)
+        budget = budgets.budgets_usd.get(scope)
+        entry = {"scope": scope, "name": cost_scope_name(scope), "window": "month", "usd": mtd,
+                 "budget_usd": budget, "forecast_usd": forecast}
+        if budget is not None:
+            state = budget_state(mtd, forecast, budget, warn_at=budgets.warn_at, overrun_at=budgets.overrun_at)
+            entry.update(budget_warning=state.warning, forecast_overrun=state.overrun)
+        out.append(entry)
+    return out
+
+
+def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dict[str, str]) -> dict[str, Series]:
+    """USD spent per bucket per scope, with scopes merged exactly as the status report merges
+    them (:func:`cost_by_scope`: sources added, services rolled up into teams and total)."""
+    start = at_epoch - range_s
+    return {
+        scope: bucket_sum(ts, usd, start, at_epoch, bucket_s)
+        for scope, (ts, usd) in cost_by_scope(store, start, at_epoch, team_of).items()
+    }
+
+
+def cost_trend_cuts(at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """The cuts of :func:`cost_trends`' read: its lookback (on the hour), where its periods and
+    days begin (``trends.trend_day_cuts``), and the status report's cost cuts
+    (:func:`cost_cuts`), so that one read serves both (:func:`cost_reads`)."""
+    lookback = trend_lookback(at_epoch, days)
+    return sorted({lookback - lookback % HOUR_S, *trend_day_cuts(at_epoch, days), *cost_cuts(at_epoch, timezone_name)})
+
+
+def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, timezone_name: str = "UTC",
+                days: Sequence[int] = TREND_DAYS, rows: dict[tuple[str, str], PieceRows] | None = None,
+                ) -> dict[int, Trend]:
+    """Spend of ``scope`` per period in ``days``, each value ``engine.cost.cost_in_window``
+    over the sources merged as the status report merges them (:func:`merge_cost_scopes`).
+
+    One read serves every span: the database sums each piece between the cuts of
+    :func:`cost_trend_cuts` (``plan.read_series_sums``; the days inside a period
+    end on hours, ``trend``'s ``align_s``), so a series comes back as about 70 rows
+    for 61 days instead of 1,500 hourly rows or 88,000 steps. ``since`` is the oldest
+    step time read. ``rows``: that read, when the caller has made it (:func:`cost_reads`).
+    """
+    if rows is None:
+        rows = read_series_sums(store, "cost", store.series_keys("cost"),
+                                cost_trend_cuts(at_epoch, timezone_name, days), at_epoch)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
+    ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
+    firsts, _usd = merge_cost_scopes({key: (first, usd) for key, (first, _ts, usd, _steps) in rows.items()},
+                                     team_of).get(scope, (np.empty(0, np.int64), None))
+    since = int(firsts[0]) if firsts.size else None
+    return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, HOUR_S) for d in days}
+
+
+def cost_reads(store, at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS,
+               ) -> tuple[dict[tuple[str, str], PieceRows], dict[tuple[str, str], PieceRows]]:
+    """The cost rows of :func:`cost_entries` and of :func:`cost_trends` at ``at_epoch`` from
+    one read of the store: the ``rows`` each reads for itself, in every bit.
+
+    The trends' cuts hold the report's, and after the report's earliest cut they are
+    the same (:func:`cost_cuts`), so the report's pieces are the trends' pieces after
+    that cut, summed alike; the newest row is at its newest step in both.
+    """
+    rows = read_series_sums(store, "cost", store.series_keys("cost"),
+                            cost_trend_cuts(at_epoch, timezone_name, days), at_epoch, exact_newest=True)
+    earliest = min(cost_cuts(at_epoch, timezone_name))
+    report = {}
+    for key, (first, ts, usd, steps) in rows.items():
+        keep = ts > earliest
+        report[key] = (first[keep], ts[keep], usd[keep], steps[keep])
+    return report, rows

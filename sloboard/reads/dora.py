@@ -1,0 +1,51 @@
+"""DORA over a window: per service and for all services, over 7 and 30 days ending at ``at``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from ..domain import Deployment
+from ..engine.dora import dora_by_service
+
+DAY_S = 86400
+DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
+
+
+def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None) -> list[dict[str, Any]]:
+    """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
+
+    Empty when no deployment was recorded in the longest window. ``deployments``: what
+    ``store.deployments`` returns for a span that holds ``(at - 30 d - 1 s, at]``, when
+    the caller has read it already; None reads that span.
+    """
+    # The store reads (start, end]; DORA counts [start, end): one second earlier covers both.
+    start = at_epoch - max(DORA_WINDOWS.values()) - 1
+    if deployments is None:
+        deployments = store.deployments(start=start, end=at_epoch)
+    else:  # the store's own bounds on started_at, and its order kept
+        deployments = [d for d in deployments if start < d.started_at.timestamp() <= at_epoch]
+    if not deployments:
+        return []  # nothing recorded: no data, rather than a "low" band for zero deploys
+    end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
+    out = []
+    for label, length in DORA_WINDOWS.items():
+        start = datetime.fromtimestamp(at_epoch - length, tz=timezone.utc)
+        for service, m in dora_by_service(deployments, start, end).items():
+            out.append(
+                {
+                    "service": service,
+                    "window": label,
+                    "deployments": m.deployments,
+                    "succeeded": m.succeeded,
+                    "failed": m.failed,
+                    "rolled_back": m.rolled_back,
+                    "deployment_frequency_per_day": m.deployment_frequency_per_day,
+                    "change_failure_rate": m.change_failure_rate,
+                    "rollback_rate": m.rollback_rate,
+                    "time_to_restore_median_s": m.time_to_restore_median_s,
+                    "lead_time_median_s": m.lead_time_median_s,
+                    "bands": dict(m.bands),
+                }
+            )
+    return sorted(out, key=lambda e: (e["service"] != "*", e["service"], DORA_WINDOWS[e["window"]]))

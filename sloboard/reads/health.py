@@ -1,0 +1,136 @@
+"""Collection health: missing steps per SLO, the last run of each query, and whether the
+data behind the pages is current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Sequence
+
+import numpy as np
+
+from ..domain import SLO, format_duration
+from ..engine import window_bounds
+
+
+@dataclass(frozen=True)
+class SampleGaps:
+    """Steps missing from one SLO's window ``(window_start, due_until]``.
+
+    ``due_until`` is the newest step end the collector should have written by ``at``
+    (see :func:`sample_gaps`). ``expected`` = steps in that span; ``present`` = those
+    with a sample; the longest gap is the longest run of consecutive missing steps, in
+    seconds (including a gap at either end of the span). ``newest`` is the newest
+    sample time, None if none.
+    """
+
+    slo_id: str
+    window_start: int
+    due_until: int
+    expected: int
+    present: int
+    longest_gap_s: int
+    newest: int | None
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.expected - self.present)
+
+
+def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *, not_due_s: int = 0) -> list[SampleGaps]:
+    """Gaps per SLO over its own window, from one read of all SLOs.
+
+    Steps ending within ``not_due_s`` of ``at`` are not due yet and count neither as
+    missing nor as present: the collector stays ``collect.lag_s`` behind now and writes
+    whole steps, so the dashboard passes ``lag_s + step_s``. Without it the newest
+    steps would read as gaps right after every collection.
+    """
+    if not slos:
+        return []
+    due_until = (at_epoch - not_due_s) // step_s * step_s
+    bounds = {s.id: window_bounds(s.window, at_epoch)[0] for s in slos}
+    samples = store.read_sli_samples_many([s.id for s in slos], min(bounds.values()), at_epoch)
+    out = []
+    for slo in sorted(slos, key=lambda s: s.id):
+        start = bounds[slo.id]
+        in_window = samples[slo.id][0]
+        in_window = in_window[in_window > start]
+        ts = in_window[in_window <= due_until]
+        # Virtual samples just outside the span: at its start, and one step after its last due step.
+        edges = np.concatenate(([start], ts, [due_until + step_s]))
+        longest = int(max(0, (np.diff(edges) - step_s).max()))
+        out.append(
+            SampleGaps(
+                slo_id=slo.id,
+                window_start=start,
+                due_until=due_until,
+                expected=max(0, (due_until - start) // step_s),
+                present=int(ts.size),
+                longest_gap_s=longest,
+                newest=int(in_window[-1]) if in_window.size else None,
+            )
+        )
+    return out
+
+
+def last_runs(store, limit: int = 1000) -> list:
+    """The newest collector run of each query (``CollectorRun``), sorted by query key."""
+    latest = {}
+    for run in store.runs(limit=limit):  # newest first
+        latest.setdefault(run.query_key, run)
+    return [latest[key] for key in sorted(latest)]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether the data behind the pages is current.
+
+    Stale when the newest SLI sample is older than ``factor`` collection intervals,
+    when there is no sample at all, or when the last run of any query failed.
+    """
+
+    newest: int | None
+    age_s: int | None
+    failed_runs: list
+    stale: bool
+    reasons: list[str]
+
+
+STALE_INTERVALS = 3  # samples older than this many collection intervals are stale
+
+
+def newest_sample(store, slo_ids: Sequence[str] | None, at_epoch: int, recent_s: int) -> int | None:
+    """The newest SLI sample time at or before ``at`` of ``slo_ids`` (of any SLO when None).
+
+    Fresh data answers from one read of every SLO's samples of the last ``recent_s``
+    seconds (a few rows each); only when none is that recent is each SLO's newest
+    sample looked up, one index probe per SLO.
+    """
+    if slo_ids is None:
+        return store.latest_sample_ts()
+    recent = store.read_sli_samples_many(slo_ids, at_epoch - recent_s, at_epoch)
+    newest = [int(ts[-1]) for ts, _good, _total in recent.values() if ts.size]
+    if not newest:
+        newest = [t for t in (store.latest_sample_ts(slo_id) for slo_id in slo_ids) if t is not None]
+    return max(newest, default=None)
+
+
+def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
+              slo_ids: Sequence[str] | None = None) -> Freshness:
+    """The freshness of the samples of ``slo_ids`` (of every SLO in the store when None)
+    and of the last collector runs at ``at``."""
+    newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s)
+    failed = [r for r in last_runs(store) if r.status == "failed"]
+    reasons = []
+    age = None if newest is None else int(at_epoch - newest)
+    if newest is None:
+        reasons.append("no SLI samples stored yet")
+    elif age > factor * interval_s:
+        reasons.append(
+            f"newest sample is {format_duration(timedelta(seconds=age))} old "
+            f"(more than {factor} collection intervals of {interval_s}s)"
+        )
+    if failed:
+        names = ", ".join(r.query_key for r in failed[:3]) + (" …" if len(failed) > 3 else "")
+        reasons.append(f"last run failed for {len(failed)} quer{'y' if len(failed) == 1 else 'ies'}: {names}")
+    return Freshness(newest, age, failed, bool(reasons), reasons)

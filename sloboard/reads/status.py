@@ -1,0 +1,150 @@
+"""The status of SLOs at an instant: the one read that the CLI, the dashboard, the reports
+and the HTTP API all call, so a number can never differ between them.
+
+``status_report`` returns plain data in the shape of the public JSON contract:
+``{"at", "slos": [...], "dora": [...], "cost": [...]}``.
+
+Reads: every window ends at ``at``, so Occurrences SLIs and cost come from sums that
+the database adds up between the window starts (hourly rollups for whole hours, raw
+steps at the window edges: ``sloboard.reads.plan``), in one read for those SLOs and
+one for all cost series; the sums equal the raw steps' sums. Time-slice SLOs read
+hourly rollups with raw edges when their slices are whole hours, raw steps otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Collection, Sequence
+
+from ..domain import SLO, BudgetingMethod, Deployment, format_duration
+from ..engine import evaluate
+from ..engine.cost import CostBudgets
+from ..engine.evaluate import window_starts
+from ..timeparse import iso
+from .cost import PieceRows, cost_entries
+from .dora import dora_entries
+from .plan import Rows, hourly_rows_suffice, read_sli_rows, read_sli_sums
+
+
+def _number(value: Any) -> float | None:
+    """NaN and None both mean "no data" and become JSON null."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def policy_state(slo: SLO, budget_remaining: float | None) -> str:
+    """``freeze``, ``warn`` or ``ok`` under the SLO's error-budget policy; ``unknown`` without data."""
+    if budget_remaining is None:
+        return "unknown"
+    if budget_remaining < slo.policy.freeze_below:
+        return "freeze"
+    if budget_remaining < slo.policy.warn_below:
+        return "warn"
+    return "ok"
+
+
+def lookback_start(slo: SLO, at_epoch: int) -> int:
+    """The earliest time any part of the status needs: the start of the SLO window or of
+    the longest burn-rate window (the forecast's included), whichever is earlier."""
+    return min(window_starts(slo, at_epoch))
+
+
+def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *,
+                  only: Collection[str] | None = None) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}`` covering every window of each SLO at ``at``.
+
+    Occurrences SLOs need only window sums: they share one read of sums per piece
+    (``plan.read_sli_sums``). Time-slice SLOs that rollup rows serve
+    (``plan.hourly_rows_suffice``) share one hybrid read; the others share one
+    read of raw steps (``step_counts`` None: one step a row). With ``only``, just those
+    SLOs' rows, planned over the windows of all ``slos`` in their group: the very rows
+    the read of all of them gives those SLOs.
+    """
+    groups = {read: [] for read in (read_sli_sums, read_sli_rows, None)}
+    for slo in slos:
+        read = (read_sli_sums if slo.budgeting is BudgetingMethod.OCCURRENCES
+                else read_sli_rows if hourly_rows_suffice(slo, step_s) else None)
+        groups[read].append(slo)
+    rows: dict[str, Rows] = {}
+    for read, group in groups.items():
+        wanted = [s.id for s in group if only is None or s.id in only]
+        if not wanted:
+            continue
+        if read is not None:
+            rows.update(read(store, wanted, [c for s in group for c in window_starts(s, at_epoch)], at_epoch))
+        else:
+            start = min(lookback_start(s, at_epoch) for s in group)
+            samples = store.read_sli_samples_many(wanted, start, at_epoch)
+            rows.update({slo_id: (*arrays, None) for slo_id, arrays in samples.items()})
+    return rows
+
+
+def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> dict[str, Any]:
+    """The public JSON entry of one SLO, from its ``(ts, good, total, step_counts)`` rows."""
+    ts, good, total, step_counts = rows
+    st = evaluate(slo, ts, good, total, at_epoch, step_s=step_s, step_counts=step_counts)
+    remaining = _number(st.budget_remaining)
+    return {
+        "id": slo.id,
+        "service": slo.service,
+        "team": slo.team,
+        "objective": slo.objective,
+        "window": slo.window.label,
+        "window_start": iso(st.window_start),
+        "sli": _number(st.sli),
+        "good": _number(st.good),
+        "total": _number(st.total),
+        "budget_remaining": remaining,
+        "budget_consumed": _number(st.budget_consumed),
+        "burn_rates": {label: _number(v) for label, v in st.burn_rates.items()},
+        "alerts": [
+            {
+                "severity": a.severity.value,
+                "long": format_duration(a.long),
+                "short": format_duration(a.short),
+                "threshold": a.threshold,
+                "long_burn_rate": _number(a.long_rate),
+                "short_burn_rate": _number(a.short_rate),
+                "firing": bool(a.firing),
+            }
+            for a in st.alerts
+        ],
+        "exhaustion_at": iso(st.exhaustion_at) if st.exhaustion_at is not None else None,
+        "data_completeness": _number(st.data_completeness),
+        "policy": policy_state(slo, remaining),
+    }
+
+
+def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s: int) -> dict[str, Any]:
+    """The entry of ``slo_id`` in ``status_report(store, slos, at_epoch, ...)["slos"]``, equal
+    to it in every bit, from a read of that SLO's rows alone (``read_slo_rows``'s ``only``)."""
+    slo = next(s for s in slos if s.id == slo_id)
+    return slo_status(slo, read_slo_rows(store, slos, at_epoch, step_s, only={slo_id})[slo_id], at_epoch, step_s)
+
+
+def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
+                  cost_budgets: CostBudgets, deployments: Sequence[Deployment] | None = None,
+                  cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> dict[str, Any]:
+    """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
+
+    ``step_s``: the collection step; ``timezone_name``: where months begin (cost);
+    ``cost_budgets``: the monthly budgets and their thresholds. ``deployments``: as for
+    ``dora.dora_entries``, ``cost_rows`` as ``rows`` of ``cost.cost_entries``, when the
+    caller has read them.
+    """
+    slos = sorted(slos, key=lambda s: s.id)
+    rows = read_slo_rows(store, slos, at_epoch, step_s)
+    return {
+        "at": iso(at_epoch),
+        "slos": [slo_status(s, rows[s.id], at_epoch, step_s) for s in slos],
+        "dora": dora_entries(store, at_epoch, deployments),
+        "cost": cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
+                             team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows),
+    }
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, allow_nan=False)

@@ -1,0 +1,144 @@
+"""KPI trends: a KPI over the last days, the days before, and each day (DORA here; the
+cost trends read with the rest of the cost in ``reads.cost``)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Collection, Sequence
+
+import numpy as np
+
+from ..domain import Deployment
+from ..engine.buckets import Series
+from ..engine.dora import DoraMetrics, dora_metrics
+
+DAY_S = 86_400
+HOUR_S = 3600
+TREND_DAYS = (7, 30)  # the periods of the dashboard's KPI trends: the last week and the last 30 days
+
+
+def trend_day_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """Where the KPI trends' periods and days begin: ``at - d`` and ``at - 2 d`` for each
+    period ``d`` of ``days``, and ``at - k d`` floored to the hour for each day inside the
+    longest period (:func:`trend`, ``align_s`` one hour)."""
+    starts = {at_epoch - k * d * DAY_S for d in days for k in (1, 2)}
+    for k in range(1, max(days)):
+        day = at_epoch - k * DAY_S
+        starts.add(day - day % HOUR_S)
+    return sorted(starts)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One KPI over the ``days`` ending at ``at``, the same number of days before, and each day.
+
+    - ``value``: the KPI over ``[at - days, at)`` (DORA) or ``(at - days, at]`` (cost),
+      the very window of the status report's ``7d``/``30d`` entries.
+    - ``previous``: the KPI over the ``days`` before that; None when the store holds no
+      data from that far back (a partly recorded period would fake a change).
+    - ``daily``: the KPI per day of the period (bounds as for ``value``), oldest first,
+      ``ts`` the day ends: ``at`` and the days before it, each ending at ``at - k d``
+      floored to ``align_s`` (:func:`trend`); NaN where the KPI is undefined or nothing
+      was recorded yet. The days tile the period exactly.
+    """
+
+    days: int
+    value: float | None
+    previous: float | None
+    daily: Series
+
+    @property
+    def delta(self) -> float | None:
+        """``value - previous``: the change against the period before."""
+        return None if self.value is None or self.previous is None else self.value - self.previous
+
+
+def trend(measure: Callable[[int, int], float | None], at_epoch: int, days: int, since: int | None,
+          align_s: int = 1) -> Trend:
+    """``measure(start, end)`` over the period, the period before it, and each of its days.
+
+    ``since`` is the time of the oldest record the caller found, reading from at least
+    one day before the previous period. A span counts as recorded when ``since`` lies
+    in its first day or earlier. A previous period or a day recorded only in part gets
+    None, not a value that compares a partial period with a whole one.
+
+    The days end at ``at`` and at ``at - k d`` floored to a multiple of ``align_s``
+    (k = 1 .. days - 1), and the first starts at ``at - days d``: with ``align_s`` one
+    hour, every boundary inside the period is an hour end, which hourly rollups serve
+    whole (the first and last day are then up to ``align_s`` longer or shorter).
+    """
+
+    def measured(start: int, end: int) -> float | None:
+        return measure(start, end) if since is not None and since <= start + DAY_S else None
+
+    period = days * DAY_S
+    ends = np.arange(at_epoch - period + DAY_S, at_epoch + 1, DAY_S, dtype=np.int64)
+    ends[:-1] -= ends[:-1] % align_s
+    starts = np.concatenate(([at_epoch - period], ends[:-1]))
+    daily = [measured(int(start), int(end)) for start, end in zip(starts, ends)]
+    return Trend(
+        days=days,
+        # As the status report has it: whatever part is recorded, and no data when nothing is.
+        value=None if since is None else measure(at_epoch - period, at_epoch),
+        previous=measured(at_epoch - 2 * period, at_epoch - period),
+        daily=Series(ends, np.array([np.nan if v is None else v for v in daily], dtype=np.float64)),
+    )
+
+
+def trend_lookback(at_epoch: int, days: Sequence[int]) -> int:
+    """Where trend reads start: two of the longest periods, and one day more to find ``since``."""
+    return at_epoch - 2 * max(days) * DAY_S - DAY_S
+
+
+def deployment_success_rate(m: DoraMetrics) -> float | None:
+    """succeeded / deployments: the complement of the change failure rate; None without deployments."""
+    return m.succeeded / m.deployments if m.deployments else None
+
+
+DORA_KPIS: dict[str, Callable[[DoraMetrics], float | None]] = {
+    "success_rate": deployment_success_rate,
+    "deployment_frequency": lambda m: m.deployment_frequency_per_day,
+    "rollback_rate": lambda m: m.rollback_rate,
+    "change_failure_rate": lambda m: m.change_failure_rate,
+}
+
+
+def trend_deployments(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[Deployment]:
+    """The deployments :func:`dora_trends` reads; they hold the span ``dora.dora_entries`` reads."""
+    return store.deployments(start=trend_lookback(at_epoch, days), end=at_epoch)
+
+
+def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
+                days: Sequence[int] = TREND_DAYS, deployments: Sequence[Deployment] | None = None,
+                ) -> dict[str, dict[int, Trend]]:
+    """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
+
+    Every number is ``engine.dora.dora_metrics`` over the deployments of ``services``
+    (all services when None) started in the span, so the current 7- and 30-day values
+    equal the status report's ``dora`` entries for ``"*"`` or for one service. A day's
+    deployment frequency is that day's deployment count. ``deployments``:
+    :func:`trend_deployments` when the caller has read them.
+    """
+    if deployments is None:
+        deployments = trend_deployments(store, at_epoch, days)
+    deploys = [d for d in deployments if services is None or d.service in services]
+    starts = [d.started_at.timestamp() for d in deploys]  # the store returns them oldest first
+    since = int(starts[0]) if starts else None
+    metrics: dict[tuple[int, int], DoraMetrics] = {}
+
+    def metrics_of(start: int, end: int) -> DoraMetrics:
+        if (start, end) not in metrics:
+            span = deploys[bisect_left(starts, start):bisect_left(starts, end)]  # started in [start, end)
+            metrics[(start, end)] = dora_metrics(span, _utc(start), _utc(end))
+        return metrics[(start, end)]
+
+    return {
+        name: {d: trend(lambda s, e, kpi=kpi: kpi(metrics_of(s, e)), at_epoch, d, since) for d in days}
+        for name, kpi in DORA_KPIS.items()
+    }
+
+
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
