@@ -39,68 +39,47 @@ AT = int(datetime(2026, 4, 7, tzinfo=timezone.utc).timestamp())
 START = AT - 2 * DAY
 N = 2 * DAY // STEP + 1  # samples at START, START + 60 s, ..., AT
 
-SPECS = """\
+def _spec(name: str, good: str, total: str, target: float, counter: str = "") -> str:
+    """An OpenSLO SLO of checkout over a rolling day."""
+    return f"""\
 apiVersion: openslo/v1
 kind: SLO
 metadata:
-  name: availability
+  name: {name}
   annotations:
     sloboard.dev/team: storefront
 spec:
   service: checkout
   indicator:
     metadata:
-      name: checkout-non-5xx
+      name: checkout-{name}
     spec:
-      ratioMetric:
-        counter: true
+      ratioMetric:{counter}
         good:
           metricSource:
             type: Prometheus
             spec:
-              query: sum(http_requests_total{service="checkout",code!~"5.."})
+              query: {good}
         total:
           metricSource:
             type: Prometheus
             spec:
-              query: sum(http_requests_total{service="checkout"})
+              query: {total}
   timeWindow:
     - duration: 1d
       isRolling: true
   budgetingMethod: Occurrences
   objectives:
-    - target: 0.99
----
-apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: latency
-  annotations:
-    sloboard.dev/team: storefront
-spec:
-  service: checkout
-  indicator:
-    metadata:
-      name: checkout-latency
-    spec:
-      ratioMetric:
-        good:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(rate(http_request_duration_seconds_bucket{service="checkout",le="0.25"}[{{.window}}]))
-        total:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(rate(http_request_duration_seconds_count{service="checkout"}[{{.window}}]))
-  timeWindow:
-    - duration: 1d
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - target: 0.95
+    - target: {target}
 """
+
+
+SPECS = "---\n".join([
+    _spec("availability", 'sum(http_requests_total{service="checkout",code!~"5.."})',
+          'sum(http_requests_total{service="checkout"})', 0.99, counter="\n        counter: true"),
+    _spec("latency", 'sum(rate(http_request_duration_seconds_bucket{service="checkout",le="0.25"}[{{.window}}]))',
+          'sum(rate(http_request_duration_seconds_count{service="checkout"}[{{.window}}]))', 0.95),
+])
 
 
 def _data() -> list[prom.MetricSeries]:
