@@ -640,5 +640,13 @@ def extend_store(store, profiles: Sequence[ServiceProfile], slos: Sequence[SLO],
     ``seed`` and ``start`` together: each stretch draws fresh numbers, and the same
     stretch always the same ones.
     """
+    return seed_store(store, stretch_fleet(profiles, start, end, step_s=step_s, seed=seed), slos)
+
+
+def stretch_fleet(profiles: Sequence[ServiceProfile], start: int, end: int, *, step_s: int = 60,
+                  seed: int = 0) -> Fleet:
+    """The steps ``(start, end]`` of a fleet that goes on running, as a fleet of their own,
+    seeded by ``seed`` and ``start`` together: each stretch draws fresh numbers, and the
+    same stretch always the same ones (the demo's new minutes, the live exporter)."""
     stretch_seed = seed * 1_000_000_007 + start // step_s  # one stream per (seed, first step)
-    return seed_store(store, generate_fleet(profiles, start, end, step_s=step_s, seed=stretch_seed), slos)
+    return generate_fleet(profiles, start, end, step_s=step_s, seed=stretch_seed)
