@@ -104,3 +104,46 @@ def test_report_runs_round_trip(store):
     assert (runs[1].path, runs[1].finished_at) == ("var/reports/weekly-2026-W45.pdf", 12.5)
     assert (runs[0].status, runs[0].error, runs[0].recipients, runs[0].finished_at) == ("failed", "SMTP down", (), None)
     assert [r.period for r in store.report_runs(kind="weekly")] == ["2026-W45"]
+
+
+def test_report_runs_keep_hash_headline_and_delivery(store, clock):
+    first = store.record_report_run("weekly", "2026-W47", status="ok", started_at=1.0, sha256="a" * 64,
+                                    headline={"sentence": "All met", "kpis": [["SLOs met", "3 of 3"]]},
+                                    recipients=["cto@example.com"], delivery_status="pending")
+    run = store.report_run(first)
+    assert (run.sha256, run.delivery_status, run.delivery_attempts) == ("a" * 64, "pending", 0)
+    assert run.headline == {"sentence": "All met", "kpis": [["SLOs met", "3 of 3"]]}
+    claim = store.claim_report_delivery(first)
+    assert claim == clock.now
+    assert store.claim_report_delivery(first) is None  # claimed: nobody else sends it
+    store.finish_report_delivery(first, claim, error="SMTP 127.0.0.1:2525: connection refused")
+    failed = store.report_run(first)
+    assert (failed.delivery_status, failed.delivery_attempts, failed.delivery_error) == (
+        "failed", 1, "SMTP 127.0.0.1:2525: connection refused")
+    clock.advance(60)
+    claim = store.claim_report_delivery(first)  # a failed delivery is retried
+    store.finish_report_delivery(first, claim)
+    sent = store.report_run(first)
+    assert (sent.delivery_status, sent.delivery_attempts, sent.delivered_at, sent.delivery_error) == (
+        "sent", 2, clock.now, None)
+    assert store.claim_report_delivery(first) is None  # sent: never again
+    with pytest.raises(StoreError, match=f"report run {first} is not being delivered"):
+        store.finish_report_delivery(first, claim)
+    with pytest.raises(StoreError, match="no report run with id 999"):
+        store.report_run(999)
+
+
+def test_a_stale_claim_is_taken_over_and_a_rebuild_supersedes_the_undelivered_run(store, clock):
+    old = store.record_report_run("monthly", "2026-10", status="ok", started_at=1.0, delivery_status="pending")
+    stale = store.claim_report_delivery(old, lease_s=600)
+    clock.advance(601)
+    taken = store.claim_report_delivery(old, lease_s=600)
+    assert taken is not None and taken != stale
+    with pytest.raises(StoreError, match="not being delivered"):
+        store.finish_report_delivery(old, stale)  # the dead process's claim no longer counts
+    store.finish_report_delivery(old, taken, error="timed out")
+    new = store.record_report_run("monthly", "2026-10", status="ok", started_at=2.0, delivery_status="pending")
+    other = store.record_report_run("monthly", "2026-09", status="ok", started_at=3.0, delivery_status="pending")
+    assert store.report_run(old).delivery_status == "superseded"
+    assert [r.id for r in store.report_runs(delivery_status=("pending", "failed"))] == [other, new]
+    assert len(store.report_runs(limit=None)) == 3

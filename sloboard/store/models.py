@@ -169,7 +169,7 @@ report_runs = sa.Table(
     "report_runs",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),  # weekly | monthly
+    sa.Column("kind", sa.String(32), nullable=False),  # weekly | monthly | quarterly
     sa.Column("period", sa.String(32), nullable=False),  # "2026-W47", "2026-11"
     sa.Column("started_at", sa.Double, nullable=False),
     sa.Column("finished_at", sa.Double),
@@ -177,6 +177,14 @@ report_runs = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("error", sa.Text),
     sa.Column("recipients", sa.Text, nullable=False),  # JSON list of addresses
+    sa.Column("sha256", sa.String(64)),  # of the archived PDF; also in the audit log
+    sa.Column("headline", sa.Text),  # JSON {"sentence", "kpis"}: what the mail says, kept for a retry
+    # none (not asked to send) | pending | sending (claimed) | sent | failed (retried) | superseded
+    sa.Column("delivery_status", sa.String(16), nullable=False, server_default="none"),
+    sa.Column("delivery_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("delivery_claimed_at", sa.Double),
+    sa.Column("delivered_at", sa.Double),
+    sa.Column("delivery_error", sa.Text),
 )
 
 locks = sa.Table(

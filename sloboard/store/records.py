@@ -78,3 +78,11 @@ class ReportRun:
     path: str | None
     error: str | None
     recipients: tuple[str, ...]
+    sha256: str | None = None
+    headline: dict[str, Any] | None = None
+    # none | pending | sending | sent | failed | superseded (see models.report_runs)
+    delivery_status: str = "none"
+    delivery_attempts: int = 0
+    delivery_claimed_at: float | None = None
+    delivered_at: float | None = None
+    delivery_error: str | None = None
