@@ -170,3 +170,23 @@ def test_a_base_url_that_is_not_http_is_refused(monkeypatch, capsys):
     code, out = run_main(monkeypatch, capsys, SPEC_DIRS["demo"], base_url="sloboard.example.com")
     assert code == 2 and out.out == ""
     assert "dashboard.base_url" in out.err and "is not an http(s) URL" in out.err
+
+
+def test_a_grouped_bool_gauge_gets_one_set_of_rules_and_a_note_saying_so(tmp_path):
+    text = (SPEC_DIRS["fixtures"] / "pyrra-grouped-and-bool.yaml").read_text().split("---\n")[1]
+    (tmp_path / "probe.yaml").write_text(text.replace("      metric: probe_success",
+                                                      "      grouping: [instance]\n      metric: probe_success"))
+    result = run_rules(tmp_path)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"note: site/blackbox-probe ({tmp_path / 'probe.yaml'}:1): one set of rules for all of its groups "
+        "(instance), since its bool_gauge counts sum every series"]
+    exprs = [r["expr"] for r in _doc(result.stdout)["groups"][0]["rules"][:3]]
+    assert not any("by (instance)" in e or "on(instance)" in e for e in exprs)
+
+
+def test_the_dashboard_base_url_loses_its_trailing_slash(monkeypatch):
+    from sloboard.settings import load_settings
+
+    monkeypatch.setenv("SLOBOARD_DASHBOARD__BASE_URL", "https://sloboard.example.com/")
+    assert load_settings().dashboard.base_url == "https://sloboard.example.com"

@@ -13,7 +13,7 @@ from sloboard.domain import SLO, format_duration
 from sloboard.errors import InputError
 
 from .alerting import alert_rules
-from .recording import RuleOptions, count_rules, slo_window_gap, slo_window_rules, window_rules
+from .recording import RuleOptions, count_rules, grouping, slo_window_gap, slo_window_rules, window_rules
 
 FORMATS = ("prometheus", "prometheus-operator")
 # The SLO window's sums read weeks of points: every 5 minutes is often enough for a budget.
@@ -54,6 +54,10 @@ def build_rules(slos: Sequence[SLO], options: RuleOptions) -> RuleSet:
         gap = slo_window_gap(slo)
         if gap is not None:
             out.notes.append(f"note: {_where(slo)}: no SLI or budget rules, since {gap}; its alerts are generated")
+        if slo.indicator.group_by and not grouping(slo):
+            out.notes.append(f"note: {_where(slo)}: one set of rules for all of its groups "
+                             f"({', '.join(slo.indicator.group_by)}), since its {slo.indicator.kind.value} "
+                             "counts sum every series")
     return out
 
 

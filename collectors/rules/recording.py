@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sloboard.domain import SLO, BudgetingMethod, format_duration
+from sloboard.domain import SLO, BudgetingMethod, IndicatorKind, format_duration
 
 from ..indicator_queries import per_step_queries
 
@@ -73,7 +73,7 @@ def count_rules(slo: SLO, options: RuleOptions) -> list[dict]:
     """The per-step total, numerator (good or bad) and errors. Raises ValueError when a query
     cannot be counted per step."""
     numerator, total = per_step_queries(slo.indicator, options.step_s, options.lookback_s)
-    by = ", ".join(slo.indicator.group_by)
+    by = ", ".join(grouping(slo))
     # One series per group: the queries may return one per pod; the window sums then stay cheap.
     aggregate = f"sum by ({by})" if by else "sum"
     name = GOOD if slo.indicator.good is not None else BAD
@@ -105,6 +105,13 @@ def window_rules(slo: SLO) -> list[dict]:
              for w in windows]
     rules.append({"record": OBJECTIVE, "expr": f"vector({number(slo.objective)})", "labels": slo_labels(slo)})
     return rules
+
+
+def grouping(slo: SLO) -> tuple[str, ...]:
+    """The labels the rules keep apart. A raw ratio's or bool gauge's per-step queries already
+    sum every series (``indicator_queries``), so their rules cover the whole SLO, as its status does."""
+    events = slo.indicator.kind in (IndicatorKind.RATIO, IndicatorKind.LATENCY)
+    return slo.indicator.group_by if events else ()
 
 
 def slo_window_gap(slo: SLO) -> str | None:
