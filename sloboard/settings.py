@@ -25,37 +25,51 @@ class _Section(BaseModel):
 
 
 class PrometheusSettings(_Section):
-    url: str = "http://127.0.0.1:9090"
-    bearer_token: SecretStr | None = None
-    basic_auth_user: str | None = None
-    basic_auth_password: SecretStr | None = None
-    headers: dict[str, str] = Field(default_factory=dict, description="e.g. X-Scope-OrgID for Mimir")
-    verify_tls: bool = True
-    ca_file: Path | None = None
-    timeout_s: float = Field(30.0, gt=0, description="timeout of one HTTP request")
-    retry_max_s: float = Field(120.0, ge=0, description="total time spent retrying one query")
+    """Where the queries go: Prometheus, or a compatible long-term store."""
+
+    url: str = Field("http://127.0.0.1:9090", description="Prometheus, Thanos, Mimir or VictoriaMetrics query URL",
+                     examples=["https://mimir.example.internal/prometheus"])
+    bearer_token: SecretStr | None = Field(None, description="sent as Authorization: Bearer; never printed",
+                                           examples=["eyJhbGciOi..."])
+    basic_auth_user: str | None = Field(None, description="user of HTTP basic auth", examples=["sloboard"])
+    basic_auth_password: SecretStr | None = Field(None, description="password of HTTP basic auth; never printed",
+                                                  examples=["s3cret"])
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers, e.g. X-Scope-OrgID for Mimir",
+                                    examples=[{"X-Scope-OrgID": "team-a"}])
+    verify_tls: bool = Field(True, description="check the server's TLS certificate", examples=[False])
+    ca_file: Path | None = Field(None, description="CA bundle that signed the server's certificate",
+                                 examples=["/etc/ssl/certs/internal-ca.pem"])
+    timeout_s: float = Field(30.0, gt=0, description="timeout of one HTTP request", examples=[60])
+    retry_max_s: float = Field(120.0, ge=0, description="total time spent retrying one query", examples=[300])
 
 
 class CollectSettings(_Section):
-    step_s: int = Field(60, ge=1, description="collection step, seconds")
-    lag_s: int = Field(120, ge=0, description="stay this far behind now, for late samples")
+    """How `sloboard collect` and `sloboard run` pull data, and how long the store keeps it."""
+
+    step_s: int = Field(60, ge=1, description="collection step, seconds", examples=[30])
+    lag_s: int = Field(120, ge=0, description="stay this far behind now, for late samples", examples=[300])
     lookback: str = Field(
         "5m",
         description="the longest a counter may go without a sample and still count across the gap; "
         "at least the step and the scrape interval (Prometheus' own lookback is 5m)",
+        examples=["10m"],
     )
-    backfill: str = Field("35d", description="how far back the first run reaches")
-    max_points_per_query: int = Field(11_000, ge=10)
-    interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects")
+    backfill: str = Field("35d", description="how far back the first run reaches", examples=["90d"])
+    max_points_per_query: int = Field(11_000, ge=10, description="longer ranges are split into chunks of this many steps",
+                                      examples=[5000])
+    interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects", examples=[120])
     raw_retention: str = Field(
-        "35d", description="keep per-step SLI and cost samples this long; hourly rollups keep the long history"
+        "35d", description="keep per-step SLI and cost samples this long; hourly rollups keep the long history",
+        examples=["60d"],
     )
     golden_raw_retention: str = Field(
         "1d",
         description="keep per-step golden signals this long: charts of longer ranges use hourly rollups; "
         "golden signals are most of the store's rows",
+        examples=["7d"],
     )
-    rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long")
+    rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long",
+                                  examples=["800d"])
 
     @field_validator("backfill", "lookback", "raw_retention", "golden_raw_retention", "rollup_retention")
     @classmethod
@@ -80,12 +94,18 @@ class CollectSettings(_Section):
 
 
 class CostSettings(_Section):
+    """Monthly cost budgets and when to warn about them."""
+
     budgets_usd: dict[str, float] = Field(
         default_factory=dict,
-        description='monthly budget per scope: "total", "service:checkout", "team:payments"',
+        description='monthly budget per scope: "total", "service:checkout", "team:payments"; '
+        "the service:, team: or namespace: budgets may not add up to more than total",
+        examples=[{"total": 5000, "team:payments": 1200}],
     )
-    warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share")
-    overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget")
+    warn_fraction: float = Field(0.8, gt=0, description="warn when month-to-date spend reaches this share",
+                                 examples=[0.9])
+    overrun_fraction: float = Field(1.25, gt=1, description="flag a forecast above this share of budget",
+                                    examples=[1.1])
 
     def budgets(self):
         """These settings as the engine's ``CostBudgets``, which the status report takes."""
@@ -106,18 +126,25 @@ class CostSettings(_Section):
 
 
 class ApiSettings(_Section):
+    """The HTTP API served with the dashboard."""
+
     max_body_bytes: int = Field(
-        64 * 1024, ge=1024, description="largest request body POST /api/v1/deployments accepts (413 above)"
+        64 * 1024, ge=1024, description="largest request body POST /api/v1/deployments accepts (413 above)",
+        examples=[131072],
     )
     unknown_services: Literal["warn", "refuse"] = Field(
-        "warn", description="a deployment of a service no SLO covers: stored with a warning, or refused (422)"
+        "warn", description="a deployment of a service no SLO covers: stored with a warning, or refused (422)",
+        examples=["refuse"],
     )
 
 
 class DashboardSettings(_Section):
+    """The dashboard as its users reach it."""
+
     base_url: str = Field(
         "http://127.0.0.1:8050",
         description="where users open the dashboard; alert rules link to <base_url>/slo/<id>",
+        examples=["https://sloboard.example.com"],
     )
 
     @field_validator("base_url")
@@ -138,21 +165,28 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    data_dir: Path = Path("./var")
+    data_dir: Path = Field(Path("./var"), description="where the SQLite store and the report archive live",
+                           examples=["/var/lib/sloboard"])
     database_url: SecretStr | None = Field(
-        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/sloboard.db"
+        None, description="SQLAlchemy URL of the store; default sqlite:///<data_dir>/sloboard.db; never printed",
+        examples=["postgresql+psycopg://sloboard:secret@db.internal:5432/sloboard"],
     )
-    specs_dir: Path = Path("./slo_specs")
-    timezone: str = "UTC"
+    specs_dir: Path = Field(Path("./slo_specs"), description="the folder of SLO spec files (YAML)",
+                            examples=["/etc/sloboard/slo_specs"])
+    timezone: str = Field("UTC", description="IANA time zone of calendar windows and reports",
+                          examples=["Europe/Berlin"])
     alert_windows_file: Path | None = Field(
-        None, description="YAML table of burn-rate alert windows; default: the SRE workbook table"
+        None, description="YAML table of burn-rate alert windows; default: the SRE workbook table",
+        examples=["/etc/sloboard/alert-windows.yaml"],
     )
     queries_file: Path | None = Field(
-        None, description="YAML of golden-signal, deployment and cost queries; default: the shipped one"
+        None, description="YAML of golden-signal, deployment and cost queries; default: the shipped one",
+        examples=["/etc/sloboard/queries.yaml"],
     )
     api_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='bearer tokens for POST /api/v1/deployments, by name: {"ci": "..."}; the name is audited',
+        examples=[{"ci": "kq3...long-random-string"}],
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
@@ -161,7 +195,8 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(
-        None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL")
+        None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL"),
+        description="the same as prometheus.url, which it overrides", examples=["http://prometheus:9090"],
     )
 
     @field_validator("timezone")
