@@ -375,17 +375,27 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_obj
 def audit_verify(obj: _Context) -> None:
-    """Recompute the hash chain; exit 1 and name the first broken entry if any entry
-    was changed, removed or inserted out of order."""
+    """Recompute the hash chain, and check that each archived report PDF still has the
+    SHA-256 its report run and the audit log recorded; exit 1 naming the first broken
+    entry and every PDF that changed, went missing or was never recorded."""
+    from reports.archive import verify_archive
+
     store = obj.open_store()
     try:
         ok, broken = store.verify_audit()
+        archive = verify_archive(store, obj.settings.data_dir)
     finally:
         store.close()
     if not ok:
         click.echo(f"audit log broken at entry {broken}: it or an earlier entry was altered", err=True)
+    else:
+        click.echo("audit log intact")
+    for problem in archive.problems:
+        click.echo(f"report archive: {problem}", err=True)
+    if archive.ok:
+        click.echo(f"report archive intact: {archive.checked} PDF(s) match their recorded SHA-256")
+    if not (ok and archive.ok):
         sys.exit(1)
-    click.echo("audit log intact")
 
 
 @cli.group()

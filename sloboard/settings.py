@@ -155,6 +155,45 @@ class DashboardSettings(_Section):
         return value.rstrip("/")
 
 
+class SmtpSettings(_Section):
+    host: str | None = Field(None, description="SMTP server that mails reports; unset: reports are archived only")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS")
+    tls: Literal["starttls", "implicit", "none"] = Field(
+        "starttls", description="STARTTLS after connecting, TLS from the first byte (implicit), or none (a local relay)"
+    )
+    user: str | None = None
+    password: SecretStr | None = None
+    from_address: str = Field("sloboard@localhost", description="the From: of report mails")
+    ca_file: Path | None = Field(None, description="CA bundle that signed the server's certificate (a private relay)")
+    timeout_s: float = Field(30.0, gt=0, description="timeout of one SMTP connection")
+    retry_attempts: int = Field(4, ge=1, description="attempts per delivery before it is left for a later retry")
+    retry_initial_s: float = Field(2.0, ge=0, description="first wait between attempts; it doubles each time")
+
+    @model_validator(mode="after")
+    def _login_is_whole_and_encrypted(self) -> "SmtpSettings":
+        if (self.user is None) != (self.password is None):
+            raise ValueError("set both user and password for the SMTP login, or neither")
+        if self.password is not None and self.tls == "none":
+            raise ValueError("a password is never sent unencrypted: set tls to starttls or implicit")
+        return self
+
+
+class ReportsSettings(_Section):
+    recipients: dict[Literal["weekly", "monthly", "quarterly"], list[str]] = Field(
+        default_factory=dict, description='who gets each report kind: {"weekly": ["cto@example.com"]}'
+    )
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+    @field_validator("recipients")
+    @classmethod
+    def _are_addresses(cls, recipients: dict[str, list[str]]) -> dict[str, list[str]]:
+        for kind, addresses in recipients.items():
+            for address in addresses:
+                if address.count("@") != 1 or any(c.isspace() or c in ",;<>" for c in address):
+                    raise ValueError(f"{kind}: {address!r} is not one e-mail address like cto@example.com")
+        return recipients
+
+
 class Settings(BaseSettings):
     """Everything sloboard can be told. See README, section Configuration."""
 
@@ -193,6 +232,7 @@ class Settings(BaseSettings):
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(
         None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL"),

@@ -600,9 +600,11 @@ class Store:
                     raise
         raise AssertionError("unreachable")
 
-    def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
-        """The newest audit entries first."""
+    def audit_entries(self, *, limit: int | None = 100, action: str | None = None) -> list[AuditEntry]:
+        """The newest audit entries first, optionally of one ``action``; ``limit=None``: all."""
         query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if action is not None:
+            query = query.where(audit_log.c.action == action)
         with self._transaction("reading the audit log", write=False) as conn:
             rows = conn.execute(query).all()
         return [AuditEntry(r.id, r.at, r.actor, r.action, json.loads(r.payload), r.prev_hash, r.hash) for r in rows]
