@@ -153,6 +153,23 @@ def validate(obj: _Context, paths: tuple[Path, ...], quiet: bool) -> None:
         sys.exit(2)
 
 
+@cli.command(short_help="Write a starter sloboard.yaml and an SLO spec for your service.")
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--service", default="my-service", show_default=True, help="Your service's name, as your metrics label it.")
+@click.option("--team", default="my-team", show_default=True, help="The team that owns it.")
+@click.option("--prometheus-url", default="http://127.0.0.1:9090", show_default=True,
+              help="Your Prometheus (or Thanos, Mimir) query URL.")
+def init(folder: Path, service: str, team: str, prometheus_url: str) -> None:
+    """Write FOLDER/sloboard.yaml and FOLDER/slo_specs/<service>.yaml (default FOLDER: here),
+    both commented, ready for `sloboard validate`. Existing files are never overwritten:
+    if either exists, nothing is written (exit 2)."""
+    from .starter import SETTINGS_FILE, starter_files, write_starter
+
+    for path in write_starter(folder, starter_files(service, team, prometheus_url)):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: cd {folder} && sloboard --config {SETTINGS_FILE} validate", err=True)
+
+
 @cli.command(short_help="SLO status: SLI, budget, burn rates, alerts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (the stable contract for scripts).")
 @_time_option("--at", "Evaluate every window ending at this time: ISO 8601, epoch seconds, now, or now-<duration>.")
