@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from sloboard import settings_reference
-from sloboard.cli import cli
+from tests.cli_commands import parse_sloboard
 from tests.integration import prom
 from tests.missing import missing
 
@@ -25,16 +25,6 @@ SLOBOARD_SERVICES = {"fleet", "migrate", "sloboard"}
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())  # PyYAML applies the << merge keys as compose does
-
-
-def _sloboard_command(args: list[str]):
-    """Parse ``sloboard ARGS`` with the real CLI: an unknown command or option raises."""
-    assert args[0] == "sloboard"
-    group, rest = cli, args[1:]
-    while rest and hasattr(group, "commands") and rest[0] in group.commands:
-        group, rest = group.commands[rest[0]], rest[1:]
-    group.make_context(group.name, list(rest))
-    return group
 
 
 def _compose_config_errors() -> str | None:
@@ -63,9 +53,9 @@ def test_the_services_and_their_images(compose):
 
 def test_sloboard_containers_run_real_sloboard_commands(compose):
     services = compose["services"]
-    assert _sloboard_command(services["fleet"]["command"]).name == "exporter"
-    assert _sloboard_command(services["migrate"]["command"]).name == "upgrade"
-    assert _sloboard_command(services["sloboard"]["command"]).name == "run"
+    assert parse_sloboard(services["fleet"]["command"]).name == "exporter"
+    assert parse_sloboard(services["migrate"]["command"]).name == "upgrade"
+    assert parse_sloboard(services["sloboard"]["command"]).name == "run"
 
 
 def test_every_sloboard_variable_is_a_setting(compose):
