@@ -52,9 +52,12 @@ class Headline:
 
 
 def require_smtp(smtp: SmtpSettings) -> None:
+    """Raise ConfigError unless these settings can mail (checked when mailing, not at load)."""
     if smtp.host is None:
         raise ConfigError("reports.smtp.host is not set: reports are archived but cannot be mailed "
                           "(set SLOBOARD_REPORTS__SMTP__HOST)")
+    if (smtp.user is None) != (smtp.password is None):
+        raise ConfigError("reports.smtp: set both user and password for the SMTP login, or neither")
 
 
 def deliver(store: Store, run_id: int, *, data_dir: Path, smtp: SmtpSettings) -> ReportRun:

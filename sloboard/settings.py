@@ -156,31 +156,40 @@ class DashboardSettings(_Section):
 
 
 class SmtpSettings(_Section):
-    host: str | None = Field(None, description="SMTP server that mails reports; unset: reports are archived only")
-    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS")
+    """The SMTP server that mails reports, over STARTTLS or implicit TLS, with a login."""
+
+    host: str | None = Field(None, description="SMTP server that mails reports; unset: reports are archived only",
+                             examples=["smtp.example.com"])
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS", examples=[465])
     tls: Literal["starttls", "implicit", "none"] = Field(
-        "starttls", description="STARTTLS after connecting, TLS from the first byte (implicit), or none (a local relay)"
+        "starttls", description="STARTTLS after connecting, TLS from the first byte (implicit), or none (a local relay)",
+        examples=["implicit"],
     )
-    user: str | None = None
-    password: SecretStr | None = None
-    from_address: str = Field("sloboard@localhost", description="the From: of report mails")
-    ca_file: Path | None = Field(None, description="CA bundle that signed the server's certificate (a private relay)")
-    timeout_s: float = Field(30.0, gt=0, description="timeout of one SMTP connection")
-    retry_attempts: int = Field(4, ge=1, description="attempts per delivery before it is left for a later retry")
-    retry_initial_s: float = Field(2.0, ge=0, description="first wait between attempts; it doubles each time")
+    user: str | None = Field(None, description="SMTP login user (with password)", examples=["sloboard@example.com"])
+    password: SecretStr | None = Field(None, description="SMTP login password (never printed)", examples=["s3cret"])
+    from_address: str = Field("sloboard@localhost", description="the From: of report mails",
+                              examples=["sloboard@example.com"])
+    ca_file: Path | None = Field(None, description="CA bundle that signed the server's certificate (a private relay)",
+                                 examples=["/etc/ssl/certs/internal-ca.pem"])
+    timeout_s: float = Field(30.0, gt=0, description="timeout of one SMTP connection", examples=[60])
+    retry_attempts: int = Field(4, ge=1, description="attempts per delivery before it is left for a later retry",
+                                examples=[6])
+    retry_initial_s: float = Field(2.0, ge=0, description="first wait between attempts; it doubles each time",
+                                   examples=[5])
 
     @model_validator(mode="after")
-    def _login_is_whole_and_encrypted(self) -> "SmtpSettings":
-        if (self.user is None) != (self.password is None):
-            raise ValueError("set both user and password for the SMTP login, or neither")
+    def _password_is_encrypted(self) -> "SmtpSettings":
         if self.password is not None and self.tls == "none":
             raise ValueError("a password is never sent unencrypted: set tls to starttls or implicit")
         return self
 
 
 class ReportsSettings(_Section):
+    """Who gets each report kind, and how it is mailed; every report is archived either way."""
+
     recipients: dict[Literal["weekly", "monthly", "quarterly"], list[str]] = Field(
-        default_factory=dict, description='who gets each report kind: {"weekly": ["cto@example.com"]}'
+        default_factory=dict, description="who gets each report kind",
+        examples=[{"weekly": ["cto@example.com"], "monthly": ["audit@example.com"]}],
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 

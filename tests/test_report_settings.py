@@ -43,7 +43,6 @@ def test_defaults_archive_without_mailing(monkeypatch):
     [
         pytest.param("reports: {smtp: {tls: none, user: u, password: p}}", "a password is never sent unencrypted",
                      id="a password over plain SMTP is refused"),
-        pytest.param("reports: {smtp: {user: u}}", "set both user and password", id="a user without a password"),
         pytest.param("reports: {recipients: {weekly: ['a@x.com, b@x.com']}}", "is not one e-mail address",
                      id="two addresses in one string"),
         pytest.param("reports: {recipients: {daily: ['a@x.com']}}", "reports.recipients.daily", id="an unknown kind"),
@@ -56,3 +55,13 @@ def test_bad_reports_settings_name_the_key(monkeypatch, tmp_path, yaml_text, mes
     path.write_text(yaml_text)
     with pytest.raises(ConfigError, match=message):
         load_settings(path)
+
+
+def test_a_half_login_is_refused_when_mailing(monkeypatch):
+    from reports.delivery import require_smtp
+
+    _clean(monkeypatch)
+    monkeypatch.setenv("SLOBOARD_REPORTS__SMTP__HOST", "smtp.example.com")
+    monkeypatch.setenv("SLOBOARD_REPORTS__SMTP__USER", "reports")
+    with pytest.raises(ConfigError, match="reports.smtp: set both user and password for the SMTP login, or neither"):
+        require_smtp(load_settings().reports.smtp)
