@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +35,7 @@ class Received:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]  # names in lower case: HTTP header names are case-insensitive
+    form: dict[str, list[str]] = field(default_factory=dict)  # a POST's form body
 
 
 def prometheus_error(error_type: str, message: str) -> str:
@@ -93,10 +94,9 @@ class StubHTTPServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                self._answer()
+                self._answer(parse_qs(self.rfile.read(length).decode()))
 
-            def _answer(self) -> None:
+            def _answer(self, form: dict[str, list[str]] | None = None) -> None:
                 parts = urlsplit(self.path)
                 with stub._lock:
                     stub.requests.append(
@@ -105,6 +105,7 @@ class StubHTTPServer:
                             parts.path,
                             parse_qs(parts.query),
                             {name.lower(): value for name, value in self.headers.items()},
+                            form or {},
                         )
                     )
                     reply = stub._reply
