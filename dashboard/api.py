@@ -21,7 +21,8 @@ import flask
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sloboard.errors import StoreError
-from sloboard.timeparse import parse_time
+from sloboard.engine.policy import GateDecision, PolicyEntry, gate_decision
+from sloboard.timeparse import iso, parse_time
 
 from .context import DashboardContext
 from .deployment_body import parse_deployment
@@ -69,7 +70,7 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         except ValueError as exc:
             return _error(f"at: {exc}", 400)
         report = ctx.report(at)
-        return flask.jsonify(next(e for e in report["slos"] if e["id"] == slo_id) | {"at": report["at"]})
+        return flask.jsonify(report.slo(slo_id).to_dict() | {"at": iso(report.at)})
 
     @bp.post("/deployments")
     def post_deployment():
@@ -107,8 +108,10 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         slos = [s for s in ctx.slos if s.service == service]
         if not slos:
             return _error(f"no SLO covers service {service!r}; known: {', '.join(ctx.services) or 'none'}", 404)
-        answer = gate_decision(ctx.report(ctx.at()), service)
-        return flask.jsonify(answer), (200 if answer["allowed"] else 423)
+        report = ctx.report(ctx.at())
+        entries = [PolicyEntry(e.id, e.budget_remaining, e.policy) for e in report.slos if e.service == service]
+        decision = gate_decision(service, entries)
+        return flask.jsonify(gate_answer(decision, report.at)), (200 if decision.allowed else 423)
 
     @bp.errorhandler(StoreError)
     def store_down(exc: StoreError):
@@ -151,29 +154,13 @@ def register_error_handlers(server: flask.Flask) -> None:
         return flask.Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")
 
 
-def gate_decision(report: dict, service: str) -> dict:
-    """Deploys are frozen when any SLO of the service is in its policy's freeze state.
-
-    ``report`` is ``status_report``'s answer, so the gate and the dashboard agree.
-    """
-    entries = [e for e in report["slos"] if e["service"] == service]
-    states = {e["policy"] for e in entries}
-    frozen = [e for e in entries if e["policy"] == "freeze"]
-
-    def budget(e):
-        return f"error budget {e['budget_remaining'] * 100:.1f}% remaining"
-
-    reasons = (
-        [f"{e['id']}: {budget(e)}, the policy freezes deploys" for e in frozen]
-        + [f"{e['id']}: {budget(e)}, below the warning line" for e in entries if e["policy"] == "warn"]
-        + [f"{e['id']}: no data; the gate stays open" for e in entries if e["policy"] == "unknown"]
-    )
-    state = next((s for s in ("freeze", "warn", "ok") if s in states), "unknown")
+def gate_answer(decision: GateDecision, at_epoch: int) -> dict:
+    """The JSON answer of ``GET /api/v1/gate``: the decision (``engine.policy``) at ``at``."""
     return {
-        "service": service,
-        "at": report["at"],
-        "allowed": not frozen,
-        "state": state,
-        "reasons": reasons,
-        "slos": [{"id": e["id"], "budget_remaining": e["budget_remaining"], "policy": e["policy"]} for e in entries],
+        "service": decision.service,
+        "at": iso(at_epoch),
+        "allowed": decision.allowed,
+        "state": decision.state,
+        "reasons": list(decision.reasons),
+        "slos": [{"id": e.slo_id, "budget_remaining": e.budget_remaining, "policy": e.policy} for e in decision.slos],
     }

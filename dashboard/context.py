@@ -20,7 +20,7 @@ from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
 from sloboard.reads.plan import PieceRows
-from sloboard.reads.status import slo_entry, status_report
+from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
 from sloboard.reads.trends import dora_trends, trend_deployments
 
 from .metrics import Metrics
@@ -59,7 +59,7 @@ class DashboardContext:
         """
         return int(self.clock()) // self.step_s * self.step_s
 
-    def report(self, at_epoch: int) -> dict[str, Any]:
+    def report(self, at_epoch: int) -> StatusReport:
         """``status_report`` for all SLOs at ``at_epoch``, cached for the last few instants.
 
         The page shows exactly what ``sloboard status --json --at <at>`` prints.
@@ -110,12 +110,12 @@ class DashboardContext:
         with self._lock:
             return self._instants.get(at_epoch, {}).get(key)
 
-    def slo_status(self, slo_id: str, at_epoch: int) -> dict[str, Any]:
+    def slo_status(self, slo_id: str, at_epoch: int) -> SLOEntry:
         """The report's entry of one SLO at ``at_epoch``: from the report when it is kept for the
         instant, else from a read of that SLO alone (``reads.status.slo_entry``, the same entry)."""
         report = self.kept("status", at_epoch)
         if report is not None:
-            return next(s for s in report["slos"] if s["id"] == slo_id)
+            return report.slo(slo_id)
         return self.per_instant(("slo_status", slo_id), at_epoch,
                                 lambda: slo_entry(self.store, self.slos, slo_id, at_epoch, step_s=self.step_s))
 

@@ -181,7 +181,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
     The JSON form is {"at", "slos": [...], "dora": [...], "cost": [...]}; values that
     cannot be known (no data) are null, never 0.
     """
-    from .reads.status import status_report, to_json
+    from .reads.status import status_report
     from .terminal import render_table
 
     at_epoch = _parse_time(at)
@@ -202,7 +202,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
                                cost_budgets=settings.cost.budgets())
     finally:
         store.close()
-    click.echo(to_json(report) if as_json else render_table(report))
+    click.echo(report.to_json() if as_json else render_table(report))
 
 
 @cli.command(short_help="Pull new data from Prometheus into the store.")

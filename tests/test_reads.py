@@ -95,7 +95,7 @@ def test_slo_history_matches_hand_counts_and_the_status(store):
     assert bad_buckets == {incident + 300: pytest.approx(1 - 150 / 500), incident + 600: pytest.approx(1 - 150 / 500)}
 
     # Burn-down: all 300 bad events fall inside the day; allowed = 1 % of 1440 x 100 events.
-    status = status_report(store, [slo], AT, **read_options())["slos"][0]
+    status = status_report(store, [slo], AT, **read_options()).to_dict()["slos"][0]
     expected_remaining = 1 - 300 / (0.01 * 1440 * 100)
     assert history.burndown.values[-1] == pytest.approx(expected_remaining)
     assert status["budget_remaining"] == pytest.approx(expected_remaining)
@@ -161,7 +161,7 @@ def test_budget_history_is_the_status_at_each_instant(store, at, max_points):
         lo, hi = t - DAY, t  # the rolling window (lo, hi]
         bad = sum(v for ts, v in bad_at.items() if lo < ts <= hi)
         assert remaining == pytest.approx(1 - bad / (0.01 * 1440 * 100), abs=1e-12), f"at {t}"
-    assert history.values[-1] == pytest.approx(status_report(store, [slo], at, **read_options())["slos"][0]["budget_remaining"],
+    assert history.values[-1] == pytest.approx(status_report(store, [slo], at, **read_options()).slos[0].budget_remaining,
                                                abs=1e-12)
 
 
@@ -303,7 +303,7 @@ def test_dora_trends_count_each_period_the_period_before_and_each_day(store):
     month = trends["success_rate"][30]
     assert (month.value, month.previous) == (pytest.approx(4 / 7), 1.0)
 
-    status = {(e["service"], e["window"]): e for e in status_report(store, [], AT, **read_options())["dora"]}
+    status = {(e["service"], e["window"]): e for e in status_report(store, [], AT, **read_options()).to_dict()["dora"]}
     for days in (7, 30):
         entry = status[("*", f"{days}d")]
         assert trends["change_failure_rate"][days].value == entry["change_failure_rate"]
@@ -336,7 +336,7 @@ def test_cost_trends_sum_whole_days_and_need_a_recorded_prior_period(store):
     assert month.previous is None  # the store starts 20 days back: no whole 30 days before
     assert np.isnan(month.daily.values[:10]).all()
     assert list(month.daily.values[10:]) == [24.0] * 20
-    entries = {(e["scope"], e["window"]): e["usd"] for e in status_report(store, [], AT, **read_options())["cost"]}
+    entries = {(e["scope"], e["window"]): e["usd"] for e in status_report(store, [], AT, **read_options()).to_dict()["cost"]}
     assert cost_trends(store, AT, "total", {})[7].value == entries[("total", "7d")] == 168.0 * 3
     assert cost_trends(store, AT, "service:search", {})[30].value == entries[("service:search", "30d")]
 

@@ -175,11 +175,11 @@ def test_status_from_rollups_and_raw_edges_equals_the_status_from_raw_steps(
         written[slo.id] = _steps(rng, lookback_start(slo, at) - 2 * HOUR, at + 2 * HOUR, step_s, integer_counts)
         store.write_sli_samples(slo.id, *written[slo.id])
 
-    report = status_report(store, slos, at, **read_options(step_s))
+    report = status_report(store, slos, at, **read_options(step_s)).to_dict()
     rows = read_slo_rows(store, slos, at, step_s)
     for got, slo in zip(report["slos"], sorted(slos, key=lambda s: s.id)):
         raw = store.read_sli_samples(slo.id, lookback_start(slo, at), at)
-        _close(got, slo_status(slo, (*raw, None), at, step_s), slo.id)
+        _close(got, slo_status(slo, (*raw, None), at, step_s).to_dict(), slo.id)
         # And against sums of the written steps, computed here without the store.
         ts, good, total = written[slo.id]
         start, _ = window_bounds(slo.window, at)
@@ -208,7 +208,7 @@ def test_status_sums_whole_hours_from_the_rollup_even_after_retention_removed_th
     store.write_sli_samples(SLO_ID, ts, good, total)
     store.delete_samples_before(at - DAY)  # retention keeps the last day of steps
 
-    got = status_report(store, [slo], at, **read_options())["slos"][0]
+    got = status_report(store, [slo], at, **read_options()).to_dict()["slos"][0]
     inside = ts > at - 2 * DAY
     assert got["total"] == total[inside].sum() and got["good"] == good[inside].sum()
     assert got["data_completeness"] == 1.0
@@ -262,16 +262,15 @@ def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
         "total": list(written.values()),
     }
 
-    entries = cost_entries(store, at, timezone_name=zone, budgets=CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25),
-                           team_of={f"a{n}": f"t{n}"})
+    budgets = CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25)
+    entries = cost_entries(store, at, timezone_name=zone, budgets=budgets, team_of={f"a{n}": f"t{n}"})
     # The dashboard's one read for the report and the trends gives the report's entries in every bit.
-    shared = cost_entries(store, at, timezone_name=zone, budgets=CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25),
-                          team_of={f"a{n}": f"t{n}"}, rows=cost_reads(store, at, zone)[0])
+    shared = cost_entries(store, at, timezone_name=zone, budgets=budgets, team_of={f"a{n}": f"t{n}"}, rows=cost_reads(store, at, zone)[0])
     assert shared == entries
     month_start, month_end = month_bounds(at, zone)
     starts = {"1d": at - DAY, "7d": at - 7 * DAY, "30d": at - 30 * DAY, "month": month_start}
     checked = 0
-    for entry in entries:
+    for entry in (e.to_dict() for e in entries):
         if entry["scope"] not in scopes:
             continue
         usd, newest = _spend(scopes[entry["scope"]], starts[entry["window"]], at)

@@ -35,6 +35,6 @@ def seeded(store):
 def test_single_slo_entry_equals_the_report_entry(seeded):
     store, slos = seeded
     report = status_report(store, slos, AT, **read_options())
-    for entry in report["slos"]:
-        assert slo_entry(store, slos, entry["id"], AT, step_s=60) == entry
-    assert all(e["sli"] is not None for e in report["slos"])
+    for entry in report.slos:
+        assert slo_entry(store, slos, entry.id, AT, step_s=60) == entry
+    assert all(e.sli is not None for e in report.slos)

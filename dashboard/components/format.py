@@ -48,9 +48,3 @@ def when(epoch: float | None, tz: str) -> str:
     if epoch is None:
         return "–"
     return datetime.fromtimestamp(epoch, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
-def iso_to_epoch(text: str | None) -> int | None:
-    if text is None:
-        return None
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp())

@@ -21,6 +21,7 @@ from typing import Callable
 from dash import html
 
 from sloboard.engine.dora import default_bands
+from sloboard.reads.cost import CostEntry
 from sloboard.reads.trends import Trend
 
 from . import format as fmt
@@ -162,23 +163,23 @@ def delivery_tiles(dora: dict[str, dict[int, Trend]], window_days: int) -> list[
     ]
 
 
-def budget_level(month: dict | None) -> Level:
-    if month is None or month.get("usd") is None:
+def budget_level(month: CostEntry | None) -> Level:
+    if month is None or month.usd is None:
         return UNKNOWN
-    if month.get("budget_usd") is None:
+    if month.budget_usd is None:
         return NO_BUDGET
-    if month.get("forecast_overrun"):
+    if month.forecast_overrun:
         return OVER_BUDGET
-    return NEAR_BUDGET if month.get("budget_warning") else WITHIN_BUDGET
+    return NEAR_BUDGET if month.budget_warning else WITHIN_BUDGET
 
 
-def cost_tile(month: dict | None, trends: dict[int, Trend], scope: str) -> html.Div:
+def cost_tile(month: CostEntry | None, trends: dict[int, Trend], scope: str) -> html.Div:
     """Month-to-date spend of ``scope`` (the status report's ``month`` entry) against its budget,
     with the spend of the last 7 and 30 days."""
     kpi = KPIS["cost"]
-    mtd = None if month is None else month["usd"]
-    budget = None if month is None else month.get("budget_usd")
-    forecast = None if month is None else month.get("forecast_usd")
+    mtd = None if month is None else month.usd
+    budget = None if month is None else month.budget_usd
+    forecast = None if month is None else month.forecast_usd
     parts = []
     if budget is not None:
         parts.append((f"{fmt.pct(mtd / budget, 0)} of " if mtd is not None else "") + f"{fmt.usd(budget)} budget")

@@ -4,6 +4,9 @@ the state reads the same in grey scale and for colour-blind readers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
+
+from sloboard.reads.status import AlertEntry
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ BAD = Level("bad", "✕", "Breached")
 UNKNOWN = Level("unknown", "?", "No data")
 INFO = Level("info", "•", "Info")  # a count that is neither good nor bad
 
-# Policy states of sloboard.reads.status.policy_state.
+# Policy states of sloboard.engine.policy.policy_state.
 POLICY_LEVELS = {
     "ok": Level("good", "✓", "OK"),
     "warn": Level("warn", "▲", "Low budget"),
@@ -32,14 +35,14 @@ def policy_level(policy: str) -> Level:
     return POLICY_LEVELS.get(policy, UNKNOWN)
 
 
-def alert_level(alerts: list[dict]) -> Level:
+def alert_level(alerts: Sequence[AlertEntry]) -> Level:
     """The worst firing alert: a page is red, a ticket amber; none firing is green."""
-    firing = {a["severity"] for a in alerts if a["firing"]}
+    firing = {a.severity for a in alerts if a.firing}
     if "page" in firing:
         return Level("bad", "✕", "Page")
     if "ticket" in firing:
         return Level("warn", "▲", "Ticket")
-    if alerts and all(a["long_burn_rate"] is None for a in alerts):
+    if alerts and all(a.long_burn_rate is None for a in alerts):
         return UNKNOWN
     return Level("good", "✓", "Quiet")
 

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from dash.dash_table.Format import Format, Scheme, Symbol
 
 from sloboard.domain import parse_duration
+from sloboard.reads.status import AlertEntry, SLOEntry
 
 from .levels import alert_level, policy_level
 from .palette import LEVEL_TEXT
@@ -27,15 +28,15 @@ def percent_format(digits: int) -> Format:
 RATE_FORMAT = Format(precision=2, scheme=Scheme.fixed).symbol(Symbol.yes).symbol_suffix("×").nully("–")
 
 
-def worst_first(slos: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def worst_first(slos: Sequence[SLOEntry]) -> list[SLOEntry]:
     """By budget remaining, lowest first; SLOs without data last, then by id."""
-    return sorted(slos, key=lambda s: (s["budget_remaining"] is None, s["budget_remaining"] or 0.0, s["id"]))
+    return sorted(slos, key=lambda s: (s.budget_remaining is None, s.budget_remaining or 0.0, s.id))
 
 
-def long_windows(slos: Sequence[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
+def long_windows(slos: Sequence[SLOEntry]) -> tuple[list[str], dict[str, int]]:
     """The alerts' long windows that at least half of ``slos`` use, shortest first, and the
     others with the number of SLOs that use each."""
-    users = Counter(label for s in slos for label in {a["long"] for a in s["alerts"]})
+    users = Counter(label for s in slos for label in {a.long for a in s.alerts})
     by_length = sorted(users, key=lambda label: parse_duration(label))
     shown = [label for label in by_length if 2 * users[label] >= len(slos)]
     return shown, {label: users[label] for label in by_length if label not in shown}
@@ -55,35 +56,35 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else value * 100.0
 
 
-def _alerts_text(alerts: list[dict]) -> str:
+def _alerts_text(alerts: Sequence[AlertEntry]) -> str:
     level = alert_level(alerts)
-    firing = [f"{a['long']}/{a['short']}" for a in alerts if a["firing"]]
+    firing = [f"{a.long}/{a.short}" for a in alerts if a.firing]
     return f"{level.icon} {level.word}" + (f" {', '.join(firing)}" if firing else "")
 
 
-def slo_rows(slos: Sequence[dict[str, Any]], windows: Sequence[str]) -> list[dict[str, Any]]:
+def slo_rows(slos: Sequence[SLOEntry], windows: Sequence[str]) -> list[dict[str, Any]]:
     rows = []
     for s in slos:
-        policy = policy_level(s["policy"])
+        policy = policy_level(s.policy)
         row = {
-            "slo": s["id"],
-            "service": s["service"],
-            "team": s["team"],
-            "objective": _percent(s["objective"]),
-            "window": s["window"],
-            "sli": _percent(s["sli"]),
-            "budget_remaining": _percent(s["budget_remaining"]),
-            "alerts": _alerts_text(s["alerts"]),
+            "slo": s.id,
+            "service": s.service,
+            "team": s.team,
+            "objective": _percent(s.objective),
+            "window": s.window,
+            "sli": _percent(s.sli),
+            "budget_remaining": _percent(s.budget_remaining),
+            "alerts": _alerts_text(s.alerts),
             "policy": f"{policy.icon} {policy.word}",
-            "completeness": _percent(s["data_completeness"]),
+            "completeness": _percent(s.data_completeness),
         }
         for label in windows:
-            row[f"burn_{label}"] = s["burn_rates"].get(label)
+            row[f"burn_{label}"] = s.burn_rates.get(label)
         rows.append(row)
     return rows
 
 
-def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str, empty_hint: str,
+def slo_table(table_id: str, slos: Sequence[SLOEntry], *, empty_title: str, empty_hint: str,
               query: str = ""):
     """``query``: the page's query string, which the SLO and service links carry."""
     ordered = worst_first(slos)
@@ -103,9 +104,9 @@ def slo_table(table_id: str, slos: Sequence[dict[str, Any]], *, empty_title: str
     ]
     styles = []
     for s in ordered:
-        color = LEVEL_TEXT[policy_level(s["policy"]).name] + "55"  # translucent bar
-        row = f"{{slo}} = {quoted(link_cell('slo', s['id'], query))}"  # the cell holds its link
-        styles.append(bar_style(row, "budget_remaining", s["budget_remaining"], color))
+        color = LEVEL_TEXT[policy_level(s.policy).name] + "55"  # translucent bar
+        row = f"{{slo}} = {quoted(link_cell('slo', s.id, query))}"  # the cell holds its link
+        styles.append(bar_style(row, "budget_remaining", s.budget_remaining, color))
     for icon, level in (("✕", "bad"), ("▲", "warn"), ("✓", "good"), ("?", "unknown")):
         for col in ("alerts", "policy"):
             styles.append({"if": {"filter_query": f"{{{col}}} contains {quoted(icon)}", "column_id": col},

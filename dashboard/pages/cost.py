@@ -3,6 +3,8 @@ month-end forecast (the ``cost`` entries of ``status_report``), and spend per da
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, html
@@ -18,7 +20,7 @@ from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.engine.buckets import biggest_and_rest
-from sloboard.reads.cost import cost_history, cost_scope_name
+from sloboard.reads.cost import MONTH, CostEntry, cost_history, cost_scope_name
 
 dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard", order=2)
 
@@ -55,46 +57,46 @@ def shown_scopes(scopes: set[str], filters: Filters, team_of: dict[str, str]) ->
     return sorted((s for s in scopes if in_filter(s)), key=lambda s: (s != "total", not s.startswith("team:"), s))
 
 
-def pivot(entries: list[dict], scopes: list[str]) -> list[dict]:
+def pivot(entries: Sequence[CostEntry], scopes: list[str]) -> list[dict]:
     rows = []
     for scope in scopes:
-        by_window = {e["window"]: e for e in entries if e["scope"] == scope}
-        month = by_window.get("month", {})
+        by_window = {e.window: e for e in entries if e.scope == scope}
+        month = by_window.get(MONTH)
         rows.append({
             "scope": cost_scope_name(scope),
-            **{f"usd_{w}": by_window.get(w, {}).get("usd") for w in WINDOWS},
-            "budget": month.get("budget_usd"),
-            "forecast": month.get("forecast_usd"),
+            **{f"usd_{w}": by_window[w].usd if w in by_window else None for w in WINDOWS},
+            "budget": month.budget_usd if month else None,
+            "forecast": month.forecast_usd if month else None,
             "state": budget_text(month),
         })
     return rows
 
 
-def budget_text(month: dict) -> str:
-    if month.get("budget_usd") is None:
+def budget_text(month: CostEntry | None) -> str:
+    if month is None or month.budget_usd is None:
         return "no budget set"
-    if month.get("forecast_overrun"):
+    if month.forecast_overrun:
         return "✕ forecast over budget"
-    if month.get("budget_warning"):
+    if month.budget_warning:
         return "▲ near budget"
     return "✓ within budget"
 
 
-def cost_tiles(month: dict | None, thirty: dict | None, scope: str):
+def cost_tiles(month: CostEntry | None, thirty: CostEntry | None, scope: str):
     if month is None:
         return tiles([tile("Month to date", fmt.NO_DATA, UNKNOWN, scope, tile_id="tile-mtd")])
-    budget = month.get("budget_usd")
+    budget = month.budget_usd
     state = budget_level(month)
     return tiles([
-        tile("Month to date", fmt.usd(month["usd"]), INFO, scope, tile_id="tile-mtd"),
-        tile("Month-end forecast", fmt.usd(month["forecast_usd"]), state if budget is not None else INFO,
+        tile("Month to date", fmt.usd(month.usd), INFO, scope, tile_id="tile-mtd"),
+        tile("Month-end forecast", fmt.usd(month.forecast_usd), state if budget is not None else INFO,
              "at the month-to-date rate", tile_id="tile-forecast"),
         tile("Monthly budget", fmt.usd(budget) if budget is not None else "not set",
              state if budget is not None else NOT_SET,
-             f"forecast is {fmt.pct(month['forecast_usd'] / budget, 0)} of it"
-             if budget is not None and month["forecast_usd"] is not None else "set cost.budgets_usd in sloboard.yaml",
+             f"forecast is {fmt.pct(month.forecast_usd / budget, 0)} of it"
+             if budget is not None and month.forecast_usd is not None else "set cost.budgets_usd in sloboard.yaml",
              tile_id="tile-cost-budget"),
-        tile("Last 30 days", fmt.usd(thirty["usd"] if thirty else None), INFO, scope, tile_id="tile-30d"),
+        tile("Last 30 days", fmt.usd(thirty.usd if thirty else None), INFO, scope, tile_id="tile-30d"),
     ])
 
 
@@ -125,12 +127,12 @@ def register_callbacks(app) -> None:
     def render(values, ids, starts, ends, browser, _tick):
         ctx = current()
         view = read_view(ctx, values, ids, starts, ends, browser)
-        entries = ctx.report(view.at)["cost"]
+        entries = ctx.report(view.at).cost
         team_of = {s.service: s.team for s in ctx.slos if s.team}
         scope = view.filters.cost_scope()
-        month = next((e for e in entries if e["scope"] == scope and e["window"] == "month"), None)
-        thirty = next((e for e in entries if e["scope"] == scope and e["window"] == "30d"), None)
-        rows = pivot(entries, shown_scopes({e["scope"] for e in entries}, view.filters, team_of))
+        month = next((e for e in entries if e.scope == scope and e.window == MONTH), None)
+        thirty = next((e for e in entries if e.scope == scope and e.window == "30d"), None)
+        rows = pivot(entries, shown_scopes({e.scope for e in entries}, view.filters, team_of))
         usd = {"type": "numeric", "format": {"specifier": "$,.2f", "nully": "no data"}}
         columns = [
             {"id": "scope", "name": "Scope"},

@@ -4,6 +4,8 @@ first, and how each shown SLO's error budget moved over the selected time range.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, html
@@ -20,7 +22,11 @@ from dashboard.components.tables import register_link_table
 from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
+from sloboard.engine.policy import FREEZE
+from sloboard.engine.policy import WARN as WARN_STATE
+from sloboard.reads.cost import MONTH
 from sloboard.reads.history import budget_history
+from sloboard.reads.status import SLOEntry, StatusReport
 
 dash.register_page(__name__, path="/", name="Overview", title="SLO overview · sloboard", order=0)
 
@@ -39,29 +45,29 @@ def layout(**query):
     )
 
 
-def matches(slo: dict, team: str | None, service: str | None, q: str) -> bool:
+def matches(slo: SLOEntry, team: str | None, service: str | None, q: str) -> bool:
     """Team and service must equal; the search text may appear in the id, service or team."""
-    if team and slo["team"] != team:
+    if team and slo.team != team:
         return False
-    if service and slo["service"] != service:
+    if service and slo.service != service:
         return False
     needle = q.strip().lower()
-    return not needle or any(needle in (slo[k] or "").lower() for k in ("id", "service", "team"))
+    return not needle or any(needle in (text or "").lower() for text in (slo.id, slo.service, slo.team))
 
 
-def reliability_tiles(shown: list[dict]) -> html.Div:
-    known = [s for s in shown if s["sli"] is not None]
-    meeting = sum(s["sli"] >= s["objective"] for s in known)
-    frozen = sum(s["policy"] == "freeze" for s in shown)
-    low = sum(s["policy"] == "warn" for s in shown)
-    pages = sum(any(a["firing"] and a["severity"] == "page" for a in s["alerts"]) for s in shown)
-    alerting = sum(any(a["firing"] for a in s["alerts"]) for s in shown)
+def reliability_tiles(shown: Sequence[SLOEntry]) -> html.Div:
+    known = [s for s in shown if s.sli is not None]
+    meeting = sum(s.sli >= s.objective for s in known)
+    frozen = sum(s.policy == FREEZE for s in shown)
+    low = sum(s.policy == WARN_STATE for s in shown)
+    pages = sum(any(a.firing and a.severity == "page" for a in s.alerts) for s in shown)
+    alerting = sum(any(a.firing for a in s.alerts) for s in shown)
     worst = worst_first(shown)[0] if shown else None
-    completeness = [s["data_completeness"] for s in shown if s["data_completeness"] is not None]
+    completeness = [s.data_completeness for s in shown if s.data_completeness is not None]
     lowest = min(completeness, default=None)
 
     attainment_level = share_level(len(known) - meeting, 0, len(known))
-    budget_level = share_level(frozen, low, len([s for s in shown if s["budget_remaining"] is not None]))
+    budget_level = share_level(frozen, low, len([s for s in shown if s.budget_remaining is not None]))
     alert_lvl = share_level(pages, alerting - pages, len(known))
     data_level = UNKNOWN if lowest is None else GOOD if lowest >= 0.99 else WARN if lowest >= 0.9 else BAD
     return tiles(
@@ -69,8 +75,8 @@ def reliability_tiles(shown: list[dict]) -> html.Div:
             tile("SLOs meeting objective", f"{meeting} / {len(known)}" if known else fmt.NO_DATA, attainment_level,
                  f"{len(shown) - len(known)} without data" if len(shown) > len(known) else "SLI ≥ objective",
                  tile_id="tile-meeting"),
-            tile("Lowest budget", fmt.pct(worst["budget_remaining"], 1) if worst else fmt.NO_DATA, budget_level,
-                 f"{worst['id']} · {frozen} frozen, {low} low" if worst else "", tile_id="tile-budget"),
+            tile("Lowest budget", fmt.pct(worst.budget_remaining, 1) if worst else fmt.NO_DATA, budget_level,
+                 f"{worst.id} · {frozen} frozen, {low} low" if worst else "", tile_id="tile-budget"),
             tile("SLOs alerting", str(alerting), alert_lvl,
                  f"{pages} paging, {alerting - pages} ticket only", tile_id="tile-alerts"),
             tile("Data completeness", fmt.pct(lowest, 1), data_level, "lowest over the SLO windows",
@@ -79,16 +85,16 @@ def reliability_tiles(shown: list[dict]) -> html.Div:
     )
 
 
-def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.Div:
+def delivery_and_cost(ctx, report: StatusReport, shown: Sequence[SLOEntry], view: View) -> html.Div:
     """DORA over the services shown (all services when no filter narrows them) and the cost of
     the scope the filters choose, each over the window nearer the time range."""
     filters = view.filters
     narrowed = bool(filters.team or filters.service or filters.q)
-    services = {s["service"] for s in shown} if narrowed else None
+    services = {s.service for s in shown} if narrowed else None
     scope = f"{len(services)} service(s) shown" if narrowed else "all services"
     window = int(dora_window(view.span_s).rstrip("d"))
     cost_scope = filters.cost_scope()
-    month = next((e for e in report["cost"] if e["scope"] == cost_scope and e["window"] == "month"), None)
+    month = next((e for e in report.cost if e.scope == cost_scope and e.window == MONTH), None)
     dora = ctx.dora_trends(view.at, services)
     cost = ctx.cost_trends(view.at, cost_scope)
     return html.Div(
@@ -100,13 +106,13 @@ def delivery_and_cost(ctx, report: dict, shown: list[dict], view: View) -> html.
     )
 
 
-def budget_trend(ctx, shown: list[dict], view: View):
-    candidates = [s for s in worst_first(shown) if s["budget_remaining"] is not None][:TREND_LIMIT]
+def budget_trend(ctx, shown: Sequence[SLOEntry], view: View):
+    candidates = [s for s in worst_first(shown) if s.budget_remaining is not None][:TREND_LIMIT]
     if not candidates:
         return empty_state("No budget history to draw",
                            "None of the SLOs shown has samples. Run `sloboard collect` (or `sloboard demo`) "
                            "and check Collection health.", element_id="overview-trend-empty")
-    slos = [ctx.slo(s["id"]) for s in candidates]
+    slos = [s.slo for s in candidates]
     history = budget_history(ctx.store, slos, view.end, view.span_s, step_s=ctx.step_s)
     fig = go.Figure()
     for slo in slos:
@@ -141,11 +147,11 @@ def register_callbacks(app) -> None:
         ctx.cost_trend_rows(view.at)
         report = ctx.report(view.at)
         filters = view.filters
-        shown = [s for s in report["slos"] if matches(s, filters.team, filters.service, filters.q)]
+        shown = [s for s in report.slos if matches(s, filters.team, filters.service, filters.q)]
         return [
             reliability_tiles(shown),
             delivery_and_cost(ctx, report, shown, view),
-            html.H2(f"SLOs ({len(shown)} of {len(report['slos'])})"),
+            html.H2(f"SLOs ({len(shown)} of {len(report.slos)})"),
             html.Div(
                 [
                     slo_table("overview-table", shown, empty_title="No SLO matches these filters",

@@ -107,7 +107,7 @@ def register_callbacks(app) -> None:
         ctx = current()
         view = read_view(ctx, values, ids, starts, ends, browser)
         report = ctx.report(view.at)
-        slos = [s for s in report["slos"] if s["service"] == service]
+        slos = [s for s in report.slos if s.service == service]
         deployments = ctx.store.deployments(service=service, start=view.start, end=view.end)
         window = dora_window(view.span_s)
         query = view.filters.query_string()

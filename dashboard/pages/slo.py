@@ -23,6 +23,7 @@ from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.domain import SLO, format_duration
 from sloboard.engine import forecast_window
+from sloboard.reads.status import SLOEntry
 from sloboard.reads.history import SLOHistory, slo_history, top_burners
 
 PAGE = "slo"
@@ -67,13 +68,13 @@ def layout(slo_id=None, **query):
     )
 
 
-def status_tiles(status: dict, slo: SLO, tz: str, at: int) -> html.Div:
-    sli = status["sli"]
-    remaining = status["budget_remaining"]
-    policy = policy_level(status["policy"])
+def status_tiles(status: SLOEntry, slo: SLO, tz: str, at: int) -> html.Div:
+    sli = status.sli
+    remaining = status.budget_remaining
+    policy = policy_level(status.policy)
     label = format_duration(forecast_window(slo))
-    rate = status["burn_rates"].get(label)
-    exhaustion = fmt.iso_to_epoch(status["exhaustion_at"])
+    rate = status.forecast_burn_rate
+    exhaustion = status.exhaustion_at
     forecast_detail = f"forecast at the {label} burn rate"
     if remaining is None:
         forecast_text, forecast_level = fmt.NO_DATA, UNKNOWN
@@ -85,21 +86,21 @@ def status_tiles(status: dict, slo: SLO, tz: str, at: int) -> html.Div:
         forecast_text, _, clock_time = fmt.when(exhaustion, tz).partition(" ")
         forecast_detail = f"at {clock_time} {tz}, " + forecast_detail
         forecast_level = BAD if exhaustion - at < 3 * 86400 else WARN
-    completeness = status["data_completeness"]
+    completeness = status.data_completeness
     return tiles(
         [
             tile("SLI", fmt.pct(sli, 3), UNKNOWN if sli is None else GOOD if sli >= slo.objective else BAD,
                  f"objective {fmt.objective(slo.objective)}", tile_id="tile-sli"),
             tile("Budget remaining", fmt.pct(remaining, 1), policy,
-                 "no events in the window" if remaining is None else f"{fmt.pct(status['budget_consumed'], 1)} consumed",
+                 "no events in the window" if remaining is None else f"{fmt.pct(status.budget_consumed, 1)} consumed",
                  tile_id="tile-budget"),
             tile(f"Burn rate {label}", fmt.NO_DATA if rate is None else fmt.rate(rate),
                  UNKNOWN if rate is None else GOOD if rate <= 1 else WARN,
                  "1× spends the budget exactly over the window", tile_id="tile-burn"),
             tile("Budget exhausted", forecast_text, forecast_level, forecast_detail,
                  tile_id="tile-forecast"),
-            tile("Alerts", alert_level(status["alerts"]).word, alert_level(status["alerts"]),
-                 f"{sum(a['firing'] for a in status['alerts'])} of {len(status['alerts'])} firing", tile_id="tile-alerts"),
+            tile("Alerts", alert_level(status.alerts).word, alert_level(status.alerts),
+                 f"{sum(a.firing for a in status.alerts)} of {len(status.alerts)} firing", tile_id="tile-alerts"),
             tile("Data completeness", fmt.pct(completeness, 1),
                  UNKNOWN if completeness is None else GOOD if completeness >= 0.99 else WARN,
                  "steps with samples in the window", tile_id="tile-data"),
@@ -126,7 +127,7 @@ def sli_figure(history: SLOHistory, slo: SLO, view: View):
                         "good / total (%)", tz, large=view.wall), "slo-sli")
 
 
-def burndown_figure(history: SLOHistory, status: dict, slo: SLO, view: View):
+def burndown_figure(history: SLOHistory, status: SLOEntry, slo: SLO, view: View):
     """The burn-down over the SLO window ending at ``history.at``; the forecast of exhaustion
     (from the status now, ``view.at``) only when the chart ends now."""
     tz, at = view.tz, view.at
@@ -138,9 +139,9 @@ def burndown_figure(history: SLOHistory, status: dict, slo: SLO, view: View):
     fig = go.Figure(go.Scatter(**timed(burndown.ts[keep], tz), y=burndown.values[keep] * 100, mode="lines",
                                name="budget remaining", line={"color": COLORS["line"]},
                                hovertemplate=hover(tz, "%{y:.1f}% remaining", "budget")))
-    exhaustion = fmt.iso_to_epoch(status["exhaustion_at"])
+    exhaustion = status.exhaustion_at
     window_s = at - history.window_start
-    remaining = status["budget_remaining"]
+    remaining = status.budget_remaining
     if history.at == at and remaining is not None and exhaustion is not None and at < exhaustion <= at + window_s:
         fig.add_trace(go.Scatter(**timed([at, exhaustion], tz), y=[remaining * 100, 0], mode="lines",
                                  name="forecast", line={"color": COLORS["forecast"], "dash": "dot"},
@@ -153,39 +154,39 @@ def burndown_figure(history: SLOHistory, status: dict, slo: SLO, view: View):
                         "budget remaining (%)", tz, large=view.wall), "slo-burndown")
 
 
-def burn_rate_figures(history: SLOHistory, status: dict, view: View) -> html.Div:
+def burn_rate_figures(history: SLOHistory, status: SLOEntry, view: View) -> html.Div:
     tz = view.tz
-    if not status["alerts"]:
+    if not status.alerts:
         return empty_state("No burn-rate alerts defined",
                            "Add alert windows to the spec, or rely on the default SRE workbook table.",
                            element_id="slo-burn-empty")
     charts = []
-    for n, alert in enumerate(status["alerts"]):
+    for n, alert in enumerate(status.alerts):
         fig = go.Figure()
-        for label, color in ((alert["long"], COLORS["line"]), (alert["short"], COLORS["short"])):
+        for label, color in ((alert.long, COLORS["line"]), (alert.short, COLORS["short"])):
             series = history.burn_rates.get(label)
             if series is not None and series.has_data:
                 fig.add_trace(go.Scatter(**timed(series.ts, tz), y=series.values, mode="lines",
                                          name=f"{label} window", line={"color": color, "width": 1.5},
                                          hovertemplate=hover(tz, "%{y:.2f}×", label)))
-        fig.add_hline(y=alert["threshold"], line={"color": COLORS["objective"], "dash": "dash"},
-                      annotation_text=f"threshold {alert['threshold']:g}×", annotation_position="top left")
-        state = "FIRING" if alert["firing"] else "not firing"
-        chart_title = f"{alert['severity']} alert {alert['long']}/{alert['short']} · {state}"
+        fig.add_hline(y=alert.threshold, line={"color": COLORS["objective"], "dash": "dash"},
+                      annotation_text=f"threshold {alert.threshold:g}×", annotation_position="top left")
+        state = "FIRING" if alert.firing else "not firing"
+        chart_title = f"{alert.severity} alert {alert.long}/{alert.short} · {state}"
         if not fig.data:
-            charts.append(empty_state(f"No burn rate for {alert['long']}/{alert['short']}", NO_SAMPLES_HINT,
+            charts.append(empty_state(f"No burn rate for {alert.long}/{alert.short}", NO_SAMPLES_HINT,
                                       element_id=f"slo-burn-{n}-empty"))
             continue
         charts.append(graph(styled(fig, chart_title, "burn rate (×)", tz, height=260, large=view.wall), f"slo-burn-{n}"))
     return html.Div(charts, className="grid-2")
 
 
-def alerts_table(status: dict):
+def alerts_table(status: SLOEntry):
     rows = [
-        {"severity": a["severity"], "windows": f"{a['long']} / {a['short']}", "threshold": a["threshold"],
-         "long_rate": a["long_burn_rate"], "short_rate": a["short_burn_rate"],
-         "state": "✕ firing" if a["firing"] else ("? no data" if a["long_burn_rate"] is None else "✓ quiet")}
-        for a in status["alerts"]
+        {"severity": a.severity, "windows": f"{a.long} / {a.short}", "threshold": a.threshold,
+         "long_rate": a.long_burn_rate, "short_rate": a.short_burn_rate,
+         "state": "✕ firing" if a.firing else ("? no data" if a.long_burn_rate is None else "✓ quiet")}
+        for a in status.alerts
     ]
     columns = [
         {"id": "severity", "name": "Severity"},
@@ -234,12 +235,12 @@ def deploys_table(history: SLOHistory, tz: str, range_label: str):
                               "started; deploys before the SLO window have none.")
 
 
-def spec_panel(ctx, slo: SLO, status: dict, tz: str) -> html.Div:
+def spec_panel(ctx, slo: SLO, status: SLOEntry, tz: str) -> html.Div:
     versions = ctx.store.slo_versions(slo.id)
     latest = versions[-1] if versions else None
     source = slo.source
     where = f"{source.path}:{source.line}" if source else "unknown file"
-    policy = policy_level(status["policy"])
+    policy = policy_level(status.policy)
     return html.Div(
         [
             html.Div(

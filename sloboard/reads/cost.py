@@ -4,6 +4,7 @@ way (:func:`merge_cost_scopes`) and read in one read where they meet (:func:`cos
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -15,6 +16,32 @@ from .trends import HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_look
 
 DAY_S = 86400
 COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
+MONTH = "month"  # the window from the start of the month (in the time zone) to the instant
+
+
+@dataclass(frozen=True)
+class CostEntry:
+    """Spend of one scope over ``window`` (``1d``, ``7d``, ``30d`` or ``month``) ending at the
+    instant, in USD (None: no data). The monthly budget, the month-end forecast and the
+    budget state (:func:`engine.cost.budget_state`) belong to the ``month`` window; the
+    state is None without a budget."""
+
+    scope: str
+    name: str  # for people: :func:`cost_scope_name`
+    window: str
+    usd: float | None
+    budget_usd: float | None = None
+    forecast_usd: float | None = None
+    budget_warning: bool | None = None
+    forecast_overrun: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of the public JSON contract; the budget state only where there is a budget."""
+        out = {"scope": self.scope, "name": self.name, "window": self.window, "usd": self.usd,
+               "budget_usd": self.budget_usd, "forecast_usd": self.forecast_usd}
+        if self.budget_usd is not None:
+            out.update(budget_warning=self.budget_warning, forecast_overrun=self.forecast_overrun)
+        return out
 
 
 def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -68,11 +95,11 @@ def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
 
 
 def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudgets, team_of: dict[str, str],
-                 rows: dict[tuple[str, str], PieceRows] | None = None) -> list[dict[str, Any]]:
+                 rows: dict[tuple[str, str], PieceRows] | None = None) -> list[CostEntry]:
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
-    Each entry names its scope for people too (``name``: :func:`cost_scope_name`). The monthly budget and the month-end forecast belong to the ``month`` window only.
-    Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
+    Each entry names its scope for people too (``name``: :func:`cost_scope_name`). The
+    monthly budget and the month-end forecast belong to the ``month`` window only. Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
     newest step, so the forecast's newest sample time is exact
     (``plan.read_series_sums`` with ``exact_newest``). ``rows``: that read, when
     the caller has made it.
@@ -85,18 +112,16 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudge
     out = []
     for scope, (ts, usd) in sorted(merged.items()):
         for label, length in COST_WINDOWS.items():
-            out.append({"scope": scope, "name": cost_scope_name(scope), "window": label,
-                        "usd": cost_in_window(ts, usd, at_epoch - length, at_epoch),
-                        "budget_usd": None, "forecast_usd": None})
+            spent = cost_in_window(ts, usd, at_epoch - length, at_epoch)
+            out.append(CostEntry(scope, cost_scope_name(scope), label, spent))
         mtd = cost_in_window(ts, usd, month_start, at_epoch)
         forecast = forecast_month(ts, usd, at_epoch, timezone_name)
         budget = budgets.budgets_usd.get(scope)
-        entry = {"scope": scope, "name": cost_scope_name(scope), "window": "month", "usd": mtd,
-                 "budget_usd": budget, "forecast_usd": forecast}
+        warning = overrun = None
         if budget is not None:
             state = budget_state(mtd, forecast, budget, warn_at=budgets.warn_at, overrun_at=budgets.overrun_at)
-            entry.update(budget_warning=state.warning, forecast_overrun=state.overrun)
-        out.append(entry)
+            warning, overrun = state.warning, state.overrun
+        out.append(CostEntry(scope, cost_scope_name(scope), MONTH, mtd, budget, forecast, warning, overrun))
     return out
 
 

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..domain import Deployment
 from ..engine.dora import dora_by_service
 
 DAY_S = 86400
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
+ALL_SERVICES = "*"
 
 
-def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DoraEntry:
+    """DORA of one service (or of all, ``"*"``) over ``window`` (``7d``, ``30d``) ending at the
+    instant: counts, rates (None without deployments), medians in seconds, and the DORA
+    2023 band of each metric that has one."""
+
+    service: str
+    window: str
+    deployments: int
+    succeeded: int
+    failed: int
+    rolled_back: int
+    deployment_frequency_per_day: float
+    change_failure_rate: float | None
+    rollback_rate: float | None
+    time_to_restore_median_s: float | None
+    lead_time_median_s: float | None
+    bands: Mapping[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of the public JSON contract (``sloboard status --json``'s ``dora``)."""
+        return {
+            "service": self.service,
+            "window": self.window,
+            "deployments": self.deployments,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "rolled_back": self.rolled_back,
+            "deployment_frequency_per_day": self.deployment_frequency_per_day,
+            "change_failure_rate": self.change_failure_rate,
+            "rollback_rate": self.rollback_rate,
+            "time_to_restore_median_s": self.time_to_restore_median_s,
+            "lead_time_median_s": self.lead_time_median_s,
+            "bands": dict(self.bands),
+        }
+
+
+def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None) -> list[DoraEntry]:
     """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
 
     Empty when no deployment was recorded in the longest window. ``deployments``: what
@@ -32,20 +71,10 @@ def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None 
     for label, length in DORA_WINDOWS.items():
         start = datetime.fromtimestamp(at_epoch - length, tz=timezone.utc)
         for service, m in dora_by_service(deployments, start, end).items():
-            out.append(
-                {
-                    "service": service,
-                    "window": label,
-                    "deployments": m.deployments,
-                    "succeeded": m.succeeded,
-                    "failed": m.failed,
-                    "rolled_back": m.rolled_back,
-                    "deployment_frequency_per_day": m.deployment_frequency_per_day,
-                    "change_failure_rate": m.change_failure_rate,
-                    "rollback_rate": m.rollback_rate,
-                    "time_to_restore_median_s": m.time_to_restore_median_s,
-                    "lead_time_median_s": m.lead_time_median_s,
-                    "bands": dict(m.bands),
-                }
-            )
-    return sorted(out, key=lambda e: (e["service"] != "*", e["service"], DORA_WINDOWS[e["window"]]))
+            out.append(DoraEntry(
+                service=service, window=label, deployments=m.deployments, succeeded=m.succeeded, failed=m.failed,
+                rolled_back=m.rolled_back, deployment_frequency_per_day=m.deployment_frequency_per_day,
+                change_failure_rate=m.change_failure_rate, rollback_rate=m.rollback_rate,
+                time_to_restore_median_s=m.time_to_restore_median_s, lead_time_median_s=m.lead_time_median_s,
+                bands=dict(m.bands)))
+    return sorted(out, key=lambda e: (e.service != ALL_SERVICES, e.service, DORA_WINDOWS[e.window]))

@@ -1,7 +1,8 @@
 """The status of SLOs at an instant: the one read that the CLI, the dashboard, the reports
 and the HTTP API all call, so a number can never differ between them.
 
-``status_report`` returns plain data in the shape of the public JSON contract:
+``status_report`` returns a :class:`StatusReport`: epochs and floats, None for "no
+data"; its ``to_json()`` writes the public JSON contract,
 ``{"at", "slos": [...], "dora": [...], "cost": [...]}``.
 
 Reads: every window ends at ``at``, so Occurrences SLIs and cost come from sums that
@@ -15,16 +16,125 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Collection, Mapping, Sequence
 
 from ..domain import SLO, BudgetingMethod, Deployment, format_duration
-from ..engine import evaluate
+from ..engine import evaluate, forecast_window
 from ..engine.cost import CostBudgets
 from ..engine.evaluate import window_starts
+from ..engine.policy import policy_state
 from ..timeparse import iso
-from .cost import PieceRows, cost_entries
-from .dora import dora_entries
+from .cost import CostEntry, PieceRows, cost_entries
+from .dora import DoraEntry, dora_entries
 from .plan import Rows, hourly_rows_suffice, read_sli_rows, read_sli_sums
+
+
+@dataclass(frozen=True)
+class AlertEntry:
+    """One multi-window burn-rate alert of an SLO at the instant: its windows as labels
+    (``1h``, ``5m``), its threshold, both burn rates (None: no events) and whether it fires."""
+
+    severity: str
+    long: str
+    short: str
+    threshold: float
+    long_burn_rate: float | None
+    short_burn_rate: float | None
+    firing: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "long": self.long, "short": self.short, "threshold": self.threshold,
+                "long_burn_rate": self.long_burn_rate, "short_burn_rate": self.short_burn_rate,
+                "firing": self.firing}
+
+
+@dataclass(frozen=True)
+class SLOEntry:
+    """The status of one SLO at the instant. Times are epoch seconds, numbers floats; None
+    is "no data" (never 0). ``policy``: ``freeze``, ``warn``, ``ok`` or ``unknown``
+    (``engine.policy.policy_state``)."""
+
+    slo: SLO
+    window_start: int
+    sli: float | None
+    good: float | None
+    total: float | None
+    budget_remaining: float | None
+    budget_consumed: float | None
+    burn_rates: Mapping[str, float | None]  # per window label, shortest first
+    alerts: tuple[AlertEntry, ...]
+    exhaustion_at: int | None  # when the budget runs out at the forecast window's burn rate
+    data_completeness: float | None
+    policy: str
+
+    @property
+    def id(self) -> str:
+        return self.slo.id
+
+    @property
+    def service(self) -> str:
+        return self.slo.service
+
+    @property
+    def team(self) -> str | None:
+        return self.slo.team
+
+    @property
+    def objective(self) -> float:
+        return self.slo.objective
+
+    @property
+    def window(self) -> str:
+        return self.slo.window.label
+
+    @property
+    def forecast_burn_rate(self) -> float | None:
+        """The burn rate over the window the exhaustion forecast uses (``engine.forecast_window``)."""
+        return self.burn_rates.get(format_duration(forecast_window(self.slo)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of the public JSON contract (``sloboard status --json``, the API)."""
+        return {
+            "id": self.id,
+            "service": self.service,
+            "team": self.team,
+            "objective": self.objective,
+            "window": self.window,
+            "window_start": iso(self.window_start),
+            "sli": self.sli,
+            "good": self.good,
+            "total": self.total,
+            "budget_remaining": self.budget_remaining,
+            "budget_consumed": self.budget_consumed,
+            "burn_rates": dict(self.burn_rates),
+            "alerts": [a.to_dict() for a in self.alerts],
+            "exhaustion_at": iso(self.exhaustion_at) if self.exhaustion_at is not None else None,
+            "data_completeness": self.data_completeness,
+            "policy": self.policy,
+        }
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Everything ``sloboard status`` shows at ``at`` (epoch seconds): SLOs by id, DORA
+    entries (all services first, then by service), cost entries by scope."""
+
+    at: int
+    slos: tuple[SLOEntry, ...]
+    dora: tuple[DoraEntry, ...]
+    cost: tuple[CostEntry, ...]
+
+    def slo(self, slo_id: str) -> SLOEntry | None:
+        return next((e for e in self.slos if e.id == slo_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": iso(self.at), "slos": [e.to_dict() for e in self.slos],
+                "dora": [e.to_dict() for e in self.dora], "cost": [e.to_dict() for e in self.cost]}
+
+    def to_json(self) -> str:
+        """The public JSON contract, byte for byte (``tests/golden/status_demo.json``)."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
 
 def _number(value: Any) -> float | None:
@@ -33,17 +143,6 @@ def _number(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
-
-
-def policy_state(slo: SLO, budget_remaining: float | None) -> str:
-    """``freeze``, ``warn`` or ``ok`` under the SLO's error-budget policy; ``unknown`` without data."""
-    if budget_remaining is None:
-        return "unknown"
-    if budget_remaining < slo.policy.freeze_below:
-        return "freeze"
-    if budget_remaining < slo.policy.warn_below:
-        return "warn"
-    return "ok"
 
 
 def lookback_start(slo: SLO, at_epoch: int) -> int:
@@ -82,44 +181,40 @@ def read_slo_rows(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *,
     return rows
 
 
-def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> dict[str, Any]:
-    """The public JSON entry of one SLO, from its ``(ts, good, total, step_counts)`` rows."""
+def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> SLOEntry:
+    """The status entry of one SLO, from its ``(ts, good, total, step_counts)`` rows."""
     ts, good, total, step_counts = rows
     st = evaluate(slo, ts, good, total, at_epoch, step_s=step_s, step_counts=step_counts)
     remaining = _number(st.budget_remaining)
-    return {
-        "id": slo.id,
-        "service": slo.service,
-        "team": slo.team,
-        "objective": slo.objective,
-        "window": slo.window.label,
-        "window_start": iso(st.window_start),
-        "sli": _number(st.sli),
-        "good": _number(st.good),
-        "total": _number(st.total),
-        "budget_remaining": remaining,
-        "budget_consumed": _number(st.budget_consumed),
-        "burn_rates": {label: _number(v) for label, v in st.burn_rates.items()},
-        "alerts": [
-            {
-                "severity": a.severity.value,
-                "long": format_duration(a.long),
-                "short": format_duration(a.short),
-                "threshold": a.threshold,
-                "long_burn_rate": _number(a.long_rate),
-                "short_burn_rate": _number(a.short_rate),
-                "firing": bool(a.firing),
-            }
+    return SLOEntry(
+        slo=slo,
+        window_start=st.window_start,
+        sli=_number(st.sli),
+        good=_number(st.good),
+        total=_number(st.total),
+        budget_remaining=remaining,
+        budget_consumed=_number(st.budget_consumed),
+        burn_rates={label: _number(v) for label, v in st.burn_rates.items()},
+        alerts=tuple(
+            AlertEntry(
+                severity=a.severity.value,
+                long=format_duration(a.long),
+                short=format_duration(a.short),
+                threshold=a.threshold,
+                long_burn_rate=_number(a.long_rate),
+                short_burn_rate=_number(a.short_rate),
+                firing=bool(a.firing),
+            )
             for a in st.alerts
-        ],
-        "exhaustion_at": iso(st.exhaustion_at) if st.exhaustion_at is not None else None,
-        "data_completeness": _number(st.data_completeness),
-        "policy": policy_state(slo, remaining),
-    }
+        ),
+        exhaustion_at=st.exhaustion_at,
+        data_completeness=_number(st.data_completeness),
+        policy=policy_state(slo.policy, remaining),
+    )
 
 
-def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s: int) -> dict[str, Any]:
-    """The entry of ``slo_id`` in ``status_report(store, slos, at_epoch, ...)["slos"]``, equal
+def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s: int) -> SLOEntry:
+    """The entry of ``slo_id`` in ``status_report(store, slos, at_epoch, ...).slos``, equal
     to it in every bit, from a read of that SLO's rows alone (``read_slo_rows``'s ``only``)."""
     slo = next(s for s in slos if s.id == slo_id)
     return slo_status(slo, read_slo_rows(store, slos, at_epoch, step_s, only={slo_id})[slo_id], at_epoch, step_s)
@@ -127,7 +222,7 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s:
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
                   cost_budgets: CostBudgets, deployments: Sequence[Deployment] | None = None,
-                  cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> dict[str, Any]:
+                  cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> StatusReport:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``step_s``: the collection step; ``timezone_name``: where months begin (cost);
@@ -137,14 +232,10 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, tim
     """
     slos = sorted(slos, key=lambda s: s.id)
     rows = read_slo_rows(store, slos, at_epoch, step_s)
-    return {
-        "at": iso(at_epoch),
-        "slos": [slo_status(s, rows[s.id], at_epoch, step_s) for s in slos],
-        "dora": dora_entries(store, at_epoch, deployments),
-        "cost": cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
-                             team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows),
-    }
-
-
-def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, allow_nan=False)
+    return StatusReport(
+        at=at_epoch,
+        slos=tuple(slo_status(s, rows[s.id], at_epoch, step_s) for s in slos),
+        dora=tuple(dora_entries(store, at_epoch, deployments)),
+        cost=tuple(cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
+                                team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows)),
+    )

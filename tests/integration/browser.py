@@ -264,7 +264,7 @@ def demo(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), specs_dir=SPECS_DIR,
                         cost={"budgets_usd": DEMO_BUDGETS})
     store = Store.open(seeded_demo_url(tmp_path_factory.getbasetemp()))
-    report = status_report(store, demo_specs(), DEMO_END, **settings_read_options(settings))
+    report = status_report(store, demo_specs(), DEMO_END, **settings_read_options(settings)).to_dict()  # as the JSON has it
     server = DashboardServer.start(settings, store=store, clock=lambda: DEMO_END + 30)
     yield Demo(server, settings, store, report)
     server.stop()

@@ -25,7 +25,7 @@ from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
 from collectors.targets import CostTarget, GroupedGoldenSignalTarget
 from sloboard.settings import PrometheusSettings
-from sloboard.reads.status import status_report, to_json
+from sloboard.reads.status import status_report
 from tests.factories import read_options
 
 from . import prom
@@ -176,7 +176,7 @@ def test_opencost_with_only_node_totals_prices_every_service_and_the_idle_rest_a
     assert sorted(scope for scope, _ in store.series_keys("cost")) == sorted(
         ["service:__idle__", *(f"service:{s}" for s in services)])
 
-    report = json.loads(to_json(status_report(store, [], AT, **read_options())))
+    report = json.loads(status_report(store, [], AT, **read_options()).to_json())
     day = {e["scope"]: e for e in report["cost"] if e["window"] == "1d"}
     assert day["service:__idle__"]["name"] == "Idle (unallocated)"
     assert day["service:payments"]["name"] == "service:payments"
