@@ -548,6 +548,7 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
                 shown = target
 
             seed_store(store, fleet, specs.slos, progress=progress)
+        login = _demo_user(store)
     finally:
         store.close()
     token = _demo_token(settings)
@@ -556,6 +557,7 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
     settings = obj.reload_settings(default_store=True)  # as every other command will: with the demo's settings
     click.echo(f"demo store ready: {db_path} (budgets and API token in {settings.data_dir / DEMO_SETTINGS_FILE})",
                err=True)
+    click.echo(f"dashboard login: {login[0]} / {login[1]} (admin; a new password each demo run)", err=True)
     if no_serve:
         return
     _log_to_stderr()
@@ -616,6 +618,17 @@ def _demo_token(settings) -> str:
 
     known = settings.api_tokens.get("demo")
     return known.get_secret_value() if known is not None else secrets.token_urlsafe(18)
+
+
+def _demo_user(store) -> tuple[str, str]:
+    """An admin "demo" with a fresh random password, so the demo's pages can be opened."""
+    import secrets
+
+    from .credentials import hash_password
+
+    password = secrets.token_urlsafe(12)
+    store.add_user("demo", "admin", hash_password(password), actor="cli:demo")
+    return "demo", password
 
 
 def _demo_budgets(fleet) -> dict[str, float]:
@@ -717,6 +730,11 @@ def db_prune(obj: _Context) -> None:
     click.echo(f"deleted {deleted} rows: per-step samples older than {collect.raw_retention} "
                f"(golden signals: older than {collect.golden_raw_retention}) and hourly rollups older than "
                f"{collect.rollup_retention}")
+
+
+from .cli_accounts import user  # noqa: E402  (registered here, written apart)
+
+cli.add_command(user)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,11 +6,12 @@
 
 from .engine import default_url, mask_url
 from .migrate import head_revision
-from .records import AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion
+from .records import ApiToken, AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion, User
 from .retention import Retention
 from .store import SeriesHourly, SeriesSamples, SLIHourly, SLISamples, Store
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "CollectorRun",
     "ReportRun",
@@ -22,6 +23,7 @@ __all__ = [
     "SeriesHourly",
     "SeriesSamples",
     "Store",
+    "User",
     "default_url",
     "head_revision",
     "mask_url",

@@ -195,3 +195,30 @@ locks = sa.Table(
     sa.Column("acquired_at", sa.Double, nullable=False),
     sa.Column("expires_at", sa.Double, nullable=False),
 )
+
+# People who log in. The password is an Argon2id PHC string (credentials.py), never plaintext.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | editor | admin
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+)
+
+# Machines' bearer tokens: only the SHA-256 of each is kept, so the table cannot log anyone in.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("scopes", sa.String(255), nullable=False),  # space-separated, sorted
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False),
+    sa.Column("revoked_at", sa.Double),
+    sa.Column("last_used_at", sa.Double),
+)

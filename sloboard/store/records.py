@@ -86,3 +86,31 @@ class ReportRun:
     delivery_claimed_at: float | None = None
     delivered_at: float | None = None
     delivery_error: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who logs in; the password hash stays in the store (``Store.password_hash``)."""
+
+    id: int
+    name: str
+    role: str  # viewer | editor | admin
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A machine's bearer token, as the store keeps it: never the token itself."""
+
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+    created_by: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None
+    last_used_at: float | None
+
+    def usable_at(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires_at

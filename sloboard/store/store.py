@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from ..domain import SLO, Deployment, DeployStatus
 from ..errors import StoreError
-from . import audit, locking, migrate, samples, slo_sync
+from . import audit, audit_rows, locking, migrate, samples, slo_sync
+from .accounts import AccountsMixin
 from .dialect import insert
 from .engine import create_engine, mask_url, parse_url
 from .failures import guard
@@ -60,7 +61,7 @@ _PUT_WATERMARK = (
 )
 
 
-class Store:
+class Store(AccountsMixin):
     """sloboard's database: SQLite (default) or PostgreSQL, with the same schema and results.
 
     Open with ``Store.open(url)``; close with ``close()`` or use it as a context manager.
@@ -581,22 +582,21 @@ class Store:
         ``payload`` must be JSON (TypeError/ValueError otherwise). Two concurrent appends
         cannot fork the chain: ``prev_hash`` is unique, so the loser retries on the new head.
         """
-        text = audit.canonical_json(payload)
+        audit.canonical_json(payload)  # a bad payload fails here, before any transaction
+        return self._audited("appending to the audit log", lambda conn, log: log.append(actor, action, payload))
+
+    def _audited(self, doing: str, write: Callable[[sa.Connection, audit_rows.AuditWriter], object]):
+        """Run ``write(conn, audit_writer)`` in one write transaction, again on a new chain
+        head if a concurrent append took ours; then log the committed head."""
         for attempt in range(5):
             try:
-                with self._transaction("appending to the audit log", write=True) as conn:
-                    head = conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
-                    prev = head or audit.GENESIS
-                    at = float(self._clock())
-                    digest = audit.entry_hash(prev, at, actor, action, text)
-                    entry_id = conn.execute(
-                        sa.insert(audit_log)
-                        .values(at=at, actor=actor, action=action, payload=text, prev_hash=prev, hash=digest)
-                        .returning(audit_log.c.id)
-                    ).scalar_one()
-                return AuditEntry(entry_id, at, actor, action, json.loads(text), prev, digest)
+                with self._transaction(doing, write=True) as conn:
+                    writer = audit_rows.AuditWriter(conn, self._clock)
+                    result = write(conn, writer)
+                writer.announce()
+                return result
             except StoreError as exc:
-                if not isinstance(exc.__cause__, sa.exc.IntegrityError) or attempt == 4:
+                if not audit_rows.is_fork(exc) or attempt == 4:
                     raise
         raise AssertionError("unreachable")
 
