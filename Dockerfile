@@ -29,8 +29,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 sloboard \
- && useradd --system --uid 10001 --gid sloboard --home-dir /var/lib/sloboard --no-create-home \
+ && groupadd --gid 10001 sloboard \
+ && useradd --uid 10001 --gid sloboard --home-dir /var/lib/sloboard --no-create-home \
       --shell /usr/sbin/nologin sloboard \
  && install -d -o sloboard -g sloboard -m 0750 /var/lib/sloboard
 COPY --from=build /opt/sloboard /opt/sloboard

@@ -55,6 +55,10 @@ class CollectSettings(_Section):
         examples=["10m"],
     )
     backfill: str = Field("35d", description="how far back the first run reaches", examples=["90d"])
+    concurrency: int = Field(
+        8, ge=1, le=64, description="queries in flight at once during a collection pass (one per target)",
+        examples=[4],
+    )
     max_points_per_query: int = Field(11_000, ge=10, description="longer ranges are split into chunks of this many steps",
                                       examples=[5000])
     interval_s: int = Field(60, ge=10, description="how often `sloboard run` collects", examples=[120])
