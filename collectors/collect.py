@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -70,11 +71,14 @@ def collect_pass(
     slos: Sequence[SLO] | None = None,
     on_progress: Callable[[TargetResult, int, int], None] = lambda result, done, count: None,
     clock: Callable[[], float] = time.monotonic,
+    concurrency: int = 1,
 ) -> PassSummary:
     """Run one pass under the collector lock and record a run per target.
 
     ``slos`` (the SLO definitions behind the targets) are synced into the store first,
     under the same lock, so a collector that finds the lock taken writes nothing.
+    Up to ``concurrency`` targets are collected at once (their queries are in flight
+    together; each target's chunks stay in order); results are reported in target order.
     """
     summary = PassSummary()
     owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -82,12 +86,23 @@ def collect_pass(
         if slos is not None:
             store.sync_slos(slos)
         targets = [*targets, *(new for t in targets if hasattr(t, "catch_up") for new in t.catch_up(store))]
-        for done, target in enumerate(targets, start=1):
+
+        def collect(target: Target) -> TargetResult:
             result = _collect_target(store, source, target, until, since_s, step, max_points, clock)
-            summary.results.append(result)
-            on_progress(result, done, len(targets))
             # Raises StoreLockedError if the lease ran out and another collector took over.
             store.renew_lock(LOCK_NAME, owner)
+            return result
+
+        pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")
+        try:
+            futures = [pool.submit(collect, target) for target in targets]
+            for done, future in enumerate(futures, start=1):
+                result = future.result()  # a store failure, a lost lock or Ctrl-C stops the pass here
+                summary.results.append(result)
+                on_progress(result, done, len(targets))
+        finally:
+            # Stopping early: targets not yet begun never start; those running finish their chunk.
+            pool.shutdown(wait=True, cancel_futures=True)
     return summary
 
 
@@ -149,6 +164,7 @@ def collect_once(settings, store, slos, *, until: int, since_s: int | None = Non
             max_points=settings.collect.max_points_per_query,
             slos=slos,
             on_progress=on_progress,
+            concurrency=settings.collect.concurrency,
         )
     finally:
         source.close()

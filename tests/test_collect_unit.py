@@ -253,6 +253,47 @@ def test_a_held_lock_stops_the_pass_before_any_write(store, source):
     assert store.watermark("sli:checkout/availability") is None
 
 
+def test_targets_are_collected_concurrently_within_the_bound_and_reported_in_order(store, truth):
+    import threading
+    import time as wall
+
+    slos = [dataclasses.replace(SEARCH if i % 2 else CHECKOUT, id=f"svc{i}/availability", service=f"svc{i}")
+            for i in range(6)]
+    answers = {}
+    for slo in slos:
+        base = CHECKOUT if slo.indicator.good is not None else SEARCH
+        num_query, total_query = SLITarget(slo).per_step_queries(STEP)
+        counts = truth[base.id]
+        answers[num_query] = [Series((), GRID, counts.good if base.indicator.good is not None else counts.total - counts.good)]
+        answers[total_query] = [Series((), GRID, counts.total)]
+    in_flight, peak, guard = 0, 0, threading.Lock()
+
+    class SlowSource(FakeSource):
+        def query_range(self, promql, start, end, step):
+            nonlocal in_flight, peak
+            with guard:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            wall.sleep(0.01)
+            try:
+                return super().query_range(promql, start, end, step)
+            finally:
+                with guard:
+                    in_flight -= 1
+
+    seen = []
+    summary = _pass(store, SlowSource(answers), slos=tuple(slos), concurrency=3,
+                    on_progress=lambda result, done, count: seen.append(result.key))
+    assert 1 < peak <= 3
+    assert seen == [f"sli:{slo.id}" for slo in slos] == [r.key for r in summary.results]
+    assert [r.error for r in summary.results] == [None] * 6
+    for slo in slos:
+        base = CHECKOUT if slo.indicator.good is not None else SEARCH
+        ts, good, total = store.read_sli_samples(slo.id, 0, UNTIL)
+        assert np.array_equal(ts, GRID) and np.array_equal(total, truth[base.id].total)
+        assert np.array_equal(good, truth[base.id].good)
+
+
 def test_a_long_pass_renews_its_lease(store, store_url, clock, source):
     # Each query takes "five minutes": the lease (600 s) would run out during the first
     # SLO's 16 queries without renewal after each target.
