@@ -5,6 +5,7 @@ targets (with `promtool check config`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -66,6 +67,22 @@ def test_every_sloboard_variable_is_a_setting(compose):
     env = compose["services"]["sloboard"]["environment"]
     assert env["SLOBOARD_DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/" in env["SLOBOARD_DATABASE_URL"]
     assert env["SLOBOARD_PROMETHEUS_URL"] == "http://prometheus:9090"
+    smtp = compose["services"]["smtp"]
+    assert env["SLOBOARD_REPORTS__SMTP__HOST"] == "smtp"
+    assert f"127.0.0.1:{env['SLOBOARD_REPORTS__SMTP__PORT']}:{env['SLOBOARD_REPORTS__SMTP__PORT']}" in smtp["ports"]
+
+
+def test_the_sloboard_environment_is_valid_settings(compose, monkeypatch):
+    from sloboard.settings import load_settings
+
+    for variable in list(os.environ):
+        if variable.startswith("SLOBOARD_"):
+            monkeypatch.delenv(variable)
+    for variable, value in compose["services"]["sloboard"]["environment"].items():
+        monkeypatch.setenv(variable, str(value))
+    settings = load_settings()
+    assert settings.reports.smtp.tls == "none" and settings.reports.recipients["weekly"] == ["sre@example.com"]
+    assert settings.collect.backfill == "1h"
 
 
 def test_ports_are_published_on_loopback_once(compose):

@@ -131,6 +131,7 @@ def test_secrets_are_mounted_files_that_sloboard_reads_as_settings(objects, tmp_
     settings = load_settings(path)
     assert settings.db_url.startswith("postgresql+psycopg://")
     assert set(settings.api_tokens) == {"ci"}
+    assert settings.reports.smtp.host and settings.reports.smtp.password is not None
 
 
 def test_the_specs_configmap_holds_specs_that_validate(objects, tmp_path):
