@@ -733,8 +733,10 @@ def db_prune(obj: _Context) -> None:
 
 
 from .cli_accounts import user  # noqa: E402  (registered here, written apart)
+from .cli_report import report  # noqa: E402
 
 cli.add_command(user)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> None:
