@@ -14,7 +14,6 @@ Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx 
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 import flask
@@ -24,6 +23,7 @@ from sloboard.errors import StoreError
 from sloboard.engine.policy import GateDecision, PolicyEntry, gate_decision
 from sloboard.timeparse import iso, parse_time
 
+from . import bearer
 from .context import DashboardContext
 from .deployment_body import parse_deployment
 
@@ -33,18 +33,6 @@ API_PREFIX = "/api/"
 
 def _error(message: str, status: int) -> tuple[flask.Response, int]:
     return flask.jsonify(error=message), status
-
-
-def _token_name(ctx: DashboardContext) -> str | None:
-    """The name of the API token presented, or None when it matches none."""
-    header = flask.request.headers.get("Authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
-        return None
-    for name, token in ctx.settings.api_tokens.items():
-        if hmac.compare_digest(presented.strip().encode(), token.get_secret_value().encode()):
-            return name
-    return None
 
 
 def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
@@ -74,11 +62,9 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
 
     @bp.post("/deployments")
     def post_deployment():
-        if not ctx.settings.api_tokens:
-            return _error("no API tokens are configured (set api_tokens in the settings)", 403)
-        actor = _token_name(ctx)
-        if actor is None:
-            return _error("missing or wrong bearer token", 401)
+        actor, refusal = bearer.authenticate(ctx, "deploy:write")
+        if refusal is not None:
+            return _error(refusal.message, refusal.status)
         # Read at most this much: a bigger body is a 413 (JSON, see register_error_handlers).
         flask.request.max_content_length = ctx.settings.api.max_body_bytes
         body = flask.request.get_json(silent=True)

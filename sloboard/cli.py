@@ -733,9 +733,11 @@ def db_prune(obj: _Context) -> None:
 
 
 from .cli_accounts import user  # noqa: E402  (registered here, written apart)
+from .cli_tokens import token  # noqa: E402
 from .cli_report import report  # noqa: E402
 
 cli.add_command(user)
+cli.add_command(token)
 cli.add_command(report)
 
 

@@ -6,7 +6,9 @@ YAML file, the defaults below. Nested keys use ``__`` in the environment, for
 example ``SLOBOARD_PROMETHEUS__BEARER_TOKEN``; the common ones also have a flat
 alias (``SLOBOARD_PROMETHEUS_URL``).
 
-Secrets are ``SecretStr``: they print as ``**********``.
+Secrets are ``SecretStr``: they print as ``**********``. Any setting can also be read
+from a file named by ``SLOBOARD_<NAME>_FILE`` (``secret_files.py``), as Docker and
+Kubernetes mount secrets.
 """
 
 from __future__ import annotations
@@ -237,7 +239,8 @@ class Settings(BaseSettings):
     )
     api_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description='bearer tokens for POST /api/v1/deployments, by name: {"ci": "..."}; the name is audited',
+        description='deprecated, works for this release only: bearer tokens by name, {"ci": "..."}, with every '
+        "machine scope; use `sloboard token create` (stored hashed, scoped, expiring) instead",
         examples=[{"ci": "kq3...long-random-string"}],
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -282,8 +285,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The YAML file arrives as init kwargs; the environment must win over it.
-        return env_settings, init_settings
+        # The YAML file arrives as init kwargs; the environment (then *_FILE variables) wins over it.
+        import os
+
+        from .secret_files import EnvWithoutSecretFiles, SecretFilesSource
+
+        return EnvWithoutSecretFiles(settings_cls), SecretFilesSource(settings_cls, os.environ), init_settings
 
 
 # What `sloboard demo` writes next to its store (the data dir's default store): the
