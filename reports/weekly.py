@@ -51,7 +51,7 @@ def build_weekly(store, slos: Sequence[SLO], period: Period, *, step_s: int, cos
     tiles = _tiles(entries, before, dora, dora_before, cost, cost_before,
                    _month_cost(store, slos, period, cost_budgets), cost_budgets)
     days = local_days(period)
-    day_labels = [local_time(a, period.timezone, "%a %d") for a, _ in days]
+    day_labels = [local_time(a, period.timezone, "%a\n%d") for a, _ in days]
     html = render(
         "weekly.html", period, "sloboard \u00b7 weekly executive report",
         headline=sentence, tiles=tiles, rows=[_slo_row(e, before.get(e.id)) for e in entries],
@@ -162,9 +162,9 @@ def _budget_chart(store, slos, entries, period: Period, step_s: int, day_labels)
     series = budget_history(store, chosen, period.end, period.end - period.start, step_s=step_s, max_points=points)
     ordered = {e.id: series[e.id] for e in lowest[:CHART_SLOS]}
     length = max((s.ts.size for s in ordered.values()), default=0)
-    # A label at each local midnight, none between.
-    labels = [local_time(int(t), period.timezone, "%a %d") if local_time(int(t), period.timezone, "%H") == "00" else ""
-              for t in next(iter(ordered.values())).ts] if ordered else []
+    # A label at the first point of each local day, none between.
+    days = [local_time(int(t), period.timezone, "%a\n%d") for t in next(iter(ordered.values())).ts] if ordered else []
+    labels = [day if i == 0 or day != days[i - 1] else "" for i, day in enumerate(days)]
     return charts.lines(labels, {k: [None if v != v else float(v) for v in s.values][:length] for k, s in ordered.items()},
                         y_label="budget remaining (%)", percent=True)
 
