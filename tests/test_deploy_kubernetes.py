@@ -111,27 +111,34 @@ def test_the_service_reaches_only_the_dashboard(objects):
 
 
 def test_secrets_are_mounted_files_that_sloboard_reads_as_settings(objects, tmp_path, monkeypatch):
-    secret = _by_kind(objects, "Secret", "sloboard-secrets")
+    secret = _by_kind(objects, "Secret", "sloboard-secrets")["stringData"]
+    known = {e.env for e in settings_reference.entries()}
+    for path in secret:
+        (tmp_path / path).write_text(secret[path] + "\n")
     for name in ("sloboard-dashboard", "sloboard-scheduler"):
         pod = _pod(objects, name)
         volume = next(v for v in pod["volumes"] if "secret" in v)
         assert volume["secret"]["secretName"] == "sloboard-secrets"
-        for container in pod["containers"]:
+        for container in pod["containers"] + pod.get("initContainers", []):
             mount = next(m for m in container["volumeMounts"] if m["name"] == volume["name"])
-            env = {e["name"]: e.get("value") for e in container["env"]}
-            assert "valueFrom" not in str(container["env"])  # files, not variables
-            assert env["SLOBOARD_CONFIG"] == f"{mount['mountPath']}/sloboard.yaml" and mount["readOnly"]
-            known = {e.env for e in settings_reference.entries()} | {"SLOBOARD_CONFIG"}
-            assert set(env) <= known, set(env) - known
-    for variable in list(os.environ):
-        if variable.startswith("SLOBOARD_"):
-            monkeypatch.delenv(variable)
-    path = tmp_path / "sloboard.yaml"
-    path.write_text(secret["stringData"]["sloboard.yaml"])
-    settings = load_settings(path)
-    assert settings.db_url.startswith("postgresql+psycopg://")
-    assert set(settings.api_tokens) == {"ci"}
-    assert settings.reports.smtp.host and settings.reports.smtp.password is not None
+            assert mount["readOnly"] is True
+            env = {e["name"]: e["value"] for e in container["env"]}  # no valueFrom: secrets stay files
+            files = {k: v for k, v in env.items() if k.endswith("_FILE") and k[:-5] in known}
+            assert set(env) - set(files) <= known, set(env) - set(files) - known
+            assert {v.rsplit("/", 1)[0] for v in files.values()} == {mount["mountPath"]}
+            assert {v.rsplit("/", 1)[1] for v in files.values()} <= set(secret)
+            # What sloboard makes of this container's environment, with the Secret's files.
+            for variable in list(os.environ):
+                if variable.startswith("SLOBOARD_"):
+                    monkeypatch.delenv(variable)
+            for variable, value in env.items():
+                monkeypatch.setenv(variable, value.replace(mount["mountPath"], str(tmp_path)) if variable in files
+                                   else value)
+            settings = load_settings()
+            assert settings.db_url == secret["database-url"]
+            if "SLOBOARD_REPORTS__SMTP__PASSWORD_FILE" in files:
+                assert settings.reports.smtp.password.get_secret_value() == secret["smtp-password"]
+                assert settings.reports.smtp.host and settings.reports.recipients["weekly"]
 
 
 def test_the_specs_configmap_holds_specs_that_validate(objects, tmp_path):
