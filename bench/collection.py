@@ -3,7 +3,7 @@
 The benchmark Prometheus (``bench.prometheus``) holds the demo services with every
 family. ``collect_pass`` runs over every target of the demo specs (SLIs, golden
 signals, deployments, cost) into a fresh SQLite store, with the product's defaults
-(60 s steps, at most 11,000 points per request).
+(60 s steps, at most 11,000 points per request, ``collect.concurrency`` targets at once).
 
 Baseline: the same range queries, the same PromQL strings and chunks recorded from
 the first pass, sent with plain ``requests.get`` and decoded with ``.json()``: the HTTP
@@ -28,7 +28,7 @@ from collectors.queries import load_queries
 from collectors.source import PROMETHEUS_MAX_POINTS
 from collectors.synthetic import generate_fleet, sli_of
 from collectors.targets import targets_for
-from sloboard.settings import PrometheusSettings
+from sloboard.settings import CollectSettings, PrometheusSettings
 from sloboard.store import Store
 
 from .fleet import SEED, STEP_S, load_slos
@@ -37,6 +37,7 @@ from .report import Result, at_most
 from .timing import fmt_s
 
 DEMO_SPECS = Path("slo_specs")
+CONCURRENCY = CollectSettings().concurrency  # the product's default: what `sloboard collect` does
 BACKFILL_S = 30 * 86_400
 ROUNDS = 2
 RATIO_TARGET = 1.5
@@ -64,7 +65,8 @@ def _collect(prom, slos, path: Path, source) -> tuple[float, object]:
         store.sync_slos(slos)
         began = time.perf_counter()
         summary = collect_pass(store, source, targets_for(slos, load_queries()), until=prom.end,
-                               since_s=BACKFILL_S, step=STEP_S, max_points=PROMETHEUS_MAX_POINTS)
+                               since_s=BACKFILL_S, step=STEP_S, max_points=PROMETHEUS_MAX_POINTS,
+                               concurrency=CONCURRENCY)
         return time.perf_counter() - began, summary
 
 
