@@ -114,7 +114,9 @@ def archived(tmp_path) -> Path:
 def test_audit_verify_confirms_an_untouched_archive(archived):
     result = _verify(archived)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["audit log intact", "report archive intact: 2 PDF(s) match their recorded SHA-256"]
+    assert result.stdout.splitlines() == ["audit log intact", "report archive intact: 2 PDF(s) match their recorded SHA-256",
+                                          "records intact: 2 deployment(s), user(s), token(s) and report run(s) "
+                                          "match their audit entries"]
 
 
 def test_audit_verify_names_a_tampered_pdf_and_exits_non_zero(archived):
@@ -152,5 +154,6 @@ def test_audit_verify_catches_a_pdf_and_its_recorded_hash_changed_together(archi
     engine.dispose()
     result = _verify(archived)
     assert result.returncode == 1
-    [line] = result.stderr.splitlines()
+    record, line = sorted(result.stderr.splitlines())  # the report run's row, and the archive's line
     assert line.startswith(f"report archive: {tampered}: report run 1 records SHA-256 {new_hash}, the audit log ")
+    assert record.startswith("record: report run 1 (weekly 2026-W47) differs from audit entry ") and new_hash in record

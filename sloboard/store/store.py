@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ..domain import SLO, Deployment, DeployStatus
 from ..errors import StoreError
-from . import audit, audit_rows, locking, migrate, samples, slo_sync
+from . import audit, audit_check, audit_rows, coverage, locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
 from .dialect import insert
 from .engine import create_engine, mask_url, parse_url
@@ -445,10 +445,12 @@ class Store(AccountsMixin):
         """Store a deployment; True if new, False if ``(service, version, started_at)`` was known.
 
         Recording a known deployment again updates its status, and fills in the finish
-        time and commit when they were missing. Times are kept to the second.
+        time and commit when they were missing. Times are kept to the second. A new or
+        changed row is audited in the same transaction (``deployment.stored``, with the
+        row as stored), so ``audit verify`` can hold the row to it.
         """
-        with self._transaction(f"recording a deployment of {d.service}", write=True) as conn:
-            return _upsert_deployment(conn, d)
+        return self._audited(f"recording a deployment of {d.service}",
+                             lambda conn, audit_log: _upsert_audited(conn, audit_log, d))
 
     def record_deployments(
         self, events: Iterable[Deployment], *, watermark: tuple[str, int] | None = None
@@ -458,11 +460,15 @@ class Store(AccountsMixin):
         With ``watermark=(key, ts)`` the watermark is set in the same transaction, so a
         collector that dies mid-chunk leaves neither the events nor the watermark behind.
         """
-        with self._transaction("recording deployments", write=True) as conn:
-            added = sum(_upsert_deployment(conn, d) for d in events)
+        batch = list(events)
+
+        def write(conn, audit_log):
+            added = sum(_upsert_audited(conn, audit_log, d) for d in batch)
             if watermark is not None:
                 self._put_watermark(conn, *watermark)
-        return added
+            return added
+
+        return self._audited("recording deployments", write)
 
     def deployments(
         self, *, service: str | None = None, start: int | None = None, end: int | None = None
@@ -608,6 +614,13 @@ class Store(AccountsMixin):
         with self._transaction("reading the audit log", write=False) as conn:
             rows = conn.execute(query).all()
         return [AuditEntry(r.id, r.at, r.actor, r.action, json.loads(r.payload), r.prev_hash, r.hash) for r in rows]
+
+    def check_audit(self, *, start: float | None = None, end: float | None = None,
+                    anchor: "audit_check.Anchor | None" = None) -> "audit_check.AuditReport":
+        """The chain (entries timed in ``[start, end]``), the ``anchor`` and every covered
+        record, with each problem named (``audit_check``)."""
+        with self._transaction("verifying the audit log", write=False) as conn:
+            return audit_check.check(conn, start=start, end=end, anchor=anchor)
 
     def verify_audit(self) -> tuple[bool, int | None]:
         """Recompute the chain: ``(True, None)`` if intact, else ``(False, id of the first broken entry)``."""
@@ -759,6 +772,19 @@ def _delete_old(table: sa.Table, key: sa.Column, keys: sa.Select, cutoff: int) -
 
 def _newest_ts(slo_pk) -> sa.Select:
     return sa.select(sa.func.max(sli_samples.c.ts)).where(sli_samples.c.slo_pk == slo_pk)
+
+
+def _upsert_audited(conn: sa.Connection, audit_log: audit_rows.AuditWriter, d: Deployment) -> bool:
+    """``_upsert_deployment``, and an audit entry with the stored row when it is new or changed."""
+    key = (deployments.c.service == d.service, deployments.c.version == d.version,
+           deployments.c.started_at == _epoch(d.started_at, "started_at"))
+    before = conn.execute(sa.select(deployments).where(*key)).mappings().first()
+    added = _upsert_deployment(conn, d)
+    after = conn.execute(sa.select(deployments).where(*key)).mappings().one()
+    if before is None or dict(before) != dict(after):
+        audit_log.append(f"source:{d.source}", "deployment.stored",
+                         {"target": coverage.deployment_target(after), "record": coverage.deployment_record(after)})
+    return added
 
 
 def _upsert_deployment(conn: sa.Connection, d: Deployment) -> bool:
