@@ -258,7 +258,7 @@ def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) 
         at = next(instants)
         began = time.perf_counter()
         status_report(ctx.store, ctx.slos, at, step_s=settings.collect.step_s, timezone_name=settings.timezone,
-                      cost_budgets=settings.cost.budgets())
+                      cost_budgets=settings.cost.budgets(), dora_bands=ctx.dora_bands)
         report.append(time.perf_counter() - began)
     out["status_report_s"] = report
     out["peak_rss"], out["rss"] = proc_status_bytes("VmHWM"), proc_status_bytes("VmRSS")

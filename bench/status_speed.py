@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from sloboard.dora_bands import load_dora_bands
 from sloboard.engine import burn_windows, evaluate, window_bounds
 from sloboard.engine.cost import CostBudgets
 from sloboard.specs import load_specs
@@ -101,7 +102,7 @@ def engine_vs_cumsum(built: BuiltFleet) -> tuple[list[Result], list[str]]:
     slos = _timed(timings, "load specs", lambda: load_specs([built.specs_dir]).slos)
     with Store.open(built.db_url) as store:
         rows = _timed(timings, "read SLI rows", lambda: read_slo_rows(store, slos, at, STEP_S))
-        _timed(timings, "DORA", lambda: dora_entries(store, at))
+        _timed(timings, "DORA", lambda: dora_entries(store, at, bands=load_dora_bands()))
         _timed(timings, "cost", lambda: cost_entries(store, at, timezone_name="UTC", budgets=CostBudgets(),
                                                       team_of={s.service: s.team for s in slos}))
         start = min(lookback_start(s, at) for s in slos)

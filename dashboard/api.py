@@ -19,8 +19,9 @@ import logging
 import flask
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from sloboard.errors import StoreError
+from sloboard.deployments import record_deployment
 from sloboard.engine.policy import GateDecision, PolicyEntry, gate_decision
+from sloboard.errors import StoreError
 from sloboard.timeparse import iso, parse_time
 
 from . import bearer
@@ -81,8 +82,7 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
             if ctx.settings.api.unknown_services == "refuse":
                 return _error(f"{unknown}; api.unknown_services is refuse", 422)
             warnings.append(f"{unknown}; stored anyway, DORA counts it")
-        new = ctx.store.record_deployment(deployment)
-        ctx.store.append_audit(f"api:{actor}", "deployment.record", body)
+        new = record_deployment(ctx.store, deployment, actor=f"api:{actor}", audit_payload=body, audit_repeats=True)
         return flask.jsonify(recorded=new, service=deployment.service, version=deployment.version,
                              status=deployment.status.value, warnings=warnings), (201 if new else 200)
 

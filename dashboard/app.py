@@ -1,8 +1,9 @@
 """The Dash app: pages from ``dashboard/pages``, shared components, and the plain HTTP
 routes (``/healthz``, ``/readyz``, ``/metrics``) on the same Flask server.
 
-``create_app`` is the only constructor. It loads the SLO specs once, opens the store
-unless one is given, and reads "now" from the injected ``clock`` (tests pin it).
+``create_app`` is the only constructor. It loads the SLO specs once and opens the store
+unless one is given, both as the composition root (``sloboard.wiring``) builds them for
+every process, and reads "now" from the injected ``clock`` (tests pin it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Callable
 
 import dash
 
+from sloboard.dora_bands import load_dora_bands
 from sloboard.settings import Settings
+from sloboard.wiring import load_slos, open_store
 
 from .api import register_api
 from .components import filters, shell
@@ -26,22 +29,9 @@ from .routes import register_routes
 HERE = Path(__file__).resolve().parent
 
 
-def load_slos(settings: Settings):
-    """The SLO specs of ``settings.specs_dir``: ``LoadResult(slos, problems, files, ok)``."""
-    from sloboard.specs import load_specs
-
-    return load_specs([settings.specs_dir], alert_windows_file=settings.alert_windows_file)
-
-
-def open_store(settings: Settings):
-    from sloboard.store import Store
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.open(settings.db_url)
-
-
 def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = time.time) -> dash.Dash:
-    """Build the dashboard for ``settings``; ``store`` defaults to ``Store.open(settings.db_url)``.
+    """Build the dashboard for ``settings``; ``store`` defaults to ``wiring.open_store(settings)``
+    (the store with its retention, as every command opens it).
 
     Invalid specs are skipped (``/readyz`` and the collection page name them); the app
     still starts so that an operator can see what is wrong.
@@ -54,6 +44,7 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
         slos=list(specs.slos),
         problems=list(specs.problems),
         metrics=Metrics(),
+        dora_bands=load_dora_bands(),
     )
     app = dash.Dash(
         "dashboard",

@@ -16,6 +16,7 @@ from typing import Any, Callable, Hashable
 import flask
 
 from sloboard.domain import SLO, Deployment
+from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
@@ -42,6 +43,7 @@ class DashboardContext:
     slos: list[SLO]
     problems: list[Problem]
     metrics: Metrics
+    dora_bands: BandScales  # the DORA 2023 bands (sloboard.dora_bands), read once by whoever builds the app
     kept_files: list[str] = field(default_factory=list)  # files with errors whose last good SLOs are served
     _instants: OrderedDict = field(default_factory=OrderedDict, repr=False)  # at -> {key: value}
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -66,8 +68,8 @@ class DashboardContext:
         """
         return self.per_instant("status", at_epoch, lambda: status_report(
             self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
-            cost_budgets=self.settings.cost.budgets(), deployments=self.kept("deployments", at_epoch),
-            cost_rows=self.kept("report_cost_rows", at_epoch)))
+            cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
+            deployments=self.kept("deployments", at_epoch), cost_rows=self.kept("report_cost_rows", at_epoch)))
 
     def deployments(self, at_epoch: int) -> list[Deployment]:
         """``reads.trends.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
@@ -89,7 +91,7 @@ class DashboardContext:
         """``reads.trends.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
         key = ("dora_trends", None if services is None else frozenset(services))
         return self.per_instant(key, at_epoch, lambda: dora_trends(
-            self.store, at_epoch, services=services, deployments=self.deployments(at_epoch)))
+            self.store, at_epoch, services=services, deployments=self.deployments(at_epoch), bands=self.dora_bands))
 
     def cost_trends(self, at_epoch: int, scope: str) -> dict[int, Any]:
         """``reads.cost.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,

@@ -25,6 +25,7 @@ import flask
 
 from sloboard.domain import SLO
 from sloboard.specs.loader import SPEC_SUFFIXES, LoadResult
+from sloboard.wiring import load_slos
 
 from .context import DashboardContext
 
@@ -66,7 +67,7 @@ def changes(before: list[SLO], after: list[SLO]) -> tuple[list[str], list[str], 
 
 
 class SpecReloader:
-    """Reloads ``ctx``'s specs with ``load`` (default: ``dashboard.app.load_slos``) when their
+    """Reloads ``ctx``'s specs with ``load`` (default: ``sloboard.wiring.load_slos``) when their
     files change. ``clock`` is monotonic seconds (tests step it)."""
 
     def __init__(self, ctx: DashboardContext, load: Callable[[], LoadResult] | None = None, *,
@@ -79,8 +80,6 @@ class SpecReloader:
         self._next_look = clock() + POLL_S
 
     def _load_settings(self) -> LoadResult:
-        from .app import load_slos  # app builds this module's reloader: imported when first needed
-
         return load_slos(self.ctx.settings)
 
     def _look(self) -> tuple:

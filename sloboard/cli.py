@@ -14,13 +14,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError, SloboardError
-
-
-def _open_store(settings):
-    """The store of ``settings``, with its retention: writes of old history keep hourly sums only."""
-    from .store import Retention, Store
-
-    return Store.open(settings.db_url, retention=Retention.from_settings(settings.collect))
+from .wiring import load_slos, open_store
 
 
 def _store_is_empty(store) -> bool:
@@ -69,18 +63,12 @@ class _Context:
         return self._settings
 
     def open_store(self):
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = _open_store(self.settings)
+        store = open_store(self.settings)
         _warn_if_empty_beside_another(self.settings, store)
         return store
 
     def load_specs(self, paths=()):
-        from .specs import load_specs
-
-        return load_specs(
-            [Path(p) for p in paths] or [self.settings.specs_dir],
-            alert_windows_file=self.settings.alert_windows_file,
-        )
+        return load_slos(self.settings, paths)
 
 
 def _time_option(name: str, help_text: str):
@@ -183,6 +171,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
     """
     from .reads.status import status_report
     from .terminal import render_table
+    from .wiring import status_options
 
     at_epoch = _parse_time(at)
     specs = obj.load_specs()
@@ -197,9 +186,7 @@ def status(obj: _Context, as_json: bool, at: str, slo_id: str | None) -> None:
             raise InputError(f"no SLO with id {slo_id!r}; known SLOs: {known}")
     store = obj.open_store()
     try:
-        settings = obj.settings
-        report = status_report(store, slos, at_epoch, step_s=settings.collect.step_s, timezone_name=settings.timezone,
-                               cost_budgets=settings.cost.budgets())
+        report = status_report(store, slos, at_epoch, **status_options(obj.settings))
     finally:
         store.close()
     click.echo(report.to_json() if as_json else render_table(report))
@@ -351,6 +338,7 @@ def deploy_record(obj: _Context, service, version, status, commit, committed, st
     stores it once. Times: ISO 8601, epoch seconds, now or now-<duration>."""
     from datetime import datetime, timezone
 
+    from .deployments import record_deployment
     from .domain import Deployment, DeployStatus
 
     def to_dt(text):
@@ -363,12 +351,10 @@ def deploy_record(obj: _Context, service, version, status, commit, committed, st
     d = Deployment(service, version, DeployStatus.parse(status), began, ended, "cli", commit, to_dt(committed))
     store = obj.open_store()
     try:
-        new = store.record_deployment(d)
-        if new:
-            store.append_audit(_actor(), "deployment.record", {
-                "service": service, "version": version, "status": d.status.value,
-                "started_at": began.isoformat(), "finished_at": ended.isoformat(), "commit": commit,
-            })
+        new = record_deployment(store, d, actor=_actor(), audit_repeats=False, audit_payload={
+            "service": service, "version": version, "status": d.status.value,
+            "started_at": began.isoformat(), "finished_at": ended.isoformat(), "commit": commit,
+        })
     finally:
         store.close()
     click.echo(f"{'recorded' if new else 'already recorded'}: {service} {version} {d.status.value}")
@@ -462,7 +448,7 @@ def run(obj: _Context, host: str, port: int) -> None:
     _log_to_stderr()
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
     _note_demo_settings(obj.settings)
-    scheduler = start_scheduler(obj.settings, lambda: _open_store(obj.settings))
+    scheduler = start_scheduler(obj.settings, lambda: open_store(obj.settings))
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:
         serve_dashboard(obj.settings, host, port)
@@ -505,7 +491,7 @@ def demo(obj: _Context, host: str, port: int, days: int, seed: int, no_serve: bo
     step = settings.collect.step_s
     end = int(time.time()) // step * step
     fleet = generate_fleet(DEMO_SERVICES, end - days * 86400, end, step_s=step, seed=seed)
-    store = _open_store(settings)  # with the retention: the demo store is what collecting gives
+    store = open_store(settings)  # with the retention: the demo store is what collecting gives
     try:
         with click.progressbar(length=1000, label=f"seeding {days} days", file=sys.stderr) as bar:
             shown = 0
@@ -566,7 +552,7 @@ def _fresh_demo_store(settings) -> Path:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_path = settings.data_dir / "sloboard.db"
     if db_path.exists() and demo_settings_path(settings) is None:
-        store = _open_store(settings)
+        store = open_store(settings)
         try:
             empty = _store_is_empty(store)
         finally:
@@ -645,7 +631,7 @@ def _keep_demo_moving(settings, slos, end: int, seed: int, stop) -> None:
     from collectors.synthetic import DEMO_SERVICES, extend_store
 
     step = settings.collect.step_s
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         while not stop.wait(step - time.time() % step + 1.0):
             now = int(time.time()) // step * step

@@ -22,9 +22,9 @@ def collect_job(settings, store_factory, clock=time.time) -> None:
     """One collection pass; failures are logged and recorded, never raised into the scheduler."""
     from collectors.collect import collect_once
 
-    from .specs import load_specs
+    from .wiring import load_slos
 
-    specs = load_specs([settings.specs_dir], alert_windows_file=settings.alert_windows_file)
+    specs = load_slos(settings)  # each pass: a changed spec is collected from the next tick on
     store = store_factory()
     try:
         summary = collect_once(settings, store, specs.slos, until=int(clock()) - settings.collect.lag_s)

@@ -48,13 +48,17 @@ def make_slo(**overrides) -> SLO:
 
 def read_options(step_s: int = 60, timezone_name: str = "UTC", **budgets) -> dict:
     """The explicit parameters of ``reads.status.status_report`` as the default settings give
-    them (60 s steps, UTC, no cost budgets); ``budgets`` as ``CostBudgets``' fields."""
+    them (60 s steps, UTC, no cost budgets, the DORA 2023 bands); ``budgets`` as ``CostBudgets``' fields."""
+    from sloboard.dora_bands import load_dora_bands
     from sloboard.engine.cost import CostBudgets
 
-    return {"step_s": step_s, "timezone_name": timezone_name, "cost_budgets": CostBudgets(**budgets)}
+    return {"step_s": step_s, "timezone_name": timezone_name, "cost_budgets": CostBudgets(**budgets),
+            "dora_bands": load_dora_bands()}
 
 
 def settings_read_options(settings) -> dict:
     """The explicit parameters of ``reads.status.status_report`` from ``settings``."""
+    from sloboard.dora_bands import load_dora_bands
+
     return {"step_s": settings.collect.step_s, "timezone_name": settings.timezone,
-            "cost_budgets": settings.cost.budgets()}
+            "cost_budgets": settings.cost.budgets(), "dora_bands": load_dora_bands()}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dashboard.context import DashboardContext
 from dashboard.metrics import Metrics
+from sloboard.dora_bands import load_dora_bands
 from sloboard.settings import Settings
 
 
 def _context() -> DashboardContext:
     return DashboardContext(settings=Settings(), store=None, clock=lambda: 0.0, slos=[], problems=[],
-                            metrics=Metrics())
+                            metrics=Metrics(), dora_bands=load_dora_bands())
 
 
 def test_results_are_kept_per_instant_and_computed_once():

@@ -12,6 +12,7 @@ import pytest
 from dashboard.context import DashboardContext
 from dashboard.metrics import Metrics
 from dashboard.spec_reload import POLL_S, SpecReloader
+from sloboard.dora_bands import load_dora_bands
 from sloboard.settings import Settings
 from sloboard.specs import load_specs
 
@@ -44,7 +45,7 @@ def watched(folder, tmp_path):
     settings = Settings(data_dir=tmp_path / "data", specs_dir=folder)
     loaded = load_specs([folder])
     ctx = DashboardContext(settings=settings, store=None, clock=lambda: 0.0, slos=list(loaded.slos),
-                           problems=list(loaded.problems), metrics=Metrics())
+                           problems=list(loaded.problems), metrics=Metrics(), dora_bands=load_dora_bands())
     clock = Clock()
     return ctx, SpecReloader(ctx, clock=clock), clock
 

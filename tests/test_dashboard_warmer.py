@@ -17,13 +17,14 @@ import pytest
 
 from bench.dashboard import flask_client, replay_initial_load
 from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
-from dashboard.app import create_app, load_slos
+from dashboard.app import create_app
 from dashboard.context import EXTENSION_KEY
 from dashboard.serve import serve
 from dashboard.warmer import Warmer
 from sloboard.settings import Settings
 from sloboard.reads.status import status_report
 from sloboard.store import Store
+from sloboard.wiring import load_slos
 from sloboard.reads.cost import cost_trends
 from sloboard.reads.trends import dora_trends
 from tests.factories import settings_read_options
@@ -87,7 +88,7 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
         assert ctx.kept(key, at) is not None, key
     # The warmed entries are the views themselves, computed here without the dashboard.
     assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, **settings_read_options(settings))
-    np.testing.assert_equal(_plain(ctx.kept(("dora_trends", None), at)), _plain(dora_trends(counting, at)))
+    np.testing.assert_equal(_plain(ctx.kept(("dora_trends", None), at)), _plain(dora_trends(counting, at, bands=ctx.dora_bands)))
     team_of = {s.service: s.team for s in ctx.slos if s.team}
     np.testing.assert_equal(_plain(ctx.kept(("cost_trends", "total"), at)),
                             _plain(cost_trends(counting, at, "total", team_of)))

@@ -9,21 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sloboard.domain import Deployment, DeployStatus
-from sloboard.engine.dora import (
-    ALL_SERVICES,
-    BANDS,
-    METRICS,
-    default_bands,
-    dora_by_service,
-    dora_metrics,
-    parse_bands,
-)
+from sloboard.dora_bands import load_dora_bands, parse_bands
+from sloboard.engine.dora import ALL_SERVICES, BANDS, METRICS, dora_by_service, dora_metrics
 from sloboard.errors import ConfigError, InputError
 
 OK, FAILED, ROLLED_BACK = DeployStatus.SUCCEEDED, DeployStatus.FAILED, DeployStatus.ROLLED_BACK
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 SECOND = timedelta(seconds=1)
+BANDS_2023 = load_dora_bands()
 
 
 def deploy(
@@ -49,7 +43,7 @@ def deploy(
 
 
 def metrics(deployments, days: float = 28):
-    return dora_metrics(deployments, START, START + timedelta(days=days))
+    return dora_metrics(deployments, START, START + timedelta(days=days), BANDS_2023)
 
 
 # --- counts and rates ---------------------------------------------------------------
@@ -81,7 +75,7 @@ def test_window_includes_its_start_and_excludes_its_end():
         deploy(7 * DAY - SECOND, FAILED),  # last second: in
         deploy(7 * DAY),  # exactly at end: out
     ]
-    m = dora_metrics(history, START, end)
+    m = dora_metrics(history, START, end, BANDS_2023)
     assert (m.deployments, m.succeeded, m.failed) == (2, 1, 1)
 
 
@@ -199,7 +193,7 @@ def test_time_to_restore_bands(outage, band):
 
 
 def test_packaged_bands_say_what_the_2023_report_says():
-    bands = default_bands()
+    bands = load_dora_bands()
     per_day = {"1d": 1.0, "7d": 1 / 7, "30d": 1 / 30}
     assert bands["deployment_frequency"].higher_is_better
     assert bands["deployment_frequency"].limits == (per_day["1d"], per_day["7d"], per_day["30d"])
@@ -207,7 +201,6 @@ def test_packaged_bands_say_what_the_2023_report_says():
     assert bands["change_failure_rate"].limits == (0.05, 0.10, 0.15)
     assert bands["time_to_restore"].limits == (3600, 86400, 7 * 86400)
     assert not any(bands[m].higher_is_better for m in ("lead_time", "change_failure_rate", "time_to_restore"))
-    assert default_bands() is bands  # read once
 
 
 # --- time to restore -------------------------------------------------------------------
@@ -221,7 +214,7 @@ def test_time_to_restore_never_mixes_services():
     ]
     everything = metrics(history)
     assert everything.time_to_restore_median_s == 2 * 3600
-    per_service = dora_by_service(history, START, START + 28 * DAY)
+    per_service = dora_by_service(history, START, START + 28 * DAY, BANDS_2023)
     assert per_service["checkout"].time_to_restore_median_s == 2 * 3600
     assert per_service["search"].time_to_restore_median_s is None
 
@@ -243,8 +236,8 @@ def test_every_failure_before_a_fix_counts_and_the_median_is_taken():
 def test_a_restore_after_the_window_is_not_seen():
     end = START + DAY
     history = [deploy(20 * HOUR, FAILED), deploy(DAY + HOUR)]
-    assert dora_metrics(history, START, end).time_to_restore_median_s is None
-    assert dora_metrics(history, START, end + DAY).time_to_restore_median_s == 5 * 3600 + 300
+    assert dora_metrics(history, START, end, BANDS_2023).time_to_restore_median_s is None
+    assert dora_metrics(history, START, end + DAY, BANDS_2023).time_to_restore_median_s == 5 * 3600 + 300
 
 
 # --- lead time -------------------------------------------------------------------------
@@ -284,7 +277,7 @@ def test_a_commit_after_the_deployment_finished_is_refused():
 )
 def test_bad_windows_are_refused(start, end):
     with pytest.raises(InputError, match="DORA window"):
-        dora_metrics([], start, end)
+        dora_metrics([], start, end, BANDS_2023)
 
 
 def test_a_deployment_without_time_zone_is_named():
@@ -303,7 +296,7 @@ def test_by_service_has_all_services_together_and_each_alone():
         deploy(3 * HOUR, OK, "search"),
         deploy(-DAY, OK, "billing"),  # before the window: billing was quiet
     ]
-    result = dora_by_service(history, START, START + 28 * DAY)
+    result = dora_by_service(history, START, START + 28 * DAY, BANDS_2023)
     assert list(result) == [ALL_SERVICES, "billing", "checkout", "search"]
     assert result[ALL_SERVICES].deployments == 3
     assert result["checkout"].change_failure_rate == 0.5
@@ -313,7 +306,7 @@ def test_by_service_has_all_services_together_and_each_alone():
 
 
 def test_by_service_of_nothing_is_only_the_total():
-    result = dora_by_service([], START, START + DAY)
+    result = dora_by_service([], START, START + DAY, BANDS_2023)
     assert list(result) == [ALL_SERVICES]
     assert result[ALL_SERVICES].deployments == 0
 
@@ -400,7 +393,7 @@ _deployments = st.lists(
 @given(history=_deployments, days=st.integers(1, 7))
 def test_counts_add_up_and_rates_are_fractions(history, days):
     end = START + timedelta(days=days)
-    result = dora_by_service(history, START, end)
+    result = dora_by_service(history, START, end, BANDS_2023)
     total = result[ALL_SERVICES]
     expected = sum(START <= d.started_at < end for d in history)
     assert total.deployments == expected

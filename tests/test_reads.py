@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sloboard.domain import AlertWindow, Deployment, DeployStatus, Severity, Window
+from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.buckets import (bucket_ends, bucket_last, bucket_max, bucket_mean, bucket_seconds, bucket_sum,
                                      deployment_counts)
 from sloboard.reads.cost import cost_history, cost_trends
@@ -286,7 +287,7 @@ def test_dora_trends_count_each_period_the_period_before_and_each_day(store):
     ]
     store.record_deployments(plan)
 
-    trends = dora_trends(store, AT)
+    trends = dora_trends(store, AT, bands=load_dora_bands())
 
     week = {name: by_days[7] for name, by_days in trends.items()}
     assert (week["success_rate"].value, week["success_rate"].previous) == (pytest.approx(3 / 5), 1 / 2)
@@ -311,7 +312,7 @@ def test_dora_trends_count_each_period_the_period_before_and_each_day(store):
         assert trends["deployment_frequency"][days].value == entry["deployment_frequency_per_day"]
         assert trends["success_rate"][days].value == entry["succeeded"] / entry["deployments"]
 
-    only_b = dora_trends(store, AT, services={"b"})["deployment_frequency"][7]
+    only_b = dora_trends(store, AT, services={"b"}, bands=load_dora_bands())["deployment_frequency"][7]
     assert only_b.value == pytest.approx(1 / 7)
     # Nothing of b was recorded before its first deployment: no prior week, no earlier days.
     assert only_b.previous is None and only_b.delta is None
@@ -319,7 +320,7 @@ def test_dora_trends_count_each_period_the_period_before_and_each_day(store):
 
 
 def test_dora_trends_without_deployments_are_no_data(store):
-    trend = dora_trends(store, AT)["deployment_frequency"][7]
+    trend = dora_trends(store, AT, bands=load_dora_bands())["deployment_frequency"][7]
     assert trend.value is None and trend.previous is None and not trend.daily.has_data
 
 

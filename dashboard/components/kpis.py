@@ -20,7 +20,7 @@ from typing import Callable
 
 from dash import html
 
-from sloboard.engine.dora import default_bands
+from sloboard.engine.dora import BandScales
 from sloboard.reads.cost import CostEntry
 from sloboard.reads.trends import Trend
 
@@ -140,9 +140,9 @@ def kpi_tile(name: str, label: str, trends: dict[int, Trend], window_days: int, 
                 detail if rows else empty_detail, tile_id=tile_id, extra=rows)
 
 
-def delivery_tiles(dora: dict[str, dict[int, Trend]], window_days: int) -> list[html.Div]:
-    """Success rate, frequency, rollback rate and change failure rate over ``window_days``."""
-    bands = default_bands()
+def delivery_tiles(dora: dict[str, dict[int, Trend]], window_days: int, bands: BandScales) -> list[html.Div]:
+    """Success rate, frequency, rollback rate and change failure rate over ``window_days``,
+    the frequency and change failure rate in their DORA ``bands``."""
     now = {name: by_days[window_days].value for name, by_days in dora.items()}
     deployed = None if now["deployment_frequency"] is None else round(now["deployment_frequency"] * window_days)
     count = f"{deployed} deployments" if deployed is not None else "no deployments recorded"

@@ -101,7 +101,7 @@ def delivery_and_cost(ctx, report: StatusReport, shown: Sequence[SLOEntry], view
         [
             html.P(f"Delivery ({scope}) and cost ({cost_scope}) · tile values over the last {window} days; each row "
                    "compares a period with the one before it, the line shows its days.", className="tiles-caption"),
-            tiles([*delivery_tiles(dora, window), cost_tile(month, cost, cost_scope)]),
+            tiles([*delivery_tiles(dora, window, ctx.dora_bands), cost_tile(month, cost, cost_scope)]),
         ]
     )
 

@@ -15,27 +15,22 @@ Definitions, for the deployments whose ``started_at`` lies in ``[start, end)``:
   succeeded deployments where both are known (a failed deployment delivered no
   change). None when no commit time is known.
 
-Bands come from ``sloboard/data/dora_bands.yaml``, which cites the report and states
-the boundary rule (a value on a threshold gets the better band).
+Bands (``BandScales``) are passed in: ``sloboard.dora_bands`` reads them from
+``sloboard/data/dora_bands.yaml``, which cites the report and states the boundary rule
+(a value on a threshold gets the better band).
 
-Pure: no clock, no I/O except reading that packaged file once.
+Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
 
-import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
-from types import MappingProxyType
-
-import yaml
-
-from ..domain import Deployment, DeployStatus, parse_duration
-from ..errors import ConfigError, InputError
+from ..domain import Deployment, DeployStatus
+from ..errors import InputError
 
 BANDS = ("elite", "high", "medium", "low")
 METRICS = ("deployment_frequency", "lead_time", "change_failure_rate", "time_to_restore")
@@ -80,65 +75,15 @@ class DoraMetrics:
     bands: dict[str, str | None]  # metric name (METRICS) -> band (BANDS), None without data
 
 
-def parse_bands(text: str, origin: str) -> BandScales:
-    """Read a bands table in the format of ``dora_bands.yaml``; ``origin`` names it in errors."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{origin}: expected a mapping with the keys {', '.join(METRICS)}")
-    unknown = sorted(set(doc) - set(METRICS), key=str)
-    if unknown:
-        raise ConfigError(f"{origin}: {unknown[0]}: unknown metric; use {', '.join(METRICS)}")
-    return MappingProxyType({metric: _parse_scale(doc.get(metric), metric, origin) for metric in METRICS})
-
-
-def _parse_scale(entry: object, metric: str, origin: str) -> BandScale:
-    graded = BANDS[:-1]
-    if not isinstance(entry, dict) or set(entry) != set(graded):
-        raise ConfigError(f"{origin}: {metric}: give exactly the thresholds {', '.join(graded)}")
-    raw = [_parse_limit(entry[band], metric, band, origin) for band in graded]
-    # Every limit is written as "at most" (a duration, or a fraction), so it must
-    # grow from elite to medium; otherwise a band could never be reached.
-    if not raw[0] < raw[1] < raw[2]:
-        raise ConfigError(f"{origin}: {metric}: thresholds must grow from elite to high to medium")
-    if metric == "deployment_frequency":
-        # "at least one deployment every D" is a rate of at least 1/D deploys per day.
-        return BandScale(True, tuple(_DAY_S / seconds for seconds in raw))
-    return BandScale(False, tuple(raw))
-
-
-def _parse_limit(value: object, metric: str, band: str, origin: str) -> float:
-    where = f"{origin}: {metric}.{band}"
-    if metric == "change_failure_rate":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ConfigError(f"{where}: expected a fraction between 0 and 1, got {value!r}")
-        return float(value)
-    try:
-        return parse_duration(str(value)).total_seconds()
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
-
-
-@functools.cache
-def default_bands() -> BandScales:
-    """The packaged DORA 2023 bands, read once."""
-    source = resources.files("sloboard").joinpath("data", "dora_bands.yaml")
-    return parse_bands(source.read_text(encoding="utf-8"), origin="sloboard/data/dora_bands.yaml")
-
-
 def dora_metrics(
     deployments: Iterable[Deployment],
     start: datetime,
     end: datetime,
-    bands: BandScales | None = None,
+    bands: BandScales,
 ) -> DoraMetrics:
     """DORA metrics of the deployments started in ``[start, end)`` (see the module docstring)."""
     _check_window(start, end)
     in_window = sorted((d for d in deployments if _started_in(d, start, end)), key=lambda d: d.started_at)
-    scales = bands if bands is not None else default_bands()
-
     total = len(in_window)
     succeeded = sum(d.status == DeployStatus.SUCCEEDED for d in in_window)
     failed = sum(d.status == DeployStatus.FAILED for d in in_window)
@@ -165,7 +110,7 @@ def dora_metrics(
         rollback_rate=rollback_rate,
         time_to_restore_median_s=restore,
         lead_time_median_s=lead,
-        bands={metric: scales[metric].band(values[metric]) for metric in METRICS},
+        bands={metric: bands[metric].band(values[metric]) for metric in METRICS},
     )
 
 
@@ -173,20 +118,19 @@ def dora_by_service(
     deployments: Sequence[Deployment],
     start: datetime,
     end: datetime,
-    bands: BandScales | None = None,
+    bands: BandScales,
 ) -> dict[str, DoraMetrics]:
     """DORA metrics per service named in ``deployments``, plus ``"*"`` for all of them together.
 
     A service whose deployments all lie outside the window still gets an entry
     (zero deployments), so a quiet service shows up as quiet rather than missing.
     """
-    scales = bands if bands is not None else default_bands()
     by_service: dict[str, list[Deployment]] = defaultdict(list)
     for d in deployments:
         by_service[d.service].append(d)
-    result = {ALL_SERVICES: dora_metrics(deployments, start, end, scales)}
+    result = {ALL_SERVICES: dora_metrics(deployments, start, end, bands)}
     for service in sorted(by_service):
-        result[service] = dora_metrics(by_service[service], start, end, scales)
+        result[service] = dora_metrics(by_service[service], start, end, bands)
     return result
 
 

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from ..domain import Deployment
-from ..engine.dora import dora_by_service
+from ..engine.dora import ALL_SERVICES, BandScales, DoraMetrics, dora_by_service
 
 DAY_S = 86400
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
-ALL_SERVICES = "*"
 
 
 @dataclass(frozen=True)
-class DoraEntry:
-    """DORA of one service (or of all, ``"*"``) over ``window`` (``7d``, ``30d``) ending at the
-    instant: counts, rates (None without deployments), medians in seconds, and the DORA
-    2023 band of each metric that has one."""
+class DoraEntry(DoraMetrics):
+    """The DORA metrics (``engine.dora.DoraMetrics``) of one service, or of all (``"*"``),
+    over ``window`` (``7d``, ``30d``) ending at the instant."""
 
     service: str
     window: str
-    deployments: int
-    succeeded: int
-    failed: int
-    rolled_back: int
-    deployment_frequency_per_day: float
-    change_failure_rate: float | None
-    rollback_rate: float | None
-    time_to_restore_median_s: float | None
-    lead_time_median_s: float | None
-    bands: Mapping[str, str]
 
     def to_dict(self) -> dict[str, Any]:
         """The entry of the public JSON contract (``sloboard status --json``'s ``dora``)."""
@@ -51,12 +39,14 @@ class DoraEntry:
         }
 
 
-def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None) -> list[DoraEntry]:
+def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None, *,
+                 bands: BandScales) -> list[DoraEntry]:
     """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
 
     Empty when no deployment was recorded in the longest window. ``deployments``: what
     ``store.deployments`` returns for a span that holds ``(at - 30 d - 1 s, at]``, when
-    the caller has read it already; None reads that span.
+    the caller has read it already; None reads that span. ``bands``: the DORA 2023 bands
+    (``sloboard.dora_bands``).
     """
     # The store reads (start, end]; DORA counts [start, end): one second earlier covers both.
     start = at_epoch - max(DORA_WINDOWS.values()) - 1
@@ -70,11 +60,7 @@ def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None 
     out = []
     for label, length in DORA_WINDOWS.items():
         start = datetime.fromtimestamp(at_epoch - length, tz=timezone.utc)
-        for service, m in dora_by_service(deployments, start, end).items():
-            out.append(DoraEntry(
-                service=service, window=label, deployments=m.deployments, succeeded=m.succeeded, failed=m.failed,
-                rolled_back=m.rolled_back, deployment_frequency_per_day=m.deployment_frequency_per_day,
-                change_failure_rate=m.change_failure_rate, rollback_rate=m.rollback_rate,
-                time_to_restore_median_s=m.time_to_restore_median_s, lead_time_median_s=m.lead_time_median_s,
-                bands=dict(m.bands)))
+        for service, m in dora_by_service(deployments, start, end, bands).items():
+            metrics = {f.name: getattr(m, f.name) for f in fields(DoraMetrics)}
+            out.append(DoraEntry(**metrics, service=service, window=label))
     return sorted(out, key=lambda e: (e.service != ALL_SERVICES, e.service, DORA_WINDOWS[e.window]))

@@ -22,6 +22,7 @@ from typing import Any, Collection, Mapping, Sequence
 from ..domain import SLO, BudgetingMethod, Deployment, format_duration
 from ..engine import evaluate, forecast_window
 from ..engine.cost import CostBudgets
+from ..engine.dora import BandScales
 from ..engine.evaluate import window_starts
 from ..engine.policy import policy_state
 from ..timeparse import iso
@@ -221,12 +222,13 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s:
 
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
-                  cost_budgets: CostBudgets, deployments: Sequence[Deployment] | None = None,
+                  cost_budgets: CostBudgets, dora_bands: BandScales, deployments: Sequence[Deployment] | None = None,
                   cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> StatusReport:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``step_s``: the collection step; ``timezone_name``: where months begin (cost);
-    ``cost_budgets``: the monthly budgets and their thresholds. ``deployments``: as for
+    ``cost_budgets``: the monthly budgets and their thresholds; ``dora_bands``: the DORA
+    2023 bands (``sloboard.dora_bands``). ``deployments``: as for
     ``dora.dora_entries``, ``cost_rows`` as ``rows`` of ``cost.cost_entries``, when the
     caller has read them.
     """
@@ -235,7 +237,7 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, tim
     return StatusReport(
         at=at_epoch,
         slos=tuple(slo_status(s, rows[s.id], at_epoch, step_s) for s in slos),
-        dora=tuple(dora_entries(store, at_epoch, deployments)),
+        dora=tuple(dora_entries(store, at_epoch, deployments, bands=dora_bands)),
         cost=tuple(cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
                                 team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows)),
     )

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..domain import Deployment
 from ..engine.buckets import Series
-from ..engine.dora import DoraMetrics, dora_metrics
+from ..engine.dora import BandScales, DoraMetrics, dora_metrics
 
 DAY_S = 86_400
 HOUR_S = 3600
@@ -112,7 +112,7 @@ def trend_deployments(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) ->
 
 def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
                 days: Sequence[int] = TREND_DAYS, deployments: Sequence[Deployment] | None = None,
-                ) -> dict[str, dict[int, Trend]]:
+                bands: BandScales) -> dict[str, dict[int, Trend]]:
     """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
 
     Every number is ``engine.dora.dora_metrics`` over the deployments of ``services``
@@ -131,7 +131,7 @@ def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None
     def metrics_of(start: int, end: int) -> DoraMetrics:
         if (start, end) not in metrics:
             span = deploys[bisect_left(starts, start):bisect_left(starts, end)]  # started in [start, end)
-            metrics[(start, end)] = dora_metrics(span, _utc(start), _utc(end))
+            metrics[(start, end)] = dora_metrics(span, _utc(start), _utc(end), bands)
         return metrics[(start, end)]
 
     return {
