@@ -2,13 +2,14 @@
 
 - ``GET  /api/v1/slos``: the loaded SLOs.
 - ``GET  /api/v1/slos/<id>/status[?at=T]``: one SLO's entry of ``sloboard status --json``.
-- ``POST /api/v1/deployments``: record a deployment (``Authorization: Bearer <token>``).
+- ``POST /api/v1/deployments``: record a deployment.
 - ``GET  /api/v1/gate?service=S``: may S deploy now under its error-budget policy?
   200 with ``"allowed": true``, or 423 (Locked) with ``"allowed": false`` and the reasons,
   so a pipeline can simply ``curl --fail``. Without data the gate stays open and says so:
   a broken collector must not stop every release.
 
-Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx status,
+Every route takes ``Authorization: Bearer <token>`` with the scope ``SCOPES`` names
+(``bearer.py``): 401 without a usable token, 403 without the scope. Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx status,
 413 for a body over ``api.max_body_bytes``, 500 for a bug (the log has the traceback).
 """
 
@@ -30,6 +31,13 @@ from .deployment_body import parse_deployment
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
+# The scope each route needs; a route missing here is refused (a test checks the map is complete).
+SCOPES = {
+    "api_v1.list_slos": "status:read",
+    "api_v1.one_status": "status:read",
+    "api_v1.post_deployment": "deploy:write",
+    "api_v1.gate": "gate:read",
+}
 
 
 def _error(message: str, status: int) -> tuple[flask.Response, int]:
@@ -38,6 +46,16 @@ def _error(message: str, status: int) -> tuple[flask.Response, int]:
 
 def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
     bp = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+    @bp.before_request
+    def require_token():
+        scope = SCOPES.get(flask.request.endpoint or "")
+        if scope is None:
+            return _error(f"no scope is defined for {flask.request.path}; refused", 403)
+        actor, refusal = bearer.authenticate(ctx, scope)
+        if refusal is not None:
+            return _error(refusal.message, refusal.status)
+        flask.g.api_actor = f"api:{actor}"
 
     @bp.get("/slos")
     def list_slos():
@@ -63,9 +81,6 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
 
     @bp.post("/deployments")
     def post_deployment():
-        actor, refusal = bearer.authenticate(ctx, "deploy:write")
-        if refusal is not None:
-            return _error(refusal.message, refusal.status)
         # Read at most this much: a bigger body is a 413 (JSON, see register_error_handlers).
         flask.request.max_content_length = ctx.settings.api.max_body_bytes
         body = flask.request.get_json(silent=True)
@@ -82,7 +97,7 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
             if ctx.settings.api.unknown_services == "refuse":
                 return _error(f"{unknown}; api.unknown_services is refuse", 422)
             warnings.append(f"{unknown}; stored anyway, DORA counts it")
-        new = record_deployment(ctx.store, deployment, actor=f"api:{actor}", audit_payload=body, audit_repeats=True)
+        new = record_deployment(ctx.store, deployment, actor=flask.g.api_actor, audit_payload=body, audit_repeats=True)
         return flask.jsonify(recorded=new, service=deployment.service, version=deployment.version,
                              status=deployment.status.value, warnings=warnings), (201 if new else 200)
 
@@ -97,7 +112,11 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         report = ctx.report(ctx.at())
         entries = [PolicyEntry(e.id, e.budget_remaining, e.policy) for e in report.slos if e.service == service]
         decision = gate_decision(service, entries)
-        return flask.jsonify(gate_answer(decision, report.at)), (200 if decision.allowed else 423)
+        answer = gate_answer(decision, report.at)
+        ctx.store.append_audit(flask.g.api_actor, "gate.decision", {
+            "service": service, "at": answer["at"], "allowed": answer["allowed"], "state": answer["state"],
+            "reasons": answer["reasons"]})
+        return flask.jsonify(answer), (200 if decision.allowed else 423)
 
     @bp.errorhandler(StoreError)
     def store_down(exc: StoreError):

@@ -22,7 +22,8 @@ from .browser import SPECS_DIR, DashboardServer
 pytestmark = pytest.mark.integration
 STEP = 60
 AT = 1_800_000_000 // 86_400 * 86_400  # on the step grid
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token"  # of the deprecated api_tokens setting: every machine scope
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +48,23 @@ def api(tmp_path_factory):
 
 def test_slo_status_equals_the_budget_computed_here(api):
     url, _ = api
-    body = requests.get(f"{url}/api/v1/slos/checkout/availability/status", timeout=30).json()
+    body = requests.get(f"{url}/api/v1/slos/checkout/availability/status", headers=AUTH, timeout=30).json()
     assert body["sli"] == pytest.approx(0.998, abs=1e-12)
     assert body["budget_remaining"] == pytest.approx(1 - 0.002 / 0.001, abs=1e-9)
     assert body["policy"] == "freeze"
-    listed = requests.get(f"{url}/api/v1/slos", timeout=30).json()["slos"]
+    listed = requests.get(f"{url}/api/v1/slos", headers=AUTH, timeout=30).json()["slos"]
     assert {s["id"] for s in listed} == {"checkout/availability", "checkout/latency", "search/availability"}
 
 
 def test_unknown_slo_is_404(api):
     url, _ = api
-    response = requests.get(f"{url}/api/v1/slos/nope/x/status", timeout=30)
+    response = requests.get(f"{url}/api/v1/slos/nope/x/status", headers=AUTH, timeout=30)
     assert response.status_code == 404 and "nope/x" in response.json()["error"]
 
 
 def test_gate_freezes_a_service_over_budget(api):
     url, _ = api
-    response = requests.get(f"{url}/api/v1/gate", params={"service": "checkout"}, timeout=30)
+    response = requests.get(f"{url}/api/v1/gate", params={"service": "checkout"}, headers=AUTH, timeout=30)
     body = response.json()
     assert response.status_code == 423 and body["allowed"] is False and body["state"] == "freeze"
     assert any(r.startswith("checkout/availability: error budget -100.0% remaining") for r in body["reasons"])
@@ -72,7 +73,7 @@ def test_gate_freezes_a_service_over_budget(api):
 
 def test_gate_lets_a_healthy_service_deploy(api):
     url, _ = api
-    response = requests.get(f"{url}/api/v1/gate", params={"service": "search"}, timeout=30)
+    response = requests.get(f"{url}/api/v1/gate", params={"service": "search"}, headers=AUTH, timeout=30)
     assert response.status_code == 200
     assert response.json()["allowed"] is True and response.json()["state"] == "ok"
 
@@ -83,7 +84,7 @@ def test_gate_lets_a_healthy_service_deploy(api):
 )
 def test_gate_bad_requests(api, params, status):
     url, _ = api
-    assert requests.get(f"{url}/api/v1/gate", params=params, timeout=30).status_code == status
+    assert requests.get(f"{url}/api/v1/gate", params=params, headers=AUTH, timeout=30).status_code == status
 
 
 def test_deployment_post_needs_the_token_records_once_and_is_audited(api):
@@ -120,7 +121,6 @@ def test_bad_deployment_bodies_are_400_naming_the_field(api, body, message):
     assert response.status_code == 400 and message in response.json()["error"]
 
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _json_error(response, status: int) -> str:
@@ -138,7 +138,7 @@ def _json_error(response, status: int) -> str:
 )
 def test_status_at_a_time_out_of_range_is_a_json_400(api, at):
     url, _ = api
-    response = requests.get(f"{url}/api/v1/slos/checkout/availability/status", params={"at": at}, timeout=30)
+    response = requests.get(f"{url}/api/v1/slos/checkout/availability/status", params={"at": at}, headers=AUTH, timeout=30)
     assert _json_error(response, 400) == f"at: {at!r} is out of range; a time must lie between " \
         "1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"
 

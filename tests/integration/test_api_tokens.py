@@ -37,7 +37,7 @@ def served(tmp_path_factory):
         store.add_token(name, credentials.token_digest(tokens[name]), scopes, expires, actor="test")
     store.revoke_token("gone", actor="test")
     server = DashboardServer.start(settings, store=store, clock=lambda: NOW)
-    yield server.url, store, tokens
+    yield server.url, store, tokens, server.server.app
     server.stop()
     store.close()
 
@@ -49,7 +49,7 @@ def _post(url, token, version):
 
 
 def test_a_store_token_with_deploy_write_records_and_its_use_is_recorded(served):
-    url, store, tokens = served
+    url, store, tokens, app = served
     response = _post(url, tokens["ci"], "v1")
     assert response.status_code == 201, response.text
     assert store.token_by_digest(credentials.token_digest(tokens["ci"])).last_used_at == NOW
@@ -64,15 +64,45 @@ def test_a_store_token_with_deploy_write_records_and_its_use_is_recorded(served)
     pytest.param("slb_made-up", 401, "unknown bearer token", id="an unknown token is 401"),
 ])
 def test_refused_tokens_say_why_and_record_nothing(served, name, status, message):
-    url, store, tokens = served
+    url, store, tokens, app = served
     response = _post(url, tokens.get(name, name), f"refused-{name}")
     assert response.status_code == status and message in response.json()["error"]
     assert not [d for d in store.deployments(service="checkout") if d.version == f"refused-{name}"]
 
 
 def test_a_token_of_the_deprecated_setting_still_works_with_a_warning(served, caplog):
-    url, store, _ = served
+    url, store, _, _ = served
     with caplog.at_level(logging.WARNING, logger="dashboard.bearer"):
         assert _post(url, LEGACY, "v-legacy").status_code == 201
     assert "api_tokens setting is deprecated" in caplog.text and LEGACY not in caplog.text
     assert store.audit_entries(action="deployment.record", limit=1)[0].actor == "api:old-ci"
+
+
+def test_every_api_route_of_the_app_needs_a_token_with_its_scope(served):
+    """Routes enumerated from the app's own URL map, so a new one cannot slip past."""
+    import re
+
+    from dashboard.api import SCOPES
+
+    url, store, tokens, app = served
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api_v1.")]
+    assert {r.endpoint for r in rules} == set(SCOPES)
+    for rule in rules:
+        path = re.sub(r"<[^>]+>", "checkout/availability", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            anonymous = requests.request(method, f"{url}{path}", timeout=30)
+            assert anonymous.status_code == 401, (method, path, anonymous.text)
+            wrong = "gate" if SCOPES[rule.endpoint] != "gate:read" else "ci"
+            scoped = requests.request(method, f"{url}{path}", headers={"Authorization": f"Bearer {tokens[wrong]}"},
+                                      timeout=30)
+            assert scoped.status_code == 403 and "lacks scope" in scoped.json()["error"], (method, path)
+
+
+def test_a_gate_decision_is_audited_with_who_asked(served):
+    url, store, tokens, app = served
+    response = requests.get(f"{url}/api/v1/gate", params={"service": "checkout"}, timeout=30,
+                            headers={"Authorization": f"Bearer {tokens['gate']}"})
+    assert response.status_code in (200, 423), response.text
+    entry = store.audit_entries(action="gate.decision", limit=1)[0]
+    assert entry.actor == "api:token:gate" and entry.payload["service"] == "checkout"
+    assert entry.payload["allowed"] == response.json()["allowed"]
