@@ -4,6 +4,7 @@ and the request timing that feeds ``/metrics``.
 - ``/healthz``: the process answers (no I/O), for liveness probes.
 - ``/readyz``: the store answers a query and at least one SLO spec is loaded; 503
   with the reason otherwise, for readiness probes and load balancers.
+- ``/reports/download/<run id>``: an archived report PDF (``report_files.py``).
 - ``/metrics``: the dashboard's own metrics (``metrics.py``) plus gauges read from
   the store at scrape time.
 
@@ -19,7 +20,7 @@ import flask
 
 from sloboard.errors import StoreError
 
-from . import spec_reload
+from . import report_files, spec_reload
 from .context import DashboardContext
 from .metrics import gauge_family
 
@@ -35,6 +36,7 @@ def register_routes(server: flask.Flask, ctx: DashboardContext) -> None:
     server.before_request(_start_timer)
     server.after_request(lambda response: _observe(ctx, response))
     spec_reload.register(server, ctx)
+    report_files.register(server, ctx)  # /reports/download/<run id>
 
 
 def _text(body: str, status: int = 200) -> flask.Response:

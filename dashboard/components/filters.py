@@ -31,7 +31,8 @@ DEFAULT_REFRESH = "1m"
 # Carried into the nav links, so the range and filters survive a page change.
 SHARED = ("range", "start", "end", "team", "service", "refresh")
 NAV = (("overview", "/", "Overview"), ("deployments", "/deployments", "Deployments"),
-       ("cost", "/cost", "Cost"), ("collection", "/collection", "Collection health"))
+       ("cost", "/cost", "Cost"), ("collection", "/collection", "Collection health"),
+       ("reports", "/reports", "Reports"))
 
 
 def filter_id(name: str) -> dict[str, str]:

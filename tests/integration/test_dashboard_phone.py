@@ -27,6 +27,7 @@ PAGES = [
     ("deployments", "/deployments", "#deployments-table td"),
     ("cost", "/cost", "#cost-table td"),
     ("collection", "/collection", "#collection-gaps-table td"),
+    ("reports", "/reports", "#reports-list"),
     ("not-found", "/no/such/page", "#not-found"),
     ("unknown-service", "/service/nope", "#service-unknown"),
 ]
