@@ -30,8 +30,12 @@ PAYMENTS = {"payments/availability", "payments/latency"}
 BROKEN = "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: availability\nspec:\n  objective: high\n"
 
 
+TOKEN = "reload-test-token"  # the API needs a token with status:read (api_tokens: every scope)
+
+
 def listed(url: str) -> set[str]:
-    with urllib.request.urlopen(url + "/api/v1/slos", timeout=10) as response:
+    request = urllib.request.Request(url + "/api/v1/slos", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return {s["id"] for s in json.load(response)["slos"]}
 
 
@@ -45,7 +49,7 @@ def checkout_folder(tmp_path: Path) -> Path:
 
 def test_a_new_spec_appears_and_a_broken_one_keeps_the_last_good_set(chrome, tmp_path):
     specs = checkout_folder(tmp_path)
-    settings = Settings(data_dir=tmp_path / "data", specs_dir=specs)
+    settings = Settings(data_dir=tmp_path / "data", specs_dir=specs, api_tokens={"reload": TOKEN})
     store = Store.open(f"sqlite:///{tmp_path / 'reload.db'}")
     server = DashboardServer.start(settings, store=store, clock=time.time)
     try:
@@ -83,7 +87,8 @@ from pathlib import Path
 from sloboard.settings import Settings
 from dashboard.serve import serve
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-serve(Settings(data_dir=Path(sys.argv[1]), specs_dir=Path(sys.argv[2])), "127.0.0.1", int(sys.argv[3]))
+serve(Settings(data_dir=Path(sys.argv[1]), specs_dir=Path(sys.argv[2]), api_tokens={"reload": sys.argv[4]}),
+      "127.0.0.1", int(sys.argv[3]))
 """
 
 
@@ -93,7 +98,7 @@ def test_sighup_reloads_at_once(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLOBOARD_")}
-    process = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp_path / "data"), str(specs), str(port)],
+    process = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp_path / "data"), str(specs), str(port), TOKEN],
                                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
