@@ -134,6 +134,8 @@ def register_error_handlers(server: flask.Flask) -> None:
     """
 
     def no_such_route(rest: str):
+        if bearer.presented_token() is None:  # as for the real routes: nothing without a token
+            return _error("the API needs Authorization: Bearer <token>", 401)
         return _error(f"no API route {flask.request.method} {flask.request.path}; see README, section HTTP API", 404)
 
     # Without it, Dash's catch-all page route would answer an unknown /api/ path with 200

@@ -21,6 +21,7 @@ from sloboard.settings import Settings
 from sloboard.wiring import load_slos, open_store
 
 from .api import register_api
+from .auth import install as install_auth
 from .components import filters, shell
 from .context import EXTENSION_KEY, DashboardContext
 from .metrics import Metrics
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
         sys.modules[page["module"]].register_callbacks(app)
     register_routes(app.server, ctx)
     register_api(app.server, ctx)
+    install_auth(app, ctx)  # last: the CSP hashes every inline script defined above
     # What exists now (modules, Dash's registry, the specs) lives as long as the process.
     # Moved out of the collector's generations, it is no longer scanned by the full
     # collections that the garbage of renders triggers: at 100 SLOs such a collection took

@@ -161,6 +161,37 @@ class DashboardSettings(_Section):
         return value.rstrip("/")
 
 
+class AuthSettings(_Section):
+    """Who may open the dashboard: sessions of users in the store, or an SSO proxy in front."""
+
+    secret_key: SecretStr | None = Field(
+        None, description="signs session cookies; set the same one on every worker; default: a random key kept "
+        "in <data_dir>/session.key (owner-only)", examples=["a-64-character-random-string"])
+    secure_cookies: bool = Field(False, description="mark session cookies Secure and send HSTS: set it behind HTTPS",
+                                 examples=[True])
+    idle_timeout: str = Field("30m", description="a session ends after this long without a request", examples=["1h"])
+    absolute_timeout: str = Field("12h", description="a session ends this long after its login, whatever its use",
+                                  examples=["8h"])
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses of an authenticating proxy whose user header is believed; "
+        "from any other address the header is ignored", examples=[["10.0.0.5"]])
+    proxy_user_header: str = Field("X-Forwarded-User", description="the header a trusted proxy names the user in "
+                                   "(a user of the store)", examples=["X-Auth-Request-User"])
+    anonymous_role: Literal["viewer"] | None = Field(
+        None, description="let visitors without a login see the pages as viewers (a wall display); "
+        "the API still needs tokens", examples=["viewer"])
+    metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs Authorization: Bearer <it>",
+                                            examples=["a-long-random-string"])
+
+    @field_validator("idle_timeout", "absolute_timeout")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        from .domain import parse_duration
+
+        parse_duration(value)
+        return value
+
+
 class SmtpSettings(_Section):
     """The SMTP server that mails reports, over STARTTLS or implicit TLS, with a login."""
 
@@ -248,6 +279,7 @@ class Settings(BaseSettings):
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(

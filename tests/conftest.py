@@ -24,6 +24,10 @@ from sloboard.store import Store
 from tests.missing import missing
 
 PG_URL_ENV = "SLOBOARD_TEST_PG_URL"
+# The dashboard asks for a login (dashboard/auth). Tests about pages, not about logging in,
+# see them as an anonymous viewer (auth.anonymous_role, as a wall display would); the
+# login tests (tests/integration/test_login.py) unset it.
+os.environ.setdefault("SLOBOARD_AUTH__ANONYMOUS_ROLE", "viewer")
 
 
 class FakeClock:

@@ -7,6 +7,8 @@ store's main module stays about samples. Passwords and tokens arrive already has
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from ..errors import InputError
@@ -73,6 +75,16 @@ class AccountsMixin:
         if row is None:
             return None
         return User(row.id, row.name, row.role, row.created_at, row.updated_at), row.password_hash
+
+    def audit_payloads_since(self, action: str, since: float) -> list[dict]:
+        """The payloads of ``action`` entries from ``since`` on, oldest first, each with its ``at``
+        (the login throttle counts failures here: one place, shared by every worker)."""
+        from .models import audit_log
+
+        query = (sa.select(audit_log.c.at, audit_log.c.payload)
+                 .where(audit_log.c.action == action, audit_log.c.at >= float(since)).order_by(audit_log.c.id))
+        with self._transaction(f"reading {action} audit entries", write=False) as conn:
+            return [json.loads(payload) | {"at": at} for at, payload in conn.execute(query)]
 
     # --- API tokens ---------------------------------------------------------------------
 

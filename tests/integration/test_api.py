@@ -145,10 +145,10 @@ def test_status_at_a_time_out_of_range_is_a_json_400(api, at):
 
 def test_unknown_api_paths_and_methods_answer_json(api):
     url, _ = api
-    assert _json_error(requests.get(f"{url}/api/v1/nothing-here", timeout=30), 404) == \
+    assert _json_error(requests.get(f"{url}/api/v1/nothing-here", headers=AUTH, timeout=30), 404) == \
         "no API route GET /api/v1/nothing-here; see README, section HTTP API"
-    assert "no API route POST /api/v2/slos" in _json_error(requests.post(f"{url}/api/v2/slos", timeout=30), 404)
-    assert "no API route DELETE /api/v1/slos" in _json_error(requests.delete(f"{url}/api/v1/slos", timeout=30), 404)
+    assert "no API route POST /api/v2/slos" in _json_error(requests.post(f"{url}/api/v2/slos", headers=AUTH, timeout=30), 404)
+    assert "no API route DELETE /api/v1/slos" in _json_error(requests.delete(f"{url}/api/v1/slos", headers=AUTH, timeout=30), 404)
 
 
 def test_deployment_body_takes_the_cli_flag_names(api):
