@@ -240,6 +240,43 @@ class ReportsSettings(_Section):
         return recipients
 
 
+class SchedulerSettings(_Section):
+    """When `sloboard run` builds the reports and retries their mail (collection: collect.interval_s)."""
+
+    report_time: str = Field(
+        "08:00", description="local time (in timezone) of the weekly report on Mondays, the monthly on the 1st "
+        "and the quarterly on 1 January, April, July and October", examples=["07:30"],
+    )
+    misfire_grace: str = Field(
+        "3d", description="a report missed while no scheduler ran is built once at start-up if it is at most "
+        "this late", examples=["7d"],
+    )
+    deliver_interval_s: int = Field(600, ge=10, description="how often report mails that failed are retried",
+                                    examples=[300])
+
+    @field_validator("report_time")
+    @classmethod
+    def _is_time_of_day(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"{value!r} is not a time of day like 08:00 (24-hour HH:MM)")
+        return value
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        from .domain import parse_duration
+
+        parse_duration(value)
+        return value
+
+    @property
+    def misfire_grace_s(self) -> int:
+        from .domain import parse_duration
+
+        return int(parse_duration(self.misfire_grace).total_seconds())
+
+
 class Settings(BaseSettings):
     """Everything sloboard can be told. See README, section Configuration."""
 
@@ -281,6 +318,7 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     # Flat alias kept because it is the one setting everybody sets.
     prometheus_url: str | None = Field(
         None, validation_alias=AliasChoices("prometheus_url", "SLOBOARD_PROMETHEUS_URL"),
