@@ -161,6 +161,44 @@ class DashboardSettings(_Section):
         return value.rstrip("/")
 
 
+class ServerSettings(_Section):
+    """How `sloboard serve` and `sloboard run` serve the dashboard: one process, or gunicorn workers."""
+
+    workers: int = Field(
+        1, ge=1, le=64, description="dashboard worker processes; 1: one threaded process (werkzeug), "
+        "more: gunicorn with this many workers (set cache.url so that they share results)", examples=[4])
+    threads: int = Field(4, ge=1, le=64, description="threads per gunicorn worker", examples=[8])
+    timeout_s: int = Field(60, ge=1, description="gunicorn restarts a worker silent for this long", examples=[120])
+    graceful_timeout_s: int = Field(30, ge=0, description="on restart or stop, workers finish requests this long",
+                                    examples=[60])
+    keepalive_s: int = Field(5, ge=0, description="seconds an idle keep-alive connection stays open", examples=[2])
+    max_requests: int = Field(0, ge=0, description="restart a worker after this many requests (0: never)",
+                              examples=[10000])
+    max_requests_jitter: int = Field(0, ge=0, description="up to this many more, so workers restart apart",
+                                     examples=[500])
+
+
+class CacheSettings(_Section):
+    """Where the dashboard keeps results computed per instant (status report, DORA and cost trends)."""
+
+    url: str = Field("", description="empty: in each process; redis://host:port/db: one cache all workers share",
+                     examples=["redis://127.0.0.1:6379/0"])
+    key_prefix: str = Field("sloboard:", description="prefix of every key in Redis (several dashboards, one Redis)",
+                            examples=["sloboard-prod:"])
+    ttl_s: int = Field(900, ge=60, description="how long Redis keeps a result", examples=[3600])
+    lock_s: float = Field(60.0, gt=0, description="the longest one worker holds an instant's lock while computing",
+                          examples=[120])
+    wait_s: float = Field(
+        15.0, ge=0, description="how long other workers wait for it before serving the previous instant", examples=[5])
+
+    @field_validator("url")
+    @classmethod
+    def _is_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{value!r} is not a Redis URL, e.g. redis://127.0.0.1:6379/0 (empty: in-process)")
+        return value
+
+
 class AuthSettings(_Section):
     """Who may open the dashboard: sessions of users in the store, or an SSO proxy in front."""
 
@@ -316,6 +354,8 @@ class Settings(BaseSettings):
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
