@@ -8,17 +8,11 @@ shell history and in every process listing.
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 
+from .cli_common import cli_actor
 from .errors import InputError
-
-
-def _actor() -> str:
-    from .cli import _actor as cli_actor
-
-    return cli_actor()
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -64,7 +58,7 @@ def user_add(obj, name: str, role: str, password_stdin: bool) -> None:
     password_hash = hash_password(_read_password(password_stdin))
     store = obj.open_store()
     try:
-        store.add_user(name, role, password_hash, actor=_actor())
+        store.add_user(name, role, password_hash, actor=cli_actor())
     finally:
         store.close()
     click.echo(f"added user {name} ({role})")
@@ -82,7 +76,7 @@ def user_passwd(obj, name: str, password_stdin: bool) -> None:
     try:
         if store.user(name) is None:
             raise InputError(f"no user {name!r}; see `sloboard user list`")
-        store.set_password(name, hash_password(_read_password(password_stdin)), actor=_actor())
+        store.set_password(name, hash_password(_read_password(password_stdin)), actor=cli_actor())
     finally:
         store.close()
     click.echo(f"changed the password of {name}")
@@ -95,7 +89,7 @@ def user_remove(obj, name: str) -> None:
     """Remove user NAME; the audit log keeps what they did."""
     store = obj.open_store()
     try:
-        store.remove_user(name, actor=_actor())
+        store.remove_user(name, actor=cli_actor())
     finally:
         store.close()
     click.echo(f"removed user {name}")

@@ -37,7 +37,7 @@ def audit_verify(obj, start: str | None, end: str | None, anchor_file: Path | No
     Exit 1 on any problem."""
     from reports.archive import verify_archive
 
-    from .cli import _parse_time
+    from .cli_common import parse_cli_time
     from .store.audit_check import Anchor
 
     anchor = None
@@ -48,7 +48,7 @@ def audit_verify(obj, start: str | None, end: str | None, anchor_file: Path | No
             raise InputError(f"--anchor: cannot read {anchor_file}: {exc.strerror}") from exc
         except ValueError as exc:
             raise InputError(f"--anchor: {anchor_file}: {exc}") from exc
-    window = [None if t is None else float(_parse_time(t)) for t in (start, end)]
+    window = [None if t is None else float(parse_cli_time(t)) for t in (start, end)]
     store = obj.open_store()
     try:
         report = store.check_audit(start=window[0], end=window[1], anchor=anchor)

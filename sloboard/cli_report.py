@@ -26,13 +26,13 @@ def report(obj, kind: str, period: str | None, out: Path | None, send: bool) -> 
     --send mail it (a failed delivery is recorded and retried by `sloboard run`)."""
     from reports.service import make_report, resolve_period
 
-    from .cli import _actor
+    from .cli_common import cli_actor
 
     chosen = resolve_period(kind, period, obj.settings.timezone, time.time())
     specs = obj.load_specs()
     store = obj.open_store()
     try:
-        run = make_report(store, specs.slos, obj.settings, kind, chosen, send=send, out=out, actor=_actor())
+        run = make_report(store, specs.slos, obj.settings, kind, chosen, send=send, out=out, actor=cli_actor())
     finally:
         store.close()
     click.echo(f"{kind} report {chosen.label}: {Path(obj.settings.data_dir) / run.path} (SHA-256 {run.sha256})")

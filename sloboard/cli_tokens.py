@@ -10,7 +10,8 @@ import time
 
 import click
 
-from .cli_accounts import _actor, _when
+from .cli_accounts import _when
+from .cli_common import cli_actor
 from .errors import InputError
 
 
@@ -40,7 +41,7 @@ def token_create(obj, name: str, scopes: tuple[str, ...], expires: str) -> None:
     store = obj.open_store()
     try:
         record = store.add_token(name, token_digest(secret), check_scopes(scopes), time.time() + lifetime,
-                                 actor=_actor())
+                                 actor=cli_actor())
     finally:
         store.close()
     click.echo(secret)
@@ -73,7 +74,7 @@ def token_revoke(obj, name: str) -> None:
     """Revoke token NAME at once; it stays listed (and audited) as revoked."""
     store = obj.open_store()
     try:
-        store.revoke_token(name, actor=_actor())
+        store.revoke_token(name, actor=cli_actor())
     finally:
         store.close()
     click.echo(f"revoked token {name}")

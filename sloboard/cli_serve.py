@@ -1,0 +1,41 @@
+"""``sloboard serve`` (the dashboard only) and ``sloboard run`` (collection on a schedule and the dashboard)."""
+
+from __future__ import annotations
+
+import click
+
+from .cli_common import CliContext, log_to_stderr, note_demo_settings, serve_options
+from .wiring import open_store
+
+@click.command(short_help="Serve the dashboard only.")
+@serve_options
+@click.pass_obj
+def serve(obj: CliContext, host: str, port: int) -> None:
+    """Serve the dashboard only (no collection, no reports). Ctrl-C stops it."""
+    from dashboard.serve import serve as serve_dashboard
+
+    log_to_stderr()
+    note_demo_settings(obj.settings)
+    click.echo(f"dashboard on http://{host}:{port}", err=True)
+    serve_dashboard(obj.settings, host, port)
+
+
+@click.command(short_help="Collect on a schedule and serve the dashboard.")
+@serve_options
+@click.pass_obj
+def run(obj: CliContext, host: str, port: int) -> None:
+    """Production mode: the scheduler (collect every collect.interval_s) and the dashboard
+    in one process. Several processes may share one database; only one collects at a time."""
+    from dashboard.serve import serve as serve_dashboard
+
+    from .scheduler import start_scheduler
+
+    log_to_stderr()
+    obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    note_demo_settings(obj.settings)
+    scheduler = start_scheduler(obj.settings, lambda: open_store(obj.settings))
+    click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
+    try:
+        serve_dashboard(obj.settings, host, port)
+    finally:
+        scheduler.shutdown(wait=False)
