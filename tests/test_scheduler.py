@@ -26,10 +26,11 @@ def test_collect_tick_against_a_dead_prometheus_records_failed_runs(tmp_path):
         data_dir=tmp_path,
         specs_dir=specs,
         prometheus=PrometheusSettings(url="http://127.0.0.1:1", retry_max_s=0, timeout_s=1),
+        database_url=f"sqlite:///{tmp_path / 'run.db'}",
     )
-    url = f"sqlite:///{tmp_path / 'run.db'}"
+    url = settings.db_url
     Store.open(url).close()
-    scheduler = start_scheduler(settings, lambda: Store.open(url))
+    scheduler = start_scheduler(settings)
     try:
         deadline = time.monotonic() + 60
         runs = []

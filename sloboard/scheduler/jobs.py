@@ -1,0 +1,124 @@
+"""The scheduled jobs: module-level functions that APScheduler's job store can name,
+taking nothing but a report kind; each opens the store with this process's settings
+(``runtime``) and logs its failures instead of raising them into the scheduler.
+
+Several schedulers may run the same job (they share one job store): collection runs
+under the collector lock, each report under the ``report:<kind>`` lock and only if
+the store has no run of that period yet, and each mail is claimed in the store before
+it is sent. So whichever process gets there first does the work, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..errors import SloboardError, StoreLockedError
+from ..wiring import load_slos, open_store
+from . import runtime
+
+log = logging.getLogger("sloboard.scheduler")
+
+# Longer than the slowest build measured (the 1,000-SLO monthly, under 3 minutes), and
+# short enough that a scheduler that died mid-build does not block the kind for long.
+REPORT_LOCK_TTL_S = 3600
+REPORT_ACTOR = "scheduler"
+
+
+def collect_job() -> None:
+    """One collection pass; failures are logged and recorded, never raised into the scheduler."""
+    from collectors.collect import collect_once
+
+    rt = runtime.current()
+    specs = load_slos(rt.settings)  # each pass: a changed spec is collected from the next tick on
+    store = open_store(rt.settings)
+    try:
+        summary = collect_once(rt.settings, store, specs.slos, until=int(rt.clock()) - rt.settings.collect.lag_s)
+        log.info("collected %d samples, %d queries failed", summary.samples, len(summary.failed))
+    except StoreLockedError as exc:
+        log.info("skipping this collection: %s", exc)
+    except SloboardError as exc:
+        log.error("collection failed: %s", exc)
+    finally:
+        store.close()
+
+
+def prune_raw_samples(settings, store, clock=time.time) -> int:
+    """Delete per-step samples older than ``collect.raw_retention`` (golden signals: older
+    than ``collect.golden_raw_retention``) and hourly rollups older than
+    ``collect.rollup_retention``."""
+    from ..store import Retention
+
+    cutoff, kind_cutoffs, rollup_cutoff = Retention.from_settings(settings.collect).cutoffs(clock())
+    return store.delete_samples_before(cutoff, kind_cutoffs=kind_cutoffs, rollup_cutoff=rollup_cutoff)
+
+
+def retention_job() -> None:
+    """The hourly prune; failures are logged, never raised into the scheduler."""
+    rt = runtime.current()
+    store = open_store(rt.settings)
+    try:
+        deleted = prune_raw_samples(rt.settings, store, rt.clock)
+        collect = rt.settings.collect
+        log.info("retention: deleted %d rows (kept: %s of SLI and cost steps, %s of golden-signal steps, %s of "
+                 "hourly rollups)", deleted, collect.raw_retention, collect.golden_raw_retention, collect.rollup_retention)
+    except SloboardError as exc:
+        log.error("retention failed: %s", exc)
+    finally:
+        store.close()
+
+
+def report_job(kind: str) -> None:
+    """Build (and mail, when recipients and an SMTP host are set) the last complete
+    ``kind`` period, unless the store already has it; logged, never raised."""
+    from reports.service import make_report, resolve_period
+
+    rt = runtime.current()
+    settings = rt.settings
+    period = resolve_period(kind, None, settings.timezone, rt.clock())
+    send = bool(settings.reports.recipients.get(kind)) and settings.reports.smtp.host is not None
+    store = open_store(settings)
+    try:
+        with store.lock(f"report:{kind}", rt.owner, ttl_s=REPORT_LOCK_TTL_S):
+            done = covering_run(store, kind, period.label, send=send)
+            if done is not None:
+                log.info("%s report %s: built already (report run %d), not again", kind, period.label, done.id)
+                return
+            run = make_report(store, load_slos(settings).slos, settings, kind, period, send=send,
+                              actor=REPORT_ACTOR, clock=rt.clock)
+        log.info("%s report %s: %s (SHA-256 %s), delivery %s", kind, period.label, run.path, run.sha256,
+                 run.delivery_status)
+    except StoreLockedError as exc:
+        log.info("%s report %s: another scheduler is building it (%s)", kind, period.label, exc)
+    except SloboardError as exc:
+        log.error("%s report %s failed: %s", kind, period.label, exc)
+    finally:
+        store.close()
+
+
+def covering_run(store, kind: str, period: str, *, send: bool):
+    """The run that already covers ``kind``/``period``: built, and when the report is to be
+    mailed, handed to delivery (a failed mail is ``deliver_pending_job``'s to retry, not
+    a reason to build again). None if there is none."""
+    for run in store.report_runs(kind=kind, limit=None):
+        if run.period == period and run.status == "ok" and (not send or run.delivery_status != "none"):
+            return run
+    return None
+
+
+def deliver_pending_job() -> None:
+    """Retry every report mail that is pending or failed (each sent at most once)."""
+    from reports.delivery import deliver_pending
+
+    settings = runtime.current().settings
+    if settings.reports.smtp.host is None:
+        return
+    store = open_store(settings)
+    try:
+        for run in deliver_pending(store, data_dir=settings.data_dir, smtp=settings.reports.smtp):
+            log.info("%s report %s: delivery %s%s", run.kind, run.period, run.delivery_status,
+                     f" ({run.delivery_error})" if run.delivery_error else "")
+    except SloboardError as exc:
+        log.error("retrying report mail failed: %s", exc)
+    finally:
+        store.close()
