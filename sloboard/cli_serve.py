@@ -20,20 +20,28 @@ def serve(obj: CliContext, host: str, port: int) -> None:
     serve_dashboard(obj.settings, host, port)
 
 
-@click.command(short_help="Collect on a schedule and serve the dashboard.")
+@click.command(short_help="Collect and build reports on a schedule, and serve the dashboard.")
 @serve_options
+@click.option("--scheduler-only", is_flag=True,
+              help="Run the scheduler without the dashboard (scale-out: one of these, dashboards by `sloboard serve`).")
 @click.pass_obj
-def run(obj: CliContext, host: str, port: int) -> None:
-    """Production mode: the scheduler (collect every collect.interval_s) and the dashboard
-    in one process. Several processes may share one database; only one collects at a time."""
-    from dashboard.serve import serve as serve_dashboard
-
-    from .scheduler import start_scheduler
+def run(obj: CliContext, host: str, port: int, scheduler_only: bool) -> None:
+    """Production mode: the scheduler (collect every collect.interval_s, the reports at
+    scheduler.report_time, mail retries, the hourly prune) and the dashboard in one
+    process. Several processes may share one database; each job is done by one of them."""
+    from .scheduler import run_until_stopped, start_scheduler
 
     log_to_stderr()
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
     note_demo_settings(obj.settings)
-    scheduler = start_scheduler(obj.settings, lambda: open_store(obj.settings))
+    open_store(obj.settings).close()  # migrated before the jobs start
+    scheduler = start_scheduler(obj.settings)
+    if scheduler_only:
+        click.echo(f"scheduler only: collecting every {obj.settings.collect.interval_s}s", err=True)
+        run_until_stopped(scheduler)
+        return
+    from dashboard.serve import serve as serve_dashboard
+
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:
         serve_dashboard(obj.settings, host, port)
