@@ -17,7 +17,7 @@ from sloboard.store.models import metadata
 
 EXPECTED_TABLES = {
     "slos", "slo_versions", "sli_samples", "sli_hourly", "series", "series_samples", "series_hourly", "deployments",
-    "watermarks", "collector_runs", "audit_log", "report_runs", "locks", "users", "api_tokens", "alembic_version",
+    "watermarks", "collector_runs", "audit_log", "report_runs", "locks", "users", "api_tokens", "gate_overrides", "alembic_version",
 }
 
 

@@ -9,7 +9,7 @@ Three questions, each answered with the rows named:
 2. Was the end cut off? A chain trimmed from its end still holds, so it is compared with
    an anchor kept elsewhere (``audit anchor``, or the ``audit.head`` lines of the JSON
    log): the anchored entry must still be there with the anchored hash.
-3. Do the records agree with it? Every deployment, user and token must equal the record
+3. Do the records agree with it? Every deployment, user, token and gate override must equal the record
    its newest audit entry left (``coverage.py``); every report run with a PDF must equal
    its ``report.archive`` entry. A row without an entry, a row that differs, and an entry
    whose row is gone are each named.
@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from . import audit, coverage
-from .models import api_tokens, audit_log, deployments, report_runs, users
+from .models import api_tokens, audit_log, deployments, gate_overrides, report_runs, users
 
 REPORT_ACTION = "report.archive"  # written by reports.archive.record_archived
 
@@ -141,6 +141,8 @@ def _check_records(conn, report: AuditReport) -> None:
           for r in conn.execute(sa.select(users)).mappings()),
         *((coverage.token_target(r["name"]), f"token {r['name']} (row {r['id']})", coverage.token_record(r))
           for r in conn.execute(sa.select(api_tokens)).mappings()),
+        *((coverage.gate_override_target(r["id"]), f"gate override {r['id']} of {r['service']}",
+           coverage.gate_override_record(r)) for r in conn.execute(sa.select(gate_overrides)).mappings()),
     ]
     seen = set()
     for target, name, record in rows:

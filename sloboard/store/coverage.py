@@ -43,3 +43,14 @@ DEPLOYMENT_COLUMNS = ("service", "version", "status", "started_at", "finished_at
 
 def deployment_record(row: Mapping[str, Any]) -> dict:
     return {column: row[column] for column in DEPLOYMENT_COLUMNS}
+
+
+def gate_override_target(override_id: int) -> str:
+    return f"gate_override:{override_id}"
+
+
+GATE_OVERRIDE_COLUMNS = ("service", "reason", "created_by", "created_at", "expires_at", "revoked_at", "revoked_by")
+
+
+def gate_override_record(row: Mapping[str, Any]) -> dict:
+    return {column: row[column] for column in GATE_OVERRIDE_COLUMNS}

@@ -222,3 +222,19 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", sa.Double),
     sa.Column("last_used_at", sa.Double),
 )
+
+# Admins' overrides of the deploy gate, each with its reason, who gave it and when it ends
+# (``overrides.py``); rows are revoked, never deleted, so the audit log can vouch for each.
+gate_overrides = sa.Table(
+    "gate_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("service", sa.String(255), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False),
+    sa.Column("revoked_at", sa.Double),
+    sa.Column("revoked_by", sa.String(255)),
+    sa.Index(None, "service"),
+)

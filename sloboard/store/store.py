@@ -22,6 +22,7 @@ from ..domain import SLO, Deployment, DeployStatus
 from ..errors import StoreError
 from . import audit, audit_check, audit_rows, coverage, locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
+from .overrides import OverridesMixin
 from .dialect import insert
 from .engine import create_engine, mask_url, parse_url
 from .failures import guard
@@ -61,7 +62,7 @@ _PUT_WATERMARK = (
 )
 
 
-class Store(AccountsMixin):
+class Store(AccountsMixin, OverridesMixin):
     """sloboard's database: SQLite (default) or PostgreSQL, with the same schema and results.
 
     Open with ``Store.open(url)``; close with ``close()`` or use it as a context manager.
