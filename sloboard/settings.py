@@ -144,6 +144,24 @@ class ApiSettings(_Section):
     )
 
 
+class GateSettings(_Section):
+    """The deploy gate: `GET /api/v1/gate` and `sloboard gate`."""
+
+    fail_open: bool = Field(
+        False, description="allow deploys when the store is unreachable or an SLO's data is stale "
+        "(default: deny them); the answer says which happened", examples=[True])
+    max_override: str = Field("7d", description="the longest expiry `sloboard gate override` accepts",
+                              examples=["24h"])
+
+    @field_validator("max_override")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        from .domain import parse_duration
+
+        parse_duration(value)
+        return value
+
+
 class DashboardSettings(_Section):
     """The dashboard as its users reach it."""
 
@@ -350,6 +368,7 @@ class Settings(BaseSettings):
         examples=[{"ci": "kq3...long-random-string"}],
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
+    gate: GateSettings = Field(default_factory=GateSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     cost: CostSettings = Field(default_factory=CostSettings)
