@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from sloboard.domain import Indicator, IndicatorKind
 
-from .promql import DEFAULT_LOOKBACK_S, exact_rates, has_window_template, per_step_count_query
+from .promql import DEFAULT_LOOKBACK_S, exact_rates, per_step_count_query
 
 # An instant vector that is present (value 2) exactly when range selectors include their left end.
 CLOSED_RANGES = "(count_over_time(vector(1)[1s:1s]) == 2)"
@@ -45,7 +45,7 @@ def per_step_queries(indicator: Indicator, step_s: int, lookback_s: int = DEFAUL
 
 def raw_ratio_queries(ratio: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> tuple[str, str]:
     """(sum of the ratio's series, count of them) at each step end, NaN dropped, clipped to [0, 1]."""
-    query = exact_rates(ratio, step_s, lookback_s) if has_window_template(ratio) else ratio
+    query = exact_rates(ratio, step_s, lookback_s)  # unchanged without templates; ValueError if unreadable
     # clamp() keeps NaN; a comparison drops it, so a 0/0 step is no data.
     slices = f"(clamp(({query}), 0, 1) >= 0)"
     return f"sum({slices})", f"count({slices})"

@@ -47,11 +47,12 @@ import re
 from dataclasses import dataclass
 
 from sloboard.domain import QueryMode
+from sloboard.window_template import WINDOW_TEMPLATE
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+|\#[^\n]*)
-  | (?P<template>\{\{\s*\.window\s*\}\})
+  | (?P<template>""" + WINDOW_TEMPLATE + r""")
   | (?P<other_template>\{\{)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)
   | (?P<duration>(?:\d+(?:ms|[smhdwy]))+(?![\w.]))
@@ -99,11 +100,6 @@ def tokenize(promql: str) -> list[Token]:
             tokens.append(Token(match.lastgroup, match.group(), match.start(), match.end()))
         pos = match.end()
     return tokens
-
-
-def has_window_template(promql: str) -> bool:
-    """True if the query carries Sloth's ``{{.window}}`` template (spaces inside allowed)."""
-    return any(token.kind == "template" for token in tokenize(promql))
 
 
 # Prometheus's default lookback (--query.lookback-delta): the longest a series may go

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from collectors.promql import Modifiers, exact_rates, has_window_template, per_step_count_query, step_count, tokenize
+from collectors.promql import Modifiers, exact_rates, per_step_count_query, step_count, tokenize
 from sloboard.domain import QueryMode
+from sloboard.window_template import uses_window
 
 LOOKBACK = 300
 _MARK = re.compile(r"«(.*?)»", re.S)
@@ -246,8 +247,8 @@ def test_errors_name_the_column_of_the_problem():
         pytest.param("x_total", False, id="a plain selector has no template"),
     ],
 )
-def test_has_window_template(query, expected):
-    assert has_window_template(query) is expected
+def test_uses_window(query, expected):
+    assert uses_window(query) is expected
 
 
 def test_tokenizer_reads_matchers_strings_and_durations_as_single_tokens():

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
@@ -15,8 +15,6 @@ from ..errors import Problem
 from .messages import message_for
 from .yaml_source import Document, Loc, locate, scalar_text
 
-if TYPE_CHECKING:
-    from .openslo import Registry
 
 class SpecModel(BaseModel):
     """A versioned input schema: unknown fields are reported, values never change after parsing.
@@ -140,11 +138,11 @@ def _drop(data: object, loc: tuple) -> bool:
 
 @dataclass
 class MappingContext:
-    """Everything a ``to_domain()`` needs besides its own model.
+    """Everything a ``to_domain()`` needs besides its own model, in any spec format.
 
-    ``registry`` holds the OpenSLO SLI and DataSource objects of the whole load, so a
-    reference can point into another file; ``default_windows`` are the burn-rate alert
-    windows in force unless the SLO overrides them. ``translate`` maps the field paths
+    ``default_windows`` are the burn-rate alert windows in force unless the SLO
+    overrides them. A format whose objects refer to each other across files extends it
+    (``openslo.OpenSLOContext`` carries the registry). ``translate`` maps the field paths
     of a model built from a rewritten document (OpenSLO v1alpha read as v1) back to
     where the values stand in the file.
     """
@@ -152,7 +150,6 @@ class MappingContext:
     doc: Document
     reporter: Reporter
     default_windows: tuple[AlertWindow, ...]
-    registry: "Registry | None" = None
     translate: Callable[[Loc], Loc] | None = None
 
     def _at(self, loc: Loc) -> Loc:
@@ -171,7 +168,7 @@ class MappingContext:
         """True when an error was reported after ``checkpoint``: the SLO is not built."""
         return self.reporter.error_count() > checkpoint
 
-    def for_document(self, doc: Document) -> "MappingContext":
+    def for_document(self, doc: Document) -> Self:
         """The same context, reporting against another document (a referenced SLI)."""
         return replace(self, doc=doc)
 

@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import SLO, IndicatorKind, QueryMode, SpecSource, format_duration
+from ..window_template import uses_window
 from .base import MappingContext
-from .promql import counter_mismatches, uses_window
+from .promql import counter_mismatches
 from .yaml_source import Loc
 
 _ID_PART_RE = re.compile(r"[^\s/]+")

@@ -61,7 +61,7 @@ def load_specs(paths: Sequence[Path], alert_windows_file: Path | None = None) ->
             result = validate(model, doc, reporter) if model is not None else None
             if result is not None:
                 parsed.append((result, doc))
-    registry = _registry([(p.obj, doc) for p, doc in parsed if not p.refused], reporter)
+    registry = openslo.Registry.of([(p.obj, doc) for p, doc in parsed if not p.refused], reporter)
     slos: list[SLO] = []
     for result, doc in parsed:
         obj = result.obj
@@ -71,7 +71,10 @@ def load_specs(paths: Sequence[Path], alert_windows_file: Path | None = None) ->
         to_domain = getattr(obj, "to_domain", None)
         if to_domain is not None:
             # A refused object is still mapped, so that all its problems show in one run.
-            mapped = to_domain(MappingContext(doc, reporter, default_windows, registry, result.translate))
+            ctx = MappingContext(doc, reporter, default_windows, result.translate)
+            if doc.data.get("apiVersion") in _OPENSLO_VERSIONS:
+                ctx = openslo.OpenSLOContext.extending(ctx, registry)
+            mapped = to_domain(ctx)
             slos.extend(mapped if not result.refused else [])
     slos = _unique_ids(slos, reporter)
     problems = sorted(dict.fromkeys(reporter.problems), key=lambda p: (p.path, p.line))
@@ -133,6 +136,8 @@ def _recognise(doc: Document, reporter: Reporter) -> type[SpecModel] | None:
     return None
 
 
+# The formats whose objects refer to OpenSLO SLIs and DataSources by name.
+_OPENSLO_VERSIONS = (openslo.API_VERSION, openslo_v1alpha.API_VERSION)
 # apiVersion -> kind -> schema.
 _KINDS: dict[str, dict[str, type[SpecModel]]] = {
     openslo.API_VERSION: openslo.KINDS,
@@ -149,26 +154,6 @@ def _unknown_api_version(api: str) -> str:
         return f"unsupported Sloth Kubernetes version {api!r}; sloboard reads {sloth.K8S_API_VERSION}"
     return (f"unknown apiVersion {api!r}; sloboard reads openslo/v1, openslo/v1alpha, pyrra.dev/v1alpha1, "
             f"{sloth.K8S_API_VERSION} and Sloth files with version: \"prometheus/v1\"")
-
-
-def _registry(parsed: list[tuple[SpecModel, Document]], reporter: Reporter) -> openslo.Registry:
-    registry = openslo.Registry()
-    for obj, doc in parsed:
-        table: dict | None = None
-        if isinstance(obj, openslo.SLIObject):
-            table = registry.slis
-        elif isinstance(obj, openslo.DataSourceObject):
-            table = registry.datasources
-        if table is None:
-            continue
-        name = obj.metadata.name
-        if name in table:
-            first = table[name][1]
-            reporter.add(doc, ("metadata", "name"),
-                         f"duplicate {obj.kind} name {name!r}: already defined at {first.path}:{first.line}")
-            continue
-        table[name] = (obj, doc)
-    return registry
 
 
 def _unique_ids(slos: list[SLO], reporter: Reporter) -> list[SLO]:

@@ -24,7 +24,7 @@ Readings that the standard leaves to implementations:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,11 +32,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from ..domain import SLO, BudgetingMethod, Indicator, IndicatorKind, QueryMode, Window, parse_duration
-from .base import Duration, MappingContext, SpecModel
+from ..window_template import uses_window
+from .base import Duration, MappingContext, Reporter, SpecModel
 from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
 from .extension import read_extension
 from .messages import unknown_name_message
-from .promql import histogram_series, latency_threshold, parse_selector, uses_window
+from .promql import histogram_series, latency_threshold, parse_selector
 from .scalars import Text, TextMap, as_text
 from .yaml_source import Document, Loc
 
@@ -254,11 +255,45 @@ class Registry:
     slis: dict[str, tuple[SLIObject, Document]] = field(default_factory=dict)
     datasources: dict[str, tuple[DataSourceObject, Document]] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, parsed: list[tuple[SpecModel, Document]], reporter: Reporter) -> Registry:
+        """The SLIs and DataSources among ``parsed`` (every format's objects of one load);
+        a name defined twice is reported and the first definition kept."""
+        registry = cls()
+        for obj, doc in parsed:
+            table: dict | None = None
+            if isinstance(obj, SLIObject):
+                table = registry.slis
+            elif isinstance(obj, DataSourceObject):
+                table = registry.datasources
+            if table is None:
+                continue
+            name = obj.metadata.name
+            if name in table:
+                first = table[name][1]
+                reporter.add(doc, ("metadata", "name"),
+                             f"duplicate {obj.kind} name {name!r}: already defined at {first.path}:{first.line}")
+                continue
+            table[name] = (obj, doc)
+        return registry
+
+
+@dataclass
+class OpenSLOContext(MappingContext):
+    """The mapping context of OpenSLO objects: the format-neutral one and the registry of
+    the whole load, so an ``indicatorRef`` or ``metricSourceRef`` can point into another file."""
+
+    registry: Registry = field(default_factory=Registry)
+
+    @classmethod
+    def extending(cls, ctx: MappingContext, registry: Registry) -> OpenSLOContext:
+        return cls(**{f.name: getattr(ctx, f.name) for f in fields(MappingContext)}, registry=registry)
+
 
 @dataclass(frozen=True)
 class _ResolvedSLI:
     spec: SLISpec
-    ctx: MappingContext  # reports against the document that holds the SLI
+    ctx: OpenSLOContext  # reports against the document that holds the SLI
     prefix: Loc  # where the SLI spec sits in that document
     ref_data: Any  # the referenced SLI document, part of the SLO's fingerprint
 
@@ -267,7 +302,7 @@ class SLOObject(_Object):
     kind: Literal["SLO"]
     spec: SLOSpec
 
-    def to_domain(self, ctx: MappingContext) -> list[SLO]:
+    def to_domain(self, ctx: OpenSLOContext) -> list[SLO]:
         """One SLO per objective; problems go to ``ctx`` and leave that SLO out."""
         start = ctx.checkpoint()
         spec = self.spec
@@ -319,7 +354,7 @@ class SLOObject(_Object):
             slos.append(slo)
         return slos
 
-    def _window(self, ctx: MappingContext) -> Window | None:
+    def _window(self, ctx: OpenSLOContext) -> Window | None:
         windows = self.spec.time_window
         if windows is None:
             return Window(parse_duration(DEFAULT_WINDOW))
@@ -335,7 +370,7 @@ class SLOObject(_Object):
             ctx.warn(("spec", "timeWindow", 0, "duration"), warning)
         return window
 
-    def _resolve_sli(self, ctx: MappingContext) -> _ResolvedSLI | None:
+    def _resolve_sli(self, ctx: OpenSLOContext) -> _ResolvedSLI | None:
         spec = self.spec
         if spec.indicator is not None and spec.indicator_ref is not None:
             ctx.error(("spec", "indicatorRef"), "give indicator or indicatorRef, not both")
@@ -345,7 +380,7 @@ class SLOObject(_Object):
         if spec.indicator_ref is None:
             ctx.error(("spec", "indicator"), "required field is missing: give indicator or indicatorRef")
             return None
-        known = ctx.registry.slis if ctx.registry else {}
+        known = ctx.registry.slis
         if spec.indicator_ref not in known:
             ctx.error(("spec", "indicatorRef"), unknown_name_message(
                 "SLI (no kind: SLI with this metadata.name in the loaded files)", spec.indicator_ref, known))
@@ -390,7 +425,7 @@ class SLOObject(_Object):
             bad=numerator[0] if numerator_name == "bad" else None, mode=mode,
             latency_threshold_s=threshold, data_source=numerator[1] or total[1])
 
-    def _threshold_indicator(self, ctx: MappingContext, sli: _ResolvedSLI | None,
+    def _threshold_indicator(self, ctx: OpenSLOContext, sli: _ResolvedSLI | None,
                              objective: Objective, loc: Loc) -> Indicator | None:
         if sli is None or sli.spec.threshold_metric is None:
             return None
@@ -415,7 +450,7 @@ class SLOObject(_Object):
         return Indicator(kind=IndicatorKind.LATENCY, total=total, good=good, mode=QueryMode.COUNTER,
                          latency_threshold_s=objective.value, data_source=query[1])
 
-    def _objective(self, ctx: MappingContext, objective: Objective, loc: Loc) -> float | None:
+    def _objective(self, ctx: OpenSLOContext, objective: Objective, loc: Loc) -> float | None:
         if objective.target is not None and objective.target_percent is not None:
             ctx.error(loc + ("targetPercent",), "give target or targetPercent, not both")
             return None
@@ -429,7 +464,7 @@ class SLOObject(_Object):
                      f"{objective.target_percent:g} %; did you mean target: {objective.target_percent:g}?")
         return percent_to_fraction(objective.target_percent)
 
-    def _check_timeslices(self, ctx: MappingContext, objective: Objective, loc: Loc) -> None:
+    def _check_timeslices(self, ctx: OpenSLOContext, objective: Objective, loc: Loc) -> None:
         method = self.spec.budgeting_method
         needs = {BudgetingMethod.TIMESLICES: ("timeSliceTarget", "timeSliceWindow"),
                  BudgetingMethod.RATIO_TIMESLICES: ("timeSliceWindow",)}.get(method, ())
@@ -442,7 +477,7 @@ class SLOObject(_Object):
                 ctx.warn(loc + (name,), f"{name} is ignored with budgetingMethod {method.value}")
 
 
-def _raw_indicator(ctx: MappingContext, ratio: RatioMetric, loc: Loc) -> Indicator | None:
+def _raw_indicator(ctx: OpenSLOContext, ratio: RatioMetric, loc: Loc) -> Indicator | None:
     """``raw`` with ``rawType``: the ratio query as a RAW_RATIO indicator (see the module docstring)."""
     mixed = [name for name in ("good", "bad", "total") if getattr(ratio, name) is not None]
     if mixed:
@@ -464,12 +499,12 @@ def _raw_indicator(ctx: MappingContext, ratio: RatioMetric, loc: Loc) -> Indicat
                      bad=None if success else query[0], data_source=query[1])
 
 
-def _query(ctx: MappingContext, metric: MetricSpec, loc: Loc) -> tuple[str, str | None] | None:
+def _query(ctx: OpenSLOContext, metric: MetricSpec, loc: Loc) -> tuple[str, str | None] | None:
     """The PromQL query of a metric and the DataSource it names, checked against that source."""
     src, at = metric.metric_source, loc + ("metricSource",)
     kind = src.type
     if src.metric_source_ref is not None:
-        entry = ctx.registry.datasources.get(src.metric_source_ref) if ctx.registry else None
+        entry = ctx.registry.datasources.get(src.metric_source_ref)
         if entry is not None:
             source_type = entry[0].spec.type
             if kind is not None and kind.lower() != source_type.lower():

@@ -102,7 +102,7 @@ class SLOObject(_Object):
     kind: Literal["SLO"]
     spec: SLOSpec
 
-    def to_domain(self, ctx: MappingContext) -> list[SLO]:
+    def to_domain(self, ctx: openslo.OpenSLOContext) -> list[SLO]:
         """One SLO per objective, each mapped as the openslo/v1 SLO it stands for."""
         mark = ctx.checkpoint()
         spec = self.spec

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
+from ..window_template import PROMQL_STRING, WINDOW_TEMPLATE
 
-_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
+_WINDOW_RE = re.compile(WINDOW_TEMPLATE)
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-_SELECTOR_RE = re.compile(rf"({_NAME})?\s*\{{((?:[^}}\"'`]|{_STRING})*)\}}")
-_MATCHER_RE = re.compile(rf"\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*({_STRING})\s*(?:,|$)")
+_SELECTOR_RE = re.compile(rf"({_NAME})?\s*\{{((?:[^}}\"'`]|{PROMQL_STRING})*)\}}")
+_MATCHER_RE = re.compile(rf"\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*({PROMQL_STRING})\s*(?:,|$)")
 _GROUPING_RE = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)")
 _KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
              "unless", "offset", "inf", "nan", "atan2"}
@@ -48,11 +48,6 @@ class Selector:
     def render(self, extra: tuple[Matcher, ...] = (), drop: tuple[str, ...] = ()) -> str:
         kept = [m for m in self.matchers if m.label not in drop] + list(extra)
         return f"{self.name}{{{','.join(str(m) for m in kept)}}}" if kept else self.name
-
-
-def uses_window(query: str) -> bool:
-    """True when the query is written against Sloth's ``{{.window}}`` template."""
-    return bool(WINDOW_RE.search(query))
 
 
 def _matchers(body: str) -> tuple[Matcher, ...] | None:
@@ -95,8 +90,8 @@ def selectors(query: str) -> list[Selector] | None:
             return None
         found.append(selector)
     # Bare metric names: what is left once selectors, strings, ranges and clauses are gone.
-    rest = _SELECTOR_RE.sub(" ", WINDOW_RE.sub("w", query))
-    rest = re.sub(_STRING, " ", rest)
+    rest = _SELECTOR_RE.sub(" ", _WINDOW_RE.sub("w", query))
+    rest = re.sub(PROMQL_STRING, " ", rest)
     rest = re.sub(r"\[[^\]]*\]", " ", rest)
     rest = _GROUPING_RE.sub(" ", rest)
     for m in re.finditer(rf"(?<![\w.:]){_NAME}(?![\w:])(?!\s*\()", rest):

@@ -33,10 +33,11 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..domain import SLO, Indicator, IndicatorKind, QueryMode, Window, parse_duration
+from ..window_template import uses_window
 from .base import Duration, MappingContext, SpecModel
 from .building import Where, check_id_part, check_slo, fingerprint, is_id_part, percent_to_fraction, source
 from .extension import read_extension
-from .promql import latency_threshold, parse_selector, uses_window
+from .promql import latency_threshold, parse_selector
 from .kubernetes import IGNORED, KubernetesObject
 from .scalars import Text
 from .yaml_source import Loc

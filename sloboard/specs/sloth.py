@@ -31,10 +31,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from ..domain import SLO, BudgetingMethod, Indicator, IndicatorKind, QueryMode, Severity, Window
+from ..window_template import uses_window
 from .base import MappingContext, SpecModel
 from .building import Where, check_id_part, check_slo, fingerprint, percent_to_fraction, source
 from .kubernetes import KubernetesObject
-from .promql import uses_window
 from .scalars import Text, TextMap
 from .yaml_source import Loc
 
