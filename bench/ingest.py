@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from collectors.synthetic import BLOCK_DAYS, generate_fleet
 from sloboard.store import Store
-from sloboard.store.engine import SQLITE_PRAGMAS
+from sloboard.store.connection import SQLITE_PRAGMAS
 
 from .fleet import END_EPOCH, SEED, STEP_S, load_slos
 from .report import Result, at_least, at_most

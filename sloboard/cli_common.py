@@ -20,7 +20,7 @@ def store_is_empty(store) -> bool:
 
 
 def _sqlite_path(url: str) -> Path | None:
-    from .store.engine import parse_url
+    from .store.connection import parse_url
 
     parsed = parse_url(url)
     return Path(parsed.database).resolve() if parsed.drivername.startswith("sqlite") and parsed.database else None

@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..store.engine import create_engine, parse_url
+from ..store.connection import create_engine, parse_url
 from . import runtime
 from .jobs import collect_job, deliver_pending_job, report_job, retention_job
 

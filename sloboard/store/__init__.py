@@ -4,7 +4,7 @@
 (``postgresql+psycopg://...``) with the same schema, migrations and results.
 """
 
-from .engine import default_url, mask_url
+from .connection import default_url, mask_url
 from .migrate import head_revision
 from .records import ApiToken, AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion, User
 from .retention import Retention

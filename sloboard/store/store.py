@@ -20,11 +20,11 @@ import sqlalchemy as sa
 
 from ..domain import SLO, Deployment, DeployStatus
 from ..errors import StoreError
-from . import audit, audit_check, audit_rows, coverage, locking, migrate, samples, slo_sync
+from . import audit, audit_check, audit_rows, completeness, coverage, locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
 from .overrides import OverridesMixin
 from .dialect import insert
-from .engine import create_engine, mask_url, parse_url
+from .connection import create_engine, mask_url, parse_url
 from .failures import guard
 from .models import (
     audit_log,
@@ -302,6 +302,19 @@ class Store(AccountsMixin, OverridesMixin):
             known = sorted(pk for pk in pks.values() if pk is not None)
             arrays = _read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces)
         return samples.split_by_key(pks, *arrays)
+
+    def read_sli_coverage_many(self, slo_ids: Sequence[str], start: int, end: int,
+                               full_steps: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{slo_id: (complete_hours, steps)}``: the stored steps with ``start < ts <= end``,
+        the hours wholly inside holding ``full_steps`` steps as their hour ends, every other
+        step as its ``ts`` (``completeness.step_coverage``). Unknown SLOs map to empty arrays."""
+        with self._transaction("reading which SLI steps are stored", write=False) as conn:
+            pks = {slo_id: self._slo_pk(conn, slo_id) for slo_id in dict.fromkeys(slo_ids)}
+            known = sorted(pk for pk in pks.values() if pk is not None)
+            hour_keys, hours, step_keys, steps = completeness.step_coverage(conn, SLI_SAMPLES, known, start, end,
+                                                                            full_steps)
+        by_hour, by_step = samples.split_by_key(pks, hour_keys, hours), samples.split_by_key(pks, step_keys, steps)
+        return {slo_id: (by_hour[slo_id][0], by_step[slo_id][0]) for slo_id in pks}
 
     def latest_sample_ts(self, slo_id: str | None = None) -> int | None:
         """The newest sample ``ts`` of one SLO, or of any SLO when ``slo_id`` is None."""

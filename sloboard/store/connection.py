@@ -1,4 +1,4 @@
-"""Building the SQLAlchemy engine: URL handling, SQLite pragmas, connection timeouts."""
+"""The connection to the database: the SQLAlchemy engine, URL handling, SQLite pragmas, timeouts."""
 
 from __future__ import annotations
 
