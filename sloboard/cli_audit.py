@@ -35,8 +35,7 @@ def audit_verify(obj, start: str | None, end: str | None, anchor_file: Path | No
     token and report run that differs from its audit entry or has none; and check that
     each archived report PDF still has the SHA-256 its run and the audit log recorded.
     Exit 1 on any problem."""
-    from reports.archive import verify_archive
-
+    from .audit_verify import verify
     from .cli_common import parse_cli_time
     from .store.audit_check import Anchor
 
@@ -51,26 +50,12 @@ def audit_verify(obj, start: str | None, end: str | None, anchor_file: Path | No
     window = [None if t is None else float(parse_cli_time(t)) for t in (start, end)]
     store = obj.open_store()
     try:
-        report = store.check_audit(start=window[0], end=window[1], anchor=anchor)
-        archive = verify_archive(store, obj.settings.data_dir)
+        result = verify(store, obj.settings.data_dir, start=window[0], end=window[1], anchor=anchor)
     finally:
         store.close()
-    if report.broken is not None:
-        click.echo(f"audit log broken at {report.broken}", err=True)
-    elif report.truncation is not None:
-        click.echo(f"audit log {report.truncation}", err=True)
-    else:
-        click.echo("audit log intact")
-    for problem in report.records:
-        click.echo(f"record: {problem}", err=True)
-    for problem in archive.problems:
-        click.echo(f"report archive: {problem}", err=True)
-    if archive.ok:
-        click.echo(f"report archive intact: {archive.checked} PDF(s) match their recorded SHA-256")
-    if not report.records:
-        click.echo(f"records intact: {report.records_checked} deployment(s), user(s), token(s) and report run(s) "
-                   "match their audit entries")
-    if not (report.ok and archive.ok):
+    for finding in result.findings:
+        click.echo(finding.text, err=not finding.ok)
+    if not result.ok:
         sys.exit(1)
 
 
