@@ -16,15 +16,14 @@ from typing import Callable
 
 import dash
 
-from sloboard.dora_bands import load_dora_bands
 from sloboard.settings import Settings
-from sloboard.wiring import load_slos, open_store
+from sloboard.wiring import open_store
 
 from .api import register_api
 from .auth import install as install_auth
 from .components import filters, shell
-from .context import EXTENSION_KEY, DashboardContext
-from .metrics import Metrics
+from .cache_compute import add_computing_header
+from .context import EXTENSION_KEY, build_context
 from .routes import register_routes
 
 HERE = Path(__file__).resolve().parent
@@ -37,16 +36,6 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
     Invalid specs are skipped (``/readyz`` and the collection page name them); the app
     still starts so that an operator can see what is wrong.
     """
-    specs = load_slos(settings)
-    ctx = DashboardContext(
-        settings=settings,
-        store=store if store is not None else open_store(settings),
-        clock=clock,
-        slos=list(specs.slos),
-        problems=list(specs.problems),
-        metrics=Metrics(),
-        dora_bands=load_dora_bands(),
-    )
     app = dash.Dash(
         "dashboard",
         use_pages=True,
@@ -56,7 +45,9 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
         title="sloboard",
         update_title=None,
     )
+    ctx = build_context(settings, store if store is not None else open_store(settings), clock, app.server)
     app.server.extensions[EXTENSION_KEY] = ctx
+    app.server.after_request(add_computing_header)
     app.layout = shell.shell
     filters.register_callbacks(app)
     shell.register_callbacks(app)

@@ -8,14 +8,13 @@ apps in one process (tests) never see each other's store or clock.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 import flask
 
 from sloboard.domain import SLO, Deployment
+from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
 from sloboard.settings import Settings
@@ -23,14 +22,13 @@ from sloboard.reads.cost import cost_reads, cost_trends
 from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
 from sloboard.reads.trends import dora_trends, trend_deployments
+from sloboard.wiring import load_slos
 
+from .cache import SharedResults
+from .cache_compute import InstantResults, deployments_version, spec_fingerprint
 from .metrics import Metrics
 
 EXTENSION_KEY = "sloboard"
-_INSTANTS_KEPT = 4
-# Inputs rather than results, tens of MB on a large fleet (deployments of 61 days, cost
-# rows of every series): kept for the instant being computed only.
-_BULKY = frozenset({"deployments", "cost_trend_rows", "report_cost_rows"})
 
 
 @dataclass
@@ -45,9 +43,12 @@ class DashboardContext:
     metrics: Metrics
     dora_bands: BandScales  # the DORA 2023 bands (sloboard.dora_bands), read once by whoever builds the app
     kept_files: list[str] = field(default_factory=list)  # files with errors whose last good SLOs are served
-    _instants: OrderedDict = field(default_factory=OrderedDict, repr=False)  # at -> {key: value}
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _generation: int = field(default=0, repr=False)  # counts spec reloads
+    # Where per-instant results are kept (cache_compute.py); default: this process only.
+    results: InstantResults | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.results is None:
+            self.results = InstantResults(shared=None, wait_s=0.0, computations=self.metrics.computations)
 
     @property
     def step_s(self) -> int:
@@ -102,15 +103,12 @@ class DashboardContext:
 
     def replace_specs(self, slos: list[SLO], problems: list[Problem], kept_files: list[str]) -> None:
         """Serve ``slos`` from now on (a spec reload); forget every result computed for the old set."""
-        with self._lock:
-            self.slos, self.problems, self.kept_files = list(slos), list(problems), list(kept_files)
-            self._generation += 1
-            self._instants.clear()
+        self.slos, self.problems, self.kept_files = list(slos), list(problems), list(kept_files)
+        self.results.replace_fingerprint(spec_fingerprint(self.slos, self.settings))
 
     def kept(self, key: Hashable, at_epoch: int) -> Any | None:
-        """What :meth:`per_instant` keeps under ``key`` for ``at_epoch``; None when nothing is."""
-        with self._lock:
-            return self._instants.get(at_epoch, {}).get(key)
+        """What :meth:`per_instant` keeps in this process under ``key`` for ``at_epoch``; None when nothing is."""
+        return self.results.kept(key, at_epoch)
 
     def slo_status(self, slo_id: str, at_epoch: int) -> SLOEntry:
         """The report's entry of one SLO at ``at_epoch``: from the report when it is kept for the
@@ -126,28 +124,12 @@ class DashboardContext:
 
         Like the status report, a result is reused for its instant: the callbacks of one
         page, and every browser showing the dashboard within one step, share it; the
-        next step computes afresh. Only small results (a report, a trend) belong here, but
-        for the bulky inputs in ``_BULKY``, which only the newest instant computed keeps.
+        next step computes afresh. With ``cache.url`` set, all workers share it too, and
+        only one computes it (``cache_compute.py``). Only small results (a report, a
+        trend) belong here, but for the bulky inputs in ``cache_local.BULKY``, which only
+        the newest instant computed keeps, in each process.
         """
-        with self._lock:
-            if at_epoch in self._instants and key in self._instants[at_epoch]:
-                self._instants.move_to_end(at_epoch)
-                return self._instants[at_epoch][key]
-            generation = self._generation
-        value = compute()
-        with self._lock:
-            if generation != self._generation:
-                return value  # computed for specs that were replaced meanwhile: not for keeping
-            if key in _BULKY:
-                for other, kept in self._instants.items():
-                    if other != at_epoch:
-                        for bulky in _BULKY:
-                            kept.pop(bulky, None)
-            self._instants.setdefault(at_epoch, {})[key] = value
-            self._instants.move_to_end(at_epoch)
-            while len(self._instants) > _INSTANTS_KEPT:
-                self._instants.popitem(last=False)
-        return value
+        return self.results.get(key, at_epoch, compute)
 
     def slo(self, slo_id: str) -> SLO | None:
         return next((s for s in self.slos if s.id == slo_id), None)
@@ -163,6 +145,20 @@ class DashboardContext:
     def known_services(self, at_epoch: int) -> list[str]:
         """The services the specs name, and those with deployments in the trend window (61 days)."""
         return sorted(set(self.services) | {d.service for d in self.deployments(at_epoch)})
+
+
+def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask) -> DashboardContext:
+    """The context of a dashboard on ``store``: the specs and DORA bands read, and the cache
+    ``settings.cache`` names (Flask-Caching registers it on ``server``)."""
+    specs = load_slos(settings)
+    metrics = Metrics()
+    shared = SharedResults(settings.cache, server) if settings.cache.url else None
+    results = InstantResults(shared=shared, wait_s=settings.cache.wait_s, computations=metrics.computations,
+                             deployments_version=lambda: deployments_version(store),
+                             fingerprint=spec_fingerprint(specs.slos, settings))
+    return DashboardContext(settings=settings, store=store, clock=clock, slos=list(specs.slos),
+                            problems=list(specs.problems), metrics=metrics, dora_bands=load_dora_bands(),
+                            results=results)
 
 
 def current() -> DashboardContext:

@@ -70,6 +70,28 @@ class Histogram:
         return lines
 
 
+class CounterFamily:
+    """A counter family with one label: ``name_total{label="value"}``."""
+
+    def __init__(self, name: str, help_text: str, label_name: str):
+        self.name = name
+        self.help_text = help_text
+        self.label_name = label_name
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def inc(self, label_value: str) -> None:
+        with self._lock:
+            self._counts[label_value] = self._counts.get(label_value, 0) + 1
+
+    def render(self) -> list[str]:
+        lines = [f"# HELP {self.name} {self.help_text}", f"# TYPE {self.name} counter"]
+        with self._lock:
+            counts = sorted(self._counts.items())
+        lines += [f"{self.name}{format_labels([(self.label_name, value)])} {count}" for value, count in counts]
+        return lines
+
+
 def gauge_family(name: str, help_text: str, samples: Iterable[tuple[tuple[tuple[str, str], ...], float]]) -> list[str]:
     """A gauge family from ``((labels...), value)`` pairs computed at scrape time."""
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
@@ -91,6 +113,11 @@ class Metrics:
             "Time to run one Dash callback request, by the outputs it updates.",
             ("output",),
         )
+        self.computations = CounterFamily(
+            "sloboard_computations_total",
+            "Per-instant results computed by this process (the others came from a cache), by result.",
+            "result",
+        )
 
     def render(self) -> list[str]:
-        return self.requests.render() + self.callbacks.render()
+        return self.requests.render() + self.callbacks.render() + self.computations.render()

@@ -13,6 +13,7 @@ Every request but ``/healthz`` may first reload changed specs (``spec_reload.py`
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 
@@ -63,11 +64,19 @@ def _readyz(ctx: DashboardContext) -> flask.Response:
     problems = readiness_problems(ctx)
     if problems:
         return _text("not ready: " + "; ".join(problems) + "\n", 503)
-    return _text(f"ready: {len(ctx.slos)} SLO(s), store {ctx.store.url}\n")
+    # A shared cache that does not answer degrades, never stops, a worker: it computes locally.
+    degraded = f"; warning: {ctx.results.down}, computing locally" if ctx.results.down else ""
+    return _text(f"ready: {len(ctx.slos)} SLO(s), store {ctx.store.url}{degraded}\n")
 
 
 def _metrics(ctx: DashboardContext) -> flask.Response:
     lines = ctx.metrics.render()
+    # Each worker answers for itself: its pid tells a scraper (and a test) which one it was.
+    lines += gauge_family("sloboard_process_info", "1, labelled with the pid of the process that answered.",
+                          [((("pid", str(os.getpid())),), 1)])
+    if ctx.results.shared is not None:
+        lines += gauge_family("sloboard_cache_up", "1 when the shared cache answered its last request.",
+                              [((), float(ctx.results.down is None))])
     try:
         runs = ctx.store.runs(limit=RECENT_RUNS)
         reports = ctx.store.report_runs(limit=RECENT_RUNS)

@@ -1,13 +1,17 @@
-"""Serving the dashboard over HTTP.
+"""Serving the dashboard over HTTP: one process, or gunicorn workers.
 
-The server is werkzeug's threaded WSGI server: no extra dependency, one thread per
-request, fine for a team's dashboard on one machine. For several workers, run the
-WSGI app under gunicorn instead: ``create_app(settings).server`` is a plain Flask app.
+With one worker (``server.workers`` 1, the default, and ``make demo``) the server is
+werkzeug's threaded WSGI server in this process: one thread per request, fine for a
+team's dashboard on one machine, with a :class:`Warmer` thread. With more, a gunicorn
+master (``gunicorn_app.py``) runs in a process of its own, started fresh ("spawn"): the
+caller may run threads and hold database connections (``sloboard run``'s scheduler),
+which a forking master must not copy into its workers.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from typing import Callable
@@ -18,6 +22,7 @@ from sloboard.settings import Settings
 
 from .app import create_app
 from .context import EXTENSION_KEY
+from .gunicorn_app import run_workers
 from .spec_reload import watch_sighup
 from .warmer import Warmer
 
@@ -46,13 +51,20 @@ def serve(
     store=None,
     clock: Callable[[], float] = time.time,
     stop: threading.Event | None = None,
+    workers: int | None = None,
 ) -> None:
     """Serve the dashboard until interrupted (Ctrl-C), or until ``stop`` is set.
 
     ``stop`` lets a caller that runs the scheduler next to the dashboard (``sloboard
-    run``) end both from one signal handler. While it serves, a :class:`Warmer` computes
-    each new instant's overview, so that no user's request waits for it.
+    run``) end both from one signal handler. ``workers`` (default ``server.workers``)
+    above 1 serves through gunicorn (:func:`serve_workers`; ``store`` and ``clock`` are
+    then each worker's own). With one, a :class:`Warmer` computes each new instant's
+    overview while it serves, so that no user's request waits for it.
     """
+    workers = workers or settings.server.workers
+    if workers > 1:
+        serve_workers(settings, host, port, workers, stop=stop)
+        return
     server = build_server(settings, host, port, store=store, clock=clock)
     warmer = Warmer(server.app.extensions[EXTENSION_KEY]).start()
     restore_sighup = watch_sighup(server.app)  # SIGHUP reloads the specs (spec_reload.py)
@@ -67,3 +79,27 @@ def serve(
         warmer.stop()
         restore_sighup()
         server.server_close()
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
+                  stop: threading.Event | None = None) -> None:
+    """Run gunicorn with ``workers`` workers in a process of its own until it ends, until
+    Ctrl-C, or until ``stop`` is set; then stop it gracefully (SIGTERM)."""
+    if not settings.cache.url:
+        log.warning("%d workers without cache.url: each computes and keeps its own results; "
+                    "set cache.url (redis://...) so that they share them", workers)
+    master = multiprocessing.get_context("spawn").Process(
+        target=run_workers, args=(settings, host, port, workers), name="sloboard-gunicorn")
+    master.start()
+    try:
+        while master.is_alive() and not (stop is not None and stop.is_set()):
+            master.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if master.is_alive():
+            master.terminate()  # SIGTERM: gunicorn's graceful stop
+            master.join(settings.server.graceful_timeout_s + 5)
+        if master.is_alive():
+            master.kill()
+            master.join()

@@ -5,7 +5,9 @@ per instant (``DashboardContext.per_instant``). Whoever first renders the overvi
 new instant pays for all of them (seconds on a large fleet); every render after that
 reuses them. In a running server, :class:`Warmer` pays instead: a daemon thread that
 computes them as soon as ``ctx.at()`` moves to a new instant. ``dashboard.serve`` starts
-it; ``create_app`` does not, so apps built by tests and benchmarks have no threads.
+it in its one process; ``create_app`` does not, so apps built by tests and benchmarks have
+no threads. Several workers share a cache (``cache.url``) instead, and :func:`warm` fills
+it once for all of them, from the scheduler process.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ import threading
 import time
 from typing import Callable
 
+import flask
+
+from sloboard.settings import Settings
+
+from .cache import CacheDown
 from .components.filters import Filters
-from .context import DashboardContext
+from .context import DashboardContext, build_context
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,28 @@ def warm_overview(ctx: DashboardContext, at_epoch: int) -> None:
     ctx.report(at_epoch)
     ctx.dora_trends(at_epoch, None)
     ctx.cost_trends(at_epoch, Filters().cost_scope())
+
+
+def warm(settings: Settings, store, *, wrote: bool = True, clock: Callable[[], float] = time.time) -> int | None:
+    """Warm the shared cache at the current instant once for every worker: for a job of the
+    scheduler, after each collection pass. ``wrote``: the pass wrote data, so every result
+    cached so far is of an older collection generation and is computed afresh (once, here).
+
+    Returns the instant warmed; None without a shared cache (``cache.url`` empty), where each
+    process keeps its own results and there is nothing to warm from outside it.
+    """
+    if not settings.cache.url:
+        return None
+    ctx = build_context(settings, store, clock, flask.Flask("sloboard-warm"))
+    try:
+        if wrote:
+            ctx.results.mark_written()
+    except CacheDown as exc:
+        log.warning("%s: not warmed; the workers compute locally", exc)
+        return None
+    at_epoch = ctx.at()
+    warm_overview(ctx, at_epoch)
+    return at_epoch
 
 
 class Warmer:
