@@ -22,6 +22,7 @@ from ..domain import SLO, Deployment, DeployStatus
 from ..errors import StoreError
 from . import audit, audit_check, audit_rows, completeness, coverage, locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
+from .audit_query import AuditQueryMixin
 from .overrides import OverridesMixin
 from .dialect import insert
 from .connection import create_engine, mask_url, parse_url
@@ -62,7 +63,7 @@ _PUT_WATERMARK = (
 )
 
 
-class Store(AccountsMixin, OverridesMixin):
+class Store(AccountsMixin, AuditQueryMixin, OverridesMixin):
     """sloboard's database: SQLite (default) or PostgreSQL, with the same schema and results.
 
     Open with ``Store.open(url)``; close with ``close()`` or use it as a context manager.
