@@ -7,25 +7,35 @@ import click
 from .cli_common import CliContext, log_to_stderr, note_demo_settings, serve_options
 from .wiring import open_store
 
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 64), default=None,
+    help="Dashboard worker processes (default: server.workers); above 1 they are served by gunicorn.")
+
+
 @click.command(short_help="Serve the dashboard only.")
 @serve_options
+@workers_option
 @click.pass_obj
-def serve(obj: CliContext, host: str, port: int) -> None:
-    """Serve the dashboard only (no collection, no reports). Ctrl-C stops it."""
+def serve(obj: CliContext, host: str, port: int, workers: int | None) -> None:
+    """Serve the dashboard only (no collection, no reports). Ctrl-C stops it.
+
+    With --workers N (N > 1) gunicorn serves it with N workers; set cache.url to a Redis
+    so that they share what they compute (docs/operations.md, "Scale out")."""
     from dashboard.serve import serve as serve_dashboard
 
     log_to_stderr()
     note_demo_settings(obj.settings)
     click.echo(f"dashboard on http://{host}:{port}", err=True)
-    serve_dashboard(obj.settings, host, port)
+    serve_dashboard(obj.settings, host, port, workers=workers)
 
 
 @click.command(short_help="Collect and build reports on a schedule, and serve the dashboard.")
 @serve_options
+@workers_option
 @click.option("--scheduler-only", is_flag=True,
               help="Run the scheduler without the dashboard (scale-out: one of these, dashboards by `sloboard serve`).")
 @click.pass_obj
-def run(obj: CliContext, host: str, port: int, scheduler_only: bool) -> None:
+def run(obj: CliContext, host: str, port: int, workers: int | None, scheduler_only: bool) -> None:
     """Production mode: the scheduler (collect every collect.interval_s, the reports at
     scheduler.report_time, mail retries, the hourly prune) and the dashboard in one
     process. Several processes may share one database; each job is done by one of them."""
@@ -44,6 +54,6 @@ def run(obj: CliContext, host: str, port: int, scheduler_only: bool) -> None:
 
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:
-        serve_dashboard(obj.settings, host, port)
+        serve_dashboard(obj.settings, host, port, workers=workers)
     finally:
         scheduler.shutdown(wait=False)
