@@ -3,10 +3,16 @@
 Taking the lock is one atomic upsert: insert the row, or overwrite it only where the
 holder's lease has expired (a crashed holder) or the holder is the same owner. The
 upsert returns the row only if it wrote it, so two processes cannot both win.
+
+Owners are ``host:pid``. A holder on this host whose process is gone (killed with
+SIGKILL, so it never released the lock) is taken over at once rather than after its
+lease: a restarted collector continues where the killed one stopped.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -31,11 +37,36 @@ def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float
     if conn.execute(stmt.returning(locks.c.name)).scalar() is not None:
         return
     holder = conn.execute(sa.select(locks).where(locks.c.name == name)).one()
+    if _process_gone(holder.owner) and _take_over(conn, name, holder.owner, owner, now, ttl_s):
+        return
     raise StoreLockedError(
         f"{name} lock held by {holder.owner} since {_iso(holder.acquired_at)}; "
         f"wait for that process to finish, or stop it: the lock is taken over after it "
         f"expires at {_iso(holder.expires_at)}"
     )
+
+
+def _process_gone(owner: str) -> bool:
+    """True if ``owner`` (``host:pid``) names a process of this host that no longer runs."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+def _take_over(conn: sa.Connection, name: str, gone: str, owner: str, now: float, ttl_s: float) -> bool:
+    """Move the lock from the dead holder ``gone`` to ``owner``; only one taker can win."""
+    return conn.execute(
+        sa.update(locks)
+        .where(locks.c.name == name, locks.c.owner == gone)
+        .values(owner=owner, acquired_at=now, expires_at=now + ttl_s)
+    ).rowcount == 1
 
 
 def renew(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float) -> None:
