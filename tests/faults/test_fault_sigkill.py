@@ -1,0 +1,141 @@
+"""SIGKILL the collector at seeded random points of a 30-day backfill from a real
+Prometheus, 20 times, each kill followed by a restart that continues; afterwards the
+store holds exactly the rows of one clean run (every row compared): no duplicates, no
+holes. On SQLite and on PostgreSQL.
+
+The collector is ``collect_once``, what `sloboard collect` and `sloboard run` call, in
+a process forked from the test after the imports (a fresh interpreter would spend most
+of each short life importing). Kill delays are drawn from the clean run's measured
+duration, so the kills land all over the backfill: in the lock, mid-chunk, mid-write.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from collectors.collect import collect_once
+from sloboard.store import Store
+from sloboard.wiring import load_slos, open_store
+
+from . import fleet
+
+pytestmark = pytest.mark.integration
+
+KILLS = 20
+SEED = 20260610
+FORK = multiprocessing.get_context("fork")
+
+
+def _collect(settings) -> None:
+    store = open_store(settings)
+    try:
+        summary = collect_once(settings, store, load_slos(settings).slos, until=fleet.AT,
+                               since_s=fleet.BACKFILL_DAYS * fleet.DAY)
+    finally:
+        store.close()
+    # Exit code 3 says some query failed: a clean run must not have any.
+    os._exit(3 if summary.failed else 0)
+
+
+def _run(settings, kill_after_s: float | None = None) -> tuple[float, int | None]:
+    """Run one collector process; SIGKILL it after ``kill_after_s`` unless it ended before.
+    Returns its seconds and exit code (None: killed while running)."""
+    began = time.monotonic()
+    child = FORK.Process(target=_collect, args=(settings,), daemon=True)
+    child.start()
+    child.join(kill_after_s)
+    if child.is_alive():
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        return time.monotonic() - began, None
+    return time.monotonic() - began, child.exitcode
+
+
+def _settings(prometheus, url, data_dir, specs):
+    # One target at a time: the ~40 chunks of the backfill are written one after another,
+    # so kill points spread over the run land between and inside every one of them (with
+    # eight in flight, all first chunks end together and early kills would all repeat them).
+    return fleet.settings_for(prometheus.url, url, data_dir, specs, concurrency=1)
+
+
+def _passes(settings, count: int) -> None:
+    for _ in range(count):
+        assert _run(settings)[1] == 0, "a collection pass failed"
+
+
+@pytest.fixture(scope="module")
+def prometheus(prometheus_with):
+    return prometheus_with(fleet.openmetrics())
+
+
+@pytest.fixture(scope="module")
+def clean(prometheus, tmp_path_factory):
+    """A clean run's seconds and rows; then one more pass, as the next scheduled tick
+    would run (it gives services without a signal's data their own watermark)."""
+    folder = tmp_path_factory.mktemp("clean")
+    url = f"sqlite:///{folder / 'clean.db'}"
+    settings = _settings(prometheus, url, folder, fleet.write_specs(folder / "specs"))
+    Store.open(url).close()  # migrated before the clock starts, as the killed store is below
+    seconds, code = _run(settings)
+    assert code == 0, "the clean run failed"
+    _passes(settings, 1)
+    return seconds, fleet.store_rows(url)
+
+
+def test_twenty_sigkills_during_a_30_day_backfill_leave_exactly_a_clean_runs_rows(
+    prometheus, clean, store_url, tmp_path, figure
+):
+    clean_s, want = clean
+    assert len(want.sli) == 2 * fleet.BACKFILL_DAYS * fleet.DAY // fleet.STEP  # two SLOs, every step
+    settings = _settings(prometheus, store_url, tmp_path, fleet.write_specs(tmp_path / "specs"))
+    Store.open(store_url).close()
+    rng = random.Random(SEED)
+    # About 1.7 clean runs' worth of time in all: the kills spread over the whole backfill.
+    delays = [rng.uniform(0.05, clean_s / 6) for _ in range(KILLS)]
+    killed_mid_run, progress = 0, []
+    for delay in delays:
+        _seconds, code = _run(settings, delay)
+        killed_mid_run += code is None
+        assert code in (None, 0), f"a restarted collector failed with exit code {code}"
+        rows = fleet.store_rows(store_url)
+        progress.append(len(rows.sli) + len(rows.series_keys))
+    _passes(settings, 2)  # the last restart runs to its end, and the next tick
+    got = fleet.store_rows(store_url)
+
+    backend = store_url.split(":")[0]
+    figure(f"{backend} clean 30-day backfill (s)", round(clean_s, 2))
+    figure(f"{backend} kill delays (s)", [round(d, 2) for d in delays])
+    figure(f"{backend} kills that hit a running collector", f"{killed_mid_run} of {KILLS}")
+    figure(f"{backend} sample rows after each kill", progress)
+    figure(f"{backend} rows compared with the clean run's", len(got.sli) + len(got.sli_hourly)
+           + len(got.series_keys) + len(got.series_hourly_keys) + len(got.deployments) + len(got.watermarks))
+    assert got.differences(want) == []
+    assert killed_mid_run >= KILLS * 3 // 4, "too few kills landed while the collector ran"
+    assert len(set(progress)) >= 5, f"the kills did not land across the backfill: {progress}"
+    assert progress[0] < len(want.sli) + len(want.series_keys), "the first kill came after the whole backfill"
+
+
+def test_a_lock_whose_holder_process_is_gone_is_taken_over_and_a_live_ones_is_not(store, open_store):
+    import socket
+
+    from sloboard.errors import StoreLockedError
+
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stuck = store.lock("collector", f"{host}:{dead.pid}")
+    stuck.__enter__()  # never released: the holder was killed
+    with open_store().lock("collector", f"{host}:{os.getpid() + 1}"):
+        pass
+    with store.lock("collector", f"{host}:{os.getpid()}"):  # this process: alive
+        with pytest.raises(StoreLockedError, match=f"held by {host}:{os.getpid()}"):
+            with open_store().lock("collector", f"{host}:{dead.pid}"):
+                pass
