@@ -8,7 +8,8 @@ from .connection import default_url, mask_url
 from .migrate import head_revision
 from .records import ApiToken, AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion, User
 from .retention import Retention
-from .store import SeriesHourly, SeriesSamples, SLIHourly, SLISamples, Store
+from .sample_rows import SeriesHourly, SeriesSamples, SLIHourly, SLISamples
+from .store import Store
 
 __all__ = [
     "ApiToken",

@@ -29,7 +29,7 @@ pruning them, without writing and deleting them (``retention``).
 from __future__ import annotations
 
 from itertools import repeat
-from typing import Sequence, TypeVar
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -195,6 +195,14 @@ def read_sums(
     rows = np.concatenate(parts)
     rows = rows[np.lexsort((rows["last"], rows["key"]))]
     return rows["key"], rows["first"], rows["last"], [rows[v] for v in table.values], rows["rows"]
+
+
+def lookup_keys(asked: Iterable[K], lookup: Callable[[K], int | None]) -> tuple[dict[K, int | None], list[int]]:
+    """Each distinct name asked (an SLO id, a series key) mapped to its store key by ``lookup``
+    (None when the store does not know it), and the known store keys sorted: what a read
+    of many names selects, and ``split_by_key`` slices back."""
+    wanted = {name: lookup(name) for name in dict.fromkeys(asked)}
+    return wanted, sorted(key for key in wanted.values() if key is not None)
 
 
 def split_by_key(wanted: dict[K, int | None], keys: np.ndarray, *arrays: np.ndarray) -> dict[K, tuple[np.ndarray, ...]]:
