@@ -62,8 +62,13 @@ class StepsMissing(Exception):
         self.samples = samples
 
 
-def _rejected(exc: QueryRejected, what: str) -> QueryRejected:
-    return QueryRejected(f"{what}: {exc}")
+def fetch(source: Source, promql: str, start: int, end: int, step: int, what: str) -> list[Series]:
+    """``source.query_range``, with a query the source refuses named after ``what`` (the
+    target's label), so the failed run says which SLO or signal to fix."""
+    try:
+        return source.query_range(promql, start, end, step)
+    except QueryRejected as exc:
+        raise QueryRejected(f"{what}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -102,11 +107,8 @@ class SLITarget:
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         ind = self.slo.indicator
         num_query, total_query = self.per_step_queries(step)
-        try:
-            num_series = source.query_range(num_query, start, end, step)
-            total_series = source.query_range(total_query, start, end, step)
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        num_series = fetch(source, num_query, start, end, step, self.label)
+        total_series = fetch(source, total_query, start, end, step, self.label)
         total = grid(total_series, start, end, step)
         num = grid(num_series, start, end, step)
         has_data = ~np.isnan(total)
@@ -142,10 +144,7 @@ class SLITarget:
             query = presence_query(ind.total, ind.mode, step, self.lookback_s)
         except ValueError:  # a query without counters to look for: nothing to compare with
             return np.zeros_like(has_data)
-        try:
-            present = grid(source.query_range(query, start, end, step), start, end, step) > 0
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        present = grid(fetch(source, query, start, end, step, self.label), start, end, step) > 0
         return present & ~has_data
 
     def _gaps_message(self, gaps: np.ndarray, start: int, step: int, outcome: str) -> str:
@@ -176,10 +175,7 @@ class GoldenSignalTarget:
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         query = self.queries.golden(self.signal, step, self.lookback_s, service=self.service)
-        try:
-            values = grid(source.query_range(query, start, end, step), start, end, step)
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        values = grid(fetch(source, query, start, end, step, self.label), start, end, step)
         ts = start + step * np.arange(values.size, dtype=np.int64)
         keep = ~np.isnan(values)
         return store.write_series(
@@ -219,11 +215,8 @@ class GroupedGoldenSignalTarget:
         return tuple(f"golden:{service}:{self.signal}" for service in sorted(self.services))
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
-        try:
-            query = self.queries.golden(self.signal, step, self.lookback_s, services=self.services)
-            series = source.query_range(query, start, end, step)
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        query = self.queries.golden(self.signal, step, self.lookback_s, services=self.services)
+        series = fetch(source, query, start, end, step, self.label)
         by_service: dict[str, list[Series]] = {}
         for s in series:
             service = s.label_map.get("service")
@@ -314,11 +307,8 @@ class CostTarget:
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         allocation_query, total_query = self.queries.cost_queries(step)
-        try:
-            series = source.query_range(allocation_query, start, end, step)
-            totals = source.query_range(total_query, start, end, step) if total_query else None
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        series = fetch(source, allocation_query, start, end, step, self.label)
+        totals = fetch(source, total_query, start, end, step, self.label) if total_query else None
         by_scope: dict[str, list[Series]] = {}
         for s in series:
             by_scope.setdefault(f"service:{self.service_of(s.label_map)}", []).append(s)
@@ -344,10 +334,7 @@ class DeploymentCounterTarget:
     label = "deployments (counter)"
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
-        try:
-            series = source.query_range(fill(self.queries.deployments or "", step, self.lookback_s), start, end, step)
-        except QueryRejected as exc:
-            raise _rejected(exc, self.label) from exc
+        series = fetch(source, fill(self.queries.deployments or "", step, self.lookback_s), start, end, step, self.label)
         events = []
         for s in series:
             labels = s.label_map
