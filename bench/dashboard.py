@@ -76,7 +76,8 @@ class Page:
     """The components a browser would hold, by id, with their current props."""
 
     def __init__(self, layout: dict, path: str):
-        self.path = path
+        self.path, _, query = path.partition("?")  # a query string is the Location's search
+        self.search = f"?{query}" if query else ""
         self.props: dict[str, dict] = {}
         self.ids: dict[str, Any] = {}
         self.locations: set[str] = set()
@@ -91,7 +92,8 @@ class Page:
                 self.props[key] = dict(props)
                 if component["type"] == "Location":  # it sets these from the address bar on mount
                     self.locations.add(key)
-                    self.props[key].update(pathname=self.path, search="", href=f"http://localhost{self.path}", hash="")
+                    self.props[key].update(pathname=self.path, search=self.search,
+                                           href=f"http://localhost{self.path}{self.search}", hash="")
 
     def set_by_location(self, dep: dict) -> bool:
         """True if an input is a Location's address prop: its change on mount fires the callback
@@ -169,6 +171,13 @@ def http_client(base_url: str) -> tuple[Callable[[str], Answer], Callable[[str, 
 def replay_initial_load(get: Callable[[str], Answer], post: Callable[[str, dict], Answer],
                         path: str = "/") -> dict[str, float]:
     """Seconds per request of a first visit of ``path``, in order."""
+    return load_page(get, post, path)[0]
+
+
+def load_page(get: Callable[[str], Answer], post: Callable[[str, dict], Answer],
+              path: str = "/") -> tuple[dict[str, float], Page]:
+    """A first visit of ``path`` (which may carry a query string): the seconds per request,
+    in order, and the components the browser then holds, with the callbacks' props."""
     times: dict[str, float] = {}
 
     def timed(label: str, call) -> Answer:
@@ -210,7 +219,7 @@ def replay_initial_load(get: Callable[[str], Answer], post: Callable[[str, dict]
                 page.props.setdefault(key, {}).update(props)
                 if "children" in props:
                     page.add(props["children"])
-    return times
+    return times, page
 
 
 def measure(db_url: str, specs_dir: str, data_dir: str, end: int, repeats: int) -> dict[str, Any]:
