@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from . import audit_runs
 from .models import collector_runs, watermarks
 from .records import CollectorRun
 
@@ -63,7 +64,8 @@ class CollectionLogMixin:
         status, StoreError for an unknown id."""
         if status not in RUN_STATUSES[1:]:
             raise ValueError(f"run status must be one of {', '.join(RUN_STATUSES[1:])}, not {status!r}")
-        with self._transaction("finishing a collector run", write=True) as conn:
+
+        def close(conn, log) -> None:
             updated = conn.execute(
                 sa.update(collector_runs)
                 .where(collector_runs.c.id == run_id)
@@ -71,6 +73,10 @@ class CollectionLogMixin:
             ).rowcount
             if updated != 1:
                 raise StoreError(f"database {self._label}: no collector run with id {run_id}")
+            if status != "ok":  # a failed or incomplete run is audited with it (audit_runs.py)
+                audit_runs.audit_unsuccessful_run(conn, log, run_id)
+
+        self._audited("finishing a collector run", close)
 
     def runs(self, *, limit: int = 100, collector: str | None = None) -> list[CollectorRun]:
         """The newest collector runs first."""

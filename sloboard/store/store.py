@@ -23,6 +23,7 @@ from ..domain import SLO
 from . import locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
 from .audit_query import AuditQueryMixin
+from .audit_specs import SpecAuditMixin
 from .audit_trail import AuditTrailMixin
 from .collection_log import CollectionLogMixin
 from .connection import create_engine, mask_url, parse_url
@@ -36,8 +37,8 @@ from .retention import Retention
 from .sample_rows import SamplesMixin
 
 
-class Store(SamplesMixin, DeploymentsMixin, CollectionLogMixin, AuditTrailMixin, AuditQueryMixin, ReportLogMixin,
-            AccountsMixin, OverridesMixin):
+class Store(SamplesMixin, DeploymentsMixin, CollectionLogMixin, AuditTrailMixin, AuditQueryMixin, SpecAuditMixin,
+            ReportLogMixin, AccountsMixin, OverridesMixin):
     """sloboard's database: SQLite (default) or PostgreSQL, with the same schema and results.
 
     Open with ``Store.open(url)``; close with ``close()`` or use it as a context manager.
