@@ -85,6 +85,7 @@ def collect_pass(
     with store.lock(LOCK_NAME, owner):
         if slos is not None:
             store.sync_slos(slos)
+            store.audit_spec_changes(slos, actor="collector")  # spec changes seen on this load, once each
         targets = [*targets, *(new for t in targets if hasattr(t, "catch_up") for new in t.catch_up(store))]
 
         def collect(target: Target) -> TargetResult:
@@ -141,30 +142,28 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
     return TargetResult(target.key, target.label, written, clock() - began, warning=warning)
 
 
-def collect_once(settings, store, slos, *, until: int, since_s: int | None = None, on_progress=lambda result, done, count: None) -> PassSummary:
-    """One pass with everything taken from the settings: what the CLI and the scheduler run."""
+def collect_once(settings, store, slos, source: Source, *, until: int, since_s: int | None = None,
+                 on_progress=lambda result, done, count: None) -> PassSummary:
+    """One pass of the settings' queries and collection parameters, into ``store`` from
+    ``source`` (built by ``sloboard.wiring.prometheus_source``; the caller closes it):
+    what the CLI and the scheduler run."""
     from sloboard.domain import parse_duration
 
-    from .prometheus import PrometheusSource
     from .queries import load_queries
     from .targets import targets_for
 
     if since_s is None:
         since_s = int(parse_duration(settings.collect.backfill).total_seconds())
     targets = targets_for(slos, load_queries(settings.queries_file), settings.collect.lookback_s)
-    source = PrometheusSource(settings.prometheus)
-    try:
-        return collect_pass(
-            store,
-            source,
-            targets,
-            until=until,
-            since_s=since_s,
-            step=settings.collect.step_s,
-            max_points=settings.collect.max_points_per_query,
-            slos=slos,
-            on_progress=on_progress,
-            concurrency=settings.collect.concurrency,
-        )
-    finally:
-        source.close()
+    return collect_pass(
+        store,
+        source,
+        targets,
+        until=until,
+        since_s=since_s,
+        step=settings.collect.step_s,
+        max_points=settings.collect.max_points_per_query,
+        slos=slos,
+        on_progress=on_progress,
+        concurrency=settings.collect.concurrency,
+    )
