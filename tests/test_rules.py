@@ -190,3 +190,65 @@ def test_the_dashboard_base_url_loses_its_trailing_slash(monkeypatch):
 
     monkeypatch.setenv("SLOBOARD_DASHBOARD__BASE_URL", "https://sloboard.example.com/")
     assert load_settings().dashboard.base_url == "https://sloboard.example.com"
+
+
+def _slice_spec(method: str, slices: str) -> str:
+    return f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: minutes
+spec:
+  service: shop
+  indicator:
+    metadata:
+      name: shop-minutes
+    spec:
+      ratioMetric:
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{{service="shop",code!~"5.."}})
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(http_requests_total{{service="shop"}})
+  timeWindow:
+    - duration: 7d
+      isRolling: true
+  budgetingMethod: {method}
+  objectives:
+    - target: 0.9{slices}
+"""
+
+
+def test_one_step_time_slices_are_recorded_and_the_sli_is_their_mean(tmp_path):
+    (tmp_path / "shop.yaml").write_text(_slice_spec("Timeslices", "\n      timeSliceTarget: 0.98\n      timeSliceWindow: 1m"))
+    result = run_rules(tmp_path)
+    assert result.exit_code == 0 and result.stderr == ""
+    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(result.stdout), "shop/minutes") if "record" in r}
+    sel = '{slo="shop/minutes"}'
+    assert by_name["slo:sloboard_slice_good:step"] == (
+        f"(slo:sloboard_total:step_count{sel} - slo:sloboard_errors:step_count{sel})"
+        f" / (slo:sloboard_total:step_count{sel} > 0) >= bool 0.98")
+    assert by_name["slo:sloboard_sli:ratio"] == f"avg_over_time(slo:sloboard_slice_good:step{sel}[{7 * 86400 * 1000 - 1}ms])"
+
+
+def test_ratio_time_slices_of_one_step_record_each_steps_ratio(tmp_path):
+    (tmp_path / "shop.yaml").write_text(_slice_spec("RatioTimeslices", "\n      timeSliceWindow: 1m"))
+    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(run_rules(tmp_path).stdout), "shop/minutes")
+               if "record" in r}
+    assert by_name["slo:sloboard_slice_good:step"].endswith("/ (slo:sloboard_total:step_count{slo=\"shop/minutes\"} > 0)")
+
+
+def test_longer_time_slices_keep_their_alerts_and_say_why_they_have_no_sli_rule(tmp_path):
+    (tmp_path / "shop.yaml").write_text(_slice_spec("Timeslices", "\n      timeSliceTarget: 0.98\n      timeSliceWindow: 5m"))
+    result = run_rules(tmp_path)
+    assert result.exit_code == 0
+    (note,) = result.stderr.splitlines()
+    assert "its 5m time slices are longer than the 60 s step" in note and "partial" in note
+    names = {r.get("record") for r in _rules_of(_doc(result.stdout), "shop/minutes")}
+    assert names.isdisjoint({"slo:sloboard_sli:ratio", "slo:sloboard_slice_good:step"})
+    assert "slo:sloboard_error_ratio:1h" in names

@@ -13,7 +13,8 @@ from sloboard.domain import SLO, format_duration
 from sloboard.errors import InputError
 
 from .alerting import alert_rules
-from .recording import RuleOptions, count_rules, grouping, slo_window_gap, slo_window_rules, window_rules
+from .recording import (RuleOptions, count_rules, grouping, slice_rules, slo_window_gap, slo_window_rules,
+                        window_rules)
 
 FORMATS = ("prometheus", "prometheus-operator")
 # The SLO window's sums read weeks of points: every 5 minutes is often enough for a budget.
@@ -35,9 +36,12 @@ def _where(slo: SLO) -> str:
 def slo_groups(slo: SLO, options: RuleOptions) -> list[dict]:
     """The rule groups of one SLO. Raises ValueError when its queries cannot be counted per step."""
     interval = format_duration(timedelta(seconds=options.step_s))
+    whole_window = slo_window_gap(slo, options) is None
+    # The slices read the counts, so they follow them in the same evaluation.
+    per_step = count_rules(slo, options) + (slice_rules(slo) if whole_window else [])
     groups = [{"name": f"sloboard/{slo.id}", "interval": interval,
-               "rules": count_rules(slo, options) + window_rules(slo) + alert_rules(slo, options)}]
-    if slo_window_gap(slo) is None:
+               "rules": per_step + window_rules(slo) + alert_rules(slo, options)}]
+    if whole_window:
         slow = format_duration(timedelta(seconds=max(options.step_s, SLO_WINDOW_INTERVAL_S)))
         groups.append({"name": f"sloboard/{slo.id}/slo-window", "interval": slow, "rules": slo_window_rules(slo)})
     return groups
@@ -51,7 +55,7 @@ def build_rules(slos: Sequence[SLO], options: RuleOptions) -> RuleSet:
         except ValueError as exc:
             out.skipped.append(f"skipped {_where(slo)}: cannot count its events per step in a rule: {exc}")
             continue
-        gap = slo_window_gap(slo)
+        gap = slo_window_gap(slo, options)
         if gap is not None:
             out.notes.append(f"note: {_where(slo)}: no SLI or budget rules, since {gap}; its alerts are generated")
         if slo.indicator.group_by and not grouping(slo):

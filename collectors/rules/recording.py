@@ -11,6 +11,12 @@ so a window is weighted by its events (not an average of ratios), and what Prome
 reads over 28 days is one aggregated series per SLO (and group) at one point per step,
 not the raw counters.
 
+A Timeslices or RatioTimeslices SLO whose slices are one step long (Sloth's raw SLIs, or
+``timeSliceWindow`` equal to the step) also records each step's slice: good/total for
+RatioTimeslices, ``good/total >= timeSliceTarget`` (1 or 0) for Timeslices, only for steps
+with events; its SLI over the window is then the mean of those, as the engine's
+``methods.budget_units`` counts slices. Longer slices are not recorded (``slo_window_gap``).
+
 Ranges are ``W - 1 ms`` long: Prometheus 2.x ranges include their left end and 3.x ones
 do not, and the recorded points are exactly one evaluation interval apart, so
 ``x[W - 1ms]`` holds W / step points under both, as sloboard's own windows do.
@@ -23,12 +29,15 @@ from datetime import timedelta
 
 from sloboard.domain import SLO, BudgetingMethod, IndicatorKind, format_duration
 
+from sloboard.engine.methods import slice_seconds
+
 from ..indicator_queries import per_step_queries
 
 TOTAL = "slo:sloboard_total:step_count"
 GOOD = "slo:sloboard_good:step_count"
 BAD = "slo:sloboard_bad:step_count"
 ERRORS = "slo:sloboard_errors:step_count"
+SLICE_GOOD = "slo:sloboard_slice_good:step"  # a one-step slice: its good share (0/1 for Timeslices)
 OBJECTIVE = "slo:sloboard_objective:ratio"
 SLI = "slo:sloboard_sli:ratio"
 BUDGET_REMAINING = "slo:sloboard_error_budget_remaining:ratio"
@@ -114,22 +123,42 @@ def grouping(slo: SLO) -> tuple[str, ...]:
     return slo.indicator.group_by if events else ()
 
 
-def slo_window_gap(slo: SLO) -> str | None:
+def slo_window_gap(slo: SLO, options: RuleOptions) -> str | None:
     """Why the SLI and budget over the SLO window cannot be recorded, or None when they can."""
     if not slo.window.is_rolling:
         return (f"its {slo.window.label} window starts at a calendar boundary, which a Prometheus range "
                 "cannot follow")
-    if slo.budgeting is not BudgetingMethod.OCCURRENCES:
-        return f"{slo.budgeting.value} is not a ratio of events, which rules can sum"
+    slice_s = slice_seconds(slo, options.step_s)
+    if slo.budgeting is not BudgetingMethod.OCCURRENCES and slice_s != options.step_s:
+        return (f"its {format_duration(timedelta(seconds=slice_s))} time slices are longer than the "
+                f"{options.step_s} s step: at most instants the window's first and last slices are partial, "
+                "which sloboard judges on the steps they hold and a PromQL subquery cannot (it reads whole slices)")
     return None
 
 
+def slice_rules(slo: SLO) -> list[dict]:
+    """The good share of each one-step slice, for a Timeslices or RatioTimeslices SLO (else none)."""
+    if slo.budgeting is BudgetingMethod.OCCURRENCES:
+        return []
+    total = series(TOTAL, slo)
+    ratio = f"({total} - {series(ERRORS, slo)}) / ({total} > 0)"  # no slice where the step has no events
+    if slo.budgeting is BudgetingMethod.TIMESLICES:
+        target = slo.objective if slo.timeslice_target is None else slo.timeslice_target
+        ratio = f"{ratio} >= bool {number(target)}"
+    return [{"record": SLICE_GOOD, "expr": ratio, "labels": slo_labels(slo)}]
+
+
 def slo_window_rules(slo: SLO) -> list[dict]:
-    """The SLI and the error budget remaining over the (rolling, Occurrences) SLO window."""
+    """The SLI and the error budget remaining over the (rolling) SLO window: events for
+    Occurrences, the mean of the one-step slices for the slice methods."""
     budget = number(1.0 - slo.objective)
+    if slo.budgeting is BudgetingMethod.OCCURRENCES:
+        sli = f"1 - ({error_ratio_expr(slo, slo.window.duration)})"
+    else:
+        ms = int(slo.window.duration.total_seconds() * 1000) - 1  # see the module docstring
+        sli = f"avg_over_time({series(SLICE_GOOD, slo)}[{ms}ms])"
     return [
-        {"record": SLI, "expr": f"1 - ({error_ratio_expr(slo, slo.window.duration)})",
-         "labels": {**slo_labels(slo), "slo_window": slo.window.label}},
+        {"record": SLI, "expr": sli, "labels": {**slo_labels(slo), "slo_window": slo.window.label}},
         {"record": BUDGET_REMAINING, "expr": f"1 - (1 - {series(SLI, slo)}) / {budget}",
          "labels": {**slo_labels(slo), "slo_window": slo.window.label}},
     ]
