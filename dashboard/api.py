@@ -3,14 +3,17 @@
 - ``GET  /api/v1/slos``: the loaded SLOs.
 - ``GET  /api/v1/slos/<id>/status[?at=T]``: one SLO's entry of ``sloboard status --json``.
 - ``POST /api/v1/deployments``: record a deployment.
-- ``GET  /api/v1/gate?service=S``: may S deploy now under its error-budget policy?
-  200 with ``"allowed": true``, or 423 (Locked) with ``"allowed": false`` and the reasons,
-  so a pipeline can simply ``curl --fail``. Without data the gate stays open and says so:
-  a broken collector must not stop every release.
+- ``GET  /api/v1/gate?service=S``: may S deploy now (``sloboard.gate``, as ``sloboard gate``)?
+  200 with ``"allow": true``, or 423 (Locked) with ``"allow": false`` and the reasons, so a
+  pipeline can simply ``curl --fail``. No data, stale data or a store that cannot be read
+  deny unless ``gate.fail_open`` is set; the answer says which happened.
+- ``GET  /api/v1/openapi.json``: the OpenAPI 3.1 document of these routes (``openapi.py``).
 
 Every route takes ``Authorization: Bearer <token>`` with the scope ``SCOPES`` names
-(``bearer.py``): 401 without a usable token, 403 without the scope. Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx status,
-413 for a body over ``api.max_body_bytes``, 500 for a bug (the log has the traceback).
+(``bearer.py``; None: any valid token): 401 without a usable token, 403 without the scope.
+Every answer under /api/ is JSON, errors too: ``{"error": message}`` with a 4xx status,
+413 for a body over ``api.max_body_bytes``, 503 when the store cannot be read, 500 for a
+bug (the log has the traceback).
 """
 
 from __future__ import annotations
@@ -21,22 +24,27 @@ import flask
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sloboard.deployments import record_deployment
-from sloboard.engine.policy import GateDecision, PolicyEntry, gate_decision
+from sloboard.engine.policy import FAIL_CLOSED
+from sloboard.gate import UnknownService
+from sloboard.gate import ask as ask_gate
 from sloboard.errors import StoreError
 from sloboard.timeparse import iso, parse_time
 
 from . import bearer
 from .context import DashboardContext
 from .deployment_body import parse_deployment
+from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
-# The scope each route needs; a route missing here is refused (a test checks the map is complete).
-SCOPES = {
+# The scope each route needs (None: any valid token); a route missing here is refused (a
+# test checks the map is complete).
+SCOPES: dict[str, str | None] = {
     "api_v1.list_slos": "status:read",
     "api_v1.one_status": "status:read",
     "api_v1.post_deployment": "deploy:write",
     "api_v1.gate": "gate:read",
+    "api_v1.openapi": None,
 }
 
 
@@ -49,10 +57,10 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
 
     @bp.before_request
     def require_token():
-        scope = SCOPES.get(flask.request.endpoint or "")
-        if scope is None:
+        endpoint = flask.request.endpoint or ""
+        if endpoint not in SCOPES:
             return _error(f"no scope is defined for {flask.request.path}; refused", 403)
-        actor, refusal = bearer.authenticate(ctx, scope)
+        actor, refusal = bearer.authenticate(ctx, SCOPES[endpoint])
         if refusal is not None:
             return _error(refusal.message, refusal.status)
         flask.g.api_actor = f"api:{actor}"
@@ -106,21 +114,27 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         service = flask.request.args.get("service", "").strip()
         if not service:
             return _error("give the service: /api/v1/gate?service=NAME", 400)
-        slos = [s for s in ctx.slos if s.service == service]
-        if not slos:
-            return _error(f"no SLO covers service {service!r}; known: {', '.join(ctx.services) or 'none'}", 404)
-        report = ctx.report(ctx.at())
-        entries = [PolicyEntry(e.id, e.budget_remaining, e.policy) for e in report.slos if e.service == service]
-        decision = gate_decision(service, entries)
-        answer = gate_answer(decision, report.at)
-        ctx.store.append_audit(flask.g.api_actor, "gate.decision", {
-            "service": service, "at": answer["at"], "allowed": answer["allowed"], "state": answer["state"],
-            "reasons": answer["reasons"]})
-        return flask.jsonify(answer), (200 if decision.allowed else 423)
+        try:
+            answer = ask_gate(ctx.store, ctx.slos, service, ctx.clock(), step_s=ctx.step_s,
+                              read_entries=lambda at: ctx.report(at).slos,
+                              interval_s=ctx.settings.collect.interval_s, fail_open=ctx.settings.gate.fail_open,
+                              actor=flask.g.api_actor)
+        except UnknownService as exc:
+            return _error(str(exc), 404)
+        return flask.jsonify(answer.to_dict()), (200 if answer.allowed else 423)
+
+    @bp.get("/openapi.json")
+    def openapi():
+        return flask.jsonify(openapi_document(flask.current_app, SCOPES))
 
     @bp.errorhandler(StoreError)
     def store_down(exc: StoreError):
-        return _error(f"store unavailable: {exc}", 503)
+        message = f"store unavailable: {exc}"
+        if flask.request.endpoint != "api_v1.gate":
+            return _error(message, 503)
+        # The token itself could not be checked, so not even gate.fail_open may allow.
+        return flask.jsonify(error=message, allow=False, fail_mode=FAIL_CLOSED, reasons=[
+            f"{FAIL_CLOSED}: store unreachable ({exc}); the bearer token cannot be checked without it"]), 503
 
     server.register_blueprint(bp)
     register_error_handlers(server)
@@ -160,14 +174,3 @@ def register_error_handlers(server: flask.Flask) -> None:
             return _error(message, 500)
         return flask.Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")
 
-
-def gate_answer(decision: GateDecision, at_epoch: int) -> dict:
-    """The JSON answer of ``GET /api/v1/gate``: the decision (``engine.policy``) at ``at``."""
-    return {
-        "service": decision.service,
-        "at": iso(at_epoch),
-        "allowed": decision.allowed,
-        "state": decision.state,
-        "reasons": list(decision.reasons),
-        "slos": [{"id": e.slo_id, "budget_remaining": e.budget_remaining, "policy": e.policy} for e in decision.slos],
-    }

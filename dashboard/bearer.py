@@ -36,25 +36,30 @@ def presented_token() -> str | None:
     return token.strip() or None
 
 
-def authenticate(ctx, scope: str) -> tuple[str | None, Refusal | None]:
-    """``(name, None)`` for a token allowed ``scope`` (``token:<name>``, or a legacy token's bare
-    name), else ``(None, refusal)``."""
-    assert scope in SCOPES, scope
+def authenticate(ctx, scope: str | None) -> tuple[str | None, Refusal | None]:
+    """``(name, None)`` for a token allowed ``scope`` (None: any valid token) as ``token:<name>``,
+    or a legacy token's bare name; else ``(None, refusal)``.
+
+    Legacy tokens are checked first: they need no store, so the gate can still answer
+    (fail closed, or open) to them while the store is down. A StoreError propagates (503).
+    """
+    assert scope is None or scope in SCOPES, scope
     token = presented_token()
     if token is None:
-        return None, Refusal(f"this route needs Authorization: Bearer <token> with scope {scope}", 401)
+        needed = "" if scope is None else f" with scope {scope}"
+        return None, Refusal(f"this route needs Authorization: Bearer <token>{needed}", 401)
+    legacy = _legacy_name(ctx.settings, token)
+    if legacy is not None:
+        return legacy, None  # named as before: the audit log reads "api:<name>"
     record = ctx.store.token_by_digest(token_digest(token))
     if record is not None:
         if not record.usable_at(ctx.clock()):
             state = "revoked" if record.revoked_at is not None else "expired"
             return None, Refusal(f"token {record.name} is {state}; create a new one with `sloboard token create`", 401)
-        if scope not in record.scopes:
+        if scope is not None and scope not in record.scopes:
             return None, Refusal(f"token {record.name} lacks scope {scope} (it has {' '.join(record.scopes)})", 403)
         ctx.store.touch_token(record.id)
         return f"token:{record.name}", None
-    legacy = _legacy_name(ctx.settings, token)
-    if legacy is not None:
-        return legacy, None  # named as before: the audit log reads "api:<name>"
     return None, Refusal("unknown bearer token", 401)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..domain import SLO, format_duration
 from ..engine import window_bounds
+from ..store.sample_layout import HOUR
 
 
 @dataclass(frozen=True)
@@ -38,36 +39,48 @@ class SampleGaps:
 
 
 def sample_gaps(store, slos: Sequence[SLO], at_epoch: int, step_s: int, *, not_due_s: int = 0) -> list[SampleGaps]:
-    """Gaps per SLO over its own window, from one read of all SLOs.
+    """Gaps per SLO over its own window, from one read per distinct window start.
 
     Steps ending within ``not_due_s`` of ``at`` are not due yet and count neither as
     missing nor as present: the collector stays ``collect.lag_s`` behind now and writes
     whole steps, so the dashboard passes ``lag_s + step_s``. Without it the newest
     steps would read as gaps right after every collection.
+
+    The store folds every complete hour into one row (``Store.read_sli_coverage_many``),
+    so no per-step array of the window is held: each SLO's stored steps are runs
+    ``[first, last]`` (a complete hour, or one step), and the gaps lie between the runs.
     """
     if not slos:
         return []
     due_until = (at_epoch - not_due_s) // step_s * step_s
     bounds = {s.id: window_bounds(s.window, at_epoch)[0] for s in slos}
-    samples = store.read_sli_samples_many([s.id for s in slos], min(bounds.values()), at_epoch)
+    # A rollup row of a whole hour of steps stands for them all; without whole hours of steps none does.
+    full = HOUR // step_s if HOUR % step_s == 0 else -1
+    stored = {}
+    for start in sorted(set(bounds.values())):
+        ids = [slo_id for slo_id, b in bounds.items() if b == start]
+        stored.update(store.read_sli_coverage_many(ids, start, at_epoch, full))
     out = []
     for slo in sorted(slos, key=lambda s: s.id):
         start = bounds[slo.id]
-        in_window = samples[slo.id][0]
-        in_window = in_window[in_window > start]
-        ts = in_window[in_window <= due_until]
-        # Virtual samples just outside the span: at its start, and one step after its last due step.
-        edges = np.concatenate(([start], ts, [due_until + step_s]))
-        longest = int(max(0, (np.diff(edges) - step_s).max()))
+        hours, steps = stored[slo.id]
+        firsts = np.concatenate((hours - HOUR + step_s, steps))
+        order = np.argsort(firsts, kind="stable")
+        firsts, lasts = firsts[order], np.concatenate((hours, steps))[order]
+        newest = int(lasts.max()) if lasts.size else None
+        due = firsts <= due_until
+        firsts, lasts = firsts[due], np.minimum(lasts[due], due_until)
+        # Virtual steps just outside the span: at its start, and one step after its last due step.
+        gaps = np.concatenate((firsts, [due_until + step_s])) - np.concatenate(([start], lasts)) - step_s
         out.append(
             SampleGaps(
                 slo_id=slo.id,
                 window_start=start,
                 due_until=due_until,
                 expected=max(0, (due_until - start) // step_s),
-                present=int(ts.size),
-                longest_gap_s=longest,
-                newest=int(in_window[-1]) if in_window.size else None,
+                present=int(((lasts - firsts) // step_s + 1).sum()),
+                longest_gap_s=int(max(0, gaps.max())),
+                newest=newest,
             )
         )
     return out
@@ -115,21 +128,27 @@ def newest_sample(store, slo_ids: Sequence[str] | None, at_epoch: int, recent_s:
     return max(newest, default=None)
 
 
+def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS) -> str | None:
+    """Why samples whose newest is at ``newest`` are stale at ``at`` (None: they are current);
+    the stale banner and the deploy gate judge by this one rule."""
+    if newest is None:
+        return "no SLI samples stored yet"
+    age = int(at_epoch - newest)
+    if age > factor * interval_s:
+        return (f"newest sample is {format_duration(timedelta(seconds=age))} old "
+                f"(more than {factor} collection intervals of {interval_s}s)")
+    return None
+
+
 def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
               slo_ids: Sequence[str] | None = None) -> Freshness:
     """The freshness of the samples of ``slo_ids`` (of every SLO in the store when None)
     and of the last collector runs at ``at``."""
     newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s)
     failed = [r for r in last_runs(store) if r.status == "failed"]
-    reasons = []
     age = None if newest is None else int(at_epoch - newest)
-    if newest is None:
-        reasons.append("no SLI samples stored yet")
-    elif age > factor * interval_s:
-        reasons.append(
-            f"newest sample is {format_duration(timedelta(seconds=age))} old "
-            f"(more than {factor} collection intervals of {interval_s}s)"
-        )
+    too_old = sample_staleness(newest, at_epoch, interval_s, factor)
+    reasons = [] if too_old is None else [too_old]
     if failed:
         names = ", ".join(r.query_key for r in failed[:3]) + (" …" if len(failed) > 3 else "")
         reasons.append(f"last run failed for {len(failed)} quer{'y' if len(failed) == 1 else 'ies'}: {names}")

@@ -66,16 +66,18 @@ def test_gate_freezes_a_service_over_budget(api):
     url, _ = api
     response = requests.get(f"{url}/api/v1/gate", params={"service": "checkout"}, headers=AUTH, timeout=30)
     body = response.json()
-    assert response.status_code == 423 and body["allowed"] is False and body["state"] == "freeze"
-    assert any(r.startswith("checkout/availability: error budget -100.0% remaining") for r in body["reasons"])
-    assert "checkout/latency: no data; the gate stays open" in body["reasons"]
+    assert response.status_code == 423 and body["allow"] is False and body["state"] == "freeze"
+    assert body["reasons"][0] == ("checkout/availability: error budget -100.0% remaining, below the freeze level "
+                                  "0.0%; the policy freezes deploys")
+    assert ("checkout/latency: fail-closed: no SLI samples stored yet; the gate denies what it cannot judge "
+            "(gate.fail_open is false)") in body["reasons"]
 
 
 def test_gate_lets_a_healthy_service_deploy(api):
     url, _ = api
     response = requests.get(f"{url}/api/v1/gate", params={"service": "search"}, headers=AUTH, timeout=30)
     assert response.status_code == 200
-    assert response.json()["allowed"] is True and response.json()["state"] == "ok"
+    assert response.json()["allow"] is True and response.json()["state"] == "ok"
 
 
 @pytest.mark.parametrize(

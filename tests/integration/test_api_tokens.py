@@ -92,6 +92,8 @@ def test_every_api_route_of_the_app_needs_a_token_with_its_scope(served):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             anonymous = requests.request(method, f"{url}{path}", timeout=30)
             assert anonymous.status_code == 401, (method, path, anonymous.text)
+            if SCOPES[rule.endpoint] is None:
+                continue  # any valid token may: the OpenAPI document
             wrong = "gate" if SCOPES[rule.endpoint] != "gate:read" else "ci"
             scoped = requests.request(method, f"{url}{path}", headers={"Authorization": f"Bearer {tokens[wrong]}"},
                                       timeout=30)
