@@ -130,13 +130,14 @@ from .cli_audit import audit  # noqa: E402
 from .cli_collect import collect  # noqa: E402
 from .cli_db import db  # noqa: E402
 from .cli_demo import demo  # noqa: E402
+from .cli_gate import gate  # noqa: E402
 from .cli_records import cost, deploy  # noqa: E402
 from .cli_report import report  # noqa: E402
 from .cli_rules import rules  # noqa: E402
 from .cli_serve import run, serve  # noqa: E402
 from .cli_tokens import token  # noqa: E402
 
-for command in (audit, collect, cost, db, demo, deploy, report, rules, run, serve, token, user):
+for command in (audit, collect, cost, db, demo, deploy, gate, report, rules, run, serve, token, user):
     cli.add_command(command)
 
 
