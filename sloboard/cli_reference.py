@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from .generated_doc import publish
+
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 WIDTH = 100
 
@@ -72,19 +74,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--write" in args:
-        DOC_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {DOC_PATH}", file=sys.stderr)
-    elif "--check" in args:
-        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
-        if current != text:
-            print(f"{DOC_PATH} is out of date: run python -m sloboard.cli_reference --write", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
+    return publish(render(), DOC_PATH, "sloboard.cli_reference", sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from .generated_doc import publish
 from .settings import Settings
 
 ENV_PREFIX = "SLOBOARD_"
@@ -174,19 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print("settings without documentation (add description= and examples= to the Field in "
               "sloboard/settings.py): " + "; ".join(holes), file=sys.stderr)
         return 1
-    text = render()
-    if "--write" in args:
-        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-        DOC_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {DOC_PATH}", file=sys.stderr)
-    elif "--check" in args:
-        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
-        if current != text:
-            print(f"{DOC_PATH} is out of date: run python -m sloboard.settings_reference --write", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
+    return publish(render(), DOC_PATH, "sloboard.settings_reference", args)
 
 
 if __name__ == "__main__":
