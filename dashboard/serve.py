@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 import time
 from typing import Callable
@@ -88,18 +89,31 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
     if not settings.cache.url:
         log.warning("%d workers without cache.url: each computes and keeps its own results; "
                     "set cache.url (redis://...) so that they share them", workers)
+    stop = stop or threading.Event()
+    # SIGTERM (systemd, Kubernetes, a test) stops the master gracefully rather than orphaning it.
+    restore = _on_sigterm(stop.set)
     master = multiprocessing.get_context("spawn").Process(
         target=run_workers, args=(settings, host, port, workers), name="sloboard-gunicorn")
     master.start()
     try:
-        while master.is_alive() and not (stop is not None and stop.is_set()):
+        while master.is_alive() and not stop.is_set():
             master.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        restore()
         if master.is_alive():
             master.terminate()  # SIGTERM: gunicorn's graceful stop
             master.join(settings.server.graceful_timeout_s + 5)
         if master.is_alive():
             master.kill()
             master.join()
+
+
+def _on_sigterm(handler: Callable[[], None]) -> Callable[[], None]:
+    """Call ``handler`` on SIGTERM; returns what restores the previous handler (only the main
+    thread may set one: elsewhere this does nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: handler())
+    return lambda: signal.signal(signal.SIGTERM, previous)
