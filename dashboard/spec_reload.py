@@ -14,6 +14,7 @@ a missing folder) keeps the whole last good set, since every SLO would change.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -24,6 +25,7 @@ from typing import Callable
 import flask
 
 from sloboard.domain import SLO
+from sloboard.spec_audit import record_spec_changes
 from sloboard.specs.loader import SPEC_SUFFIXES, LoadResult
 from sloboard.wiring import load_slos
 
@@ -68,11 +70,14 @@ def changes(before: list[SLO], after: list[SLO]) -> tuple[list[str], list[str], 
 
 class SpecReloader:
     """Reloads ``ctx``'s specs with ``load`` (default: ``sloboard.wiring.load_slos``) when their
-    files change. ``clock`` is monotonic seconds (tests step it)."""
+    files change, then hands the SLOs now served to ``loaded``. ``clock`` is monotonic seconds
+    (tests step it)."""
 
     def __init__(self, ctx: DashboardContext, load: Callable[[], LoadResult] | None = None, *,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 loaded: Callable[[list[SLO]], object] = lambda slos: None):
         self.ctx = ctx
+        self._loaded = loaded
         self._load = load or self._load_settings
         self._clock = clock
         self._lock = threading.Lock()
@@ -116,6 +121,7 @@ class SpecReloader:
             log.warning("kept the last good SLOs for the problems in %s", ", ".join(kept_files))
         added, removed, changed = changes(ctx.slos, slos)
         ctx.replace_specs(slos, result.problems, kept_files)
+        self._loaded(slos)
         if added or removed or changed:
             log.info("specs reloaded (%s) from %s: added %s, removed %s, changed %s; %d SLO(s) now",
                      reason, ctx.settings.specs_dir, added or "none", removed or "none", changed or "none", len(slos))
@@ -124,8 +130,11 @@ class SpecReloader:
 
 
 def register(server: flask.Flask, ctx: DashboardContext) -> SpecReloader:
-    """Look for spec changes before each request (but ``/healthz``, which does no I/O)."""
-    reloader = SpecReloader(ctx)
+    """Look for spec changes before each request (but ``/healthz``, which does no I/O); each
+    load, the first one included, is audited (``sloboard.spec_audit``)."""
+    audit = functools.partial(record_spec_changes, ctx.store, actor="dashboard")
+    audit(ctx.slos)
+    reloader = SpecReloader(ctx, loaded=audit)
     server.extensions[EXTENSION_KEY] = reloader
 
     def before() -> None:
