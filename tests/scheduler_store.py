@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.job import Job
@@ -21,6 +22,8 @@ from sloboard.store import Store
 
 SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
 TIMEZONE = "Europe/Berlin"
+# Monday 23 November 2026, 10:00 in Berlin (a test's "now"): the last complete ISO week is 2026-W47.
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo(TIMEZONE)).timestamp()
 
 
 def scheduler_settings(tmp_path: Path, db_url: str, **overrides) -> Settings:

@@ -14,11 +14,11 @@ import pytest
 
 from sloboard.scheduler import start_scheduler
 from sloboard.store import Store
-from tests.scheduler_store import TIMEZONE, scheduler_settings, set_next_run, stored_job, wait_for_runs
+from tests.scheduler_store import (
+    MONDAY_MORNING, TIMEZONE, scheduler_settings, set_next_run, stored_job, wait_for_runs,
+)
 
 LOCAL = ZoneInfo(TIMEZONE)
-# Monday 23 November 2026, 10:00 in Berlin: the last complete ISO week is 2026-W47.
-MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL).timestamp()
 
 
 def _next_monday_8(after: datetime) -> datetime:
