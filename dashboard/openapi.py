@@ -90,7 +90,9 @@ def openapi_document(app: flask.Flask, scopes: Mapping[str, str | None]) -> dict
     refs, top = models_json_schema(models, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for rule in api_rules(app):
-        op = OPERATIONS[rule.endpoint]
+        op = OPERATIONS.get(rule.endpoint)
+        if op is None:
+            raise LookupError(f"route {rule.rule} ({rule.endpoint}) has no entry in dashboard.openapi.OPERATIONS")
         for method in rule_methods(rule):
             paths.setdefault(openapi_path(rule), {})[method.lower()] = _operation(
                 rule, op, scopes[rule.endpoint], lambda m, mode="serialization": refs[(m, mode)])

@@ -137,7 +137,7 @@ def test_stale_data_fails_closed_by_default_and_open_when_set(fleet):
     assert answer["slos"][0]["newest_sample"] == iso(now - 3600) and answer["slos"][0]["trusted"] is False
 
 
-def _closed_port() -> int:
+def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]  # nothing listens once it is closed
@@ -145,7 +145,7 @@ def _closed_port() -> int:
 
 def test_an_unreachable_store_fails_closed_by_default_and_open_when_set(fleet):
     home, _ = fleet
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
     closed = gate(home, "steady", SLOBOARD_DATABASE_URL=url)
     assert closed.returncode == 3, closed.stderr
     lines = closed.stdout.splitlines()

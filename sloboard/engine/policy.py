@@ -102,7 +102,7 @@ def gate_decision(service: str, entries: Sequence[PolicyEntry], *, fail_open: bo
            if e.state == OK and not e.page_alerts]
     )
     allowed = not deciding and (fail_open or not untrusted)
-    reasons = deciding + (notes + untrusted_reasons if fail_open else untrusted_reasons + notes)
+    reasons = deciding + untrusted_reasons + notes
     states = {e.state for e in entries} | ({FREEZE} if paging else set())
     state = next((s for s in (FREEZE, WARN, OK) if s in states), UNKNOWN)
     return GateDecision(service, allowed, state, tuple(reasons), tuple(entries), mode)
