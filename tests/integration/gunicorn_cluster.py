@@ -112,16 +112,26 @@ class WorkerMetrics:
         return sum(int(n) for n in re.findall(pattern, self.text, re.M))
 
 
-def start_cluster(env: dict[str, str], cwd: Path, workers: int = 3, *, ready_s: float = 90) -> Cluster:
-    """``sloboard serve --workers N`` on a free port, in a session of its own; returns once
-    ``/readyz`` answers 200 (or fails with the log)."""
+def serve_command(workers: int, port: int) -> list[str]:
+    return [sys.executable, "-c", "from sloboard.cli import main; main()", "serve", "--workers", str(workers),
+            "--port", str(port)]
+
+
+def gunicorn_command(workers: int, port: int) -> list[str]:
+    """The documented entry for those who run gunicorn themselves."""
+    return [sys.executable, "-m", "gunicorn", "dashboard.wsgi:app", "--workers", str(workers),
+            "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+
+
+def start_cluster(env: dict[str, str], cwd: Path, workers: int = 3, *, command=serve_command,
+                  ready_s: float = 90) -> Cluster:
+    """``command(workers, port)`` (default ``sloboard serve --workers N``) on a free port, in a
+    session of its own; returns once ``/readyz`` answers 200 (or fails with the log)."""
     port = free_port()
     log_path = cwd / f"serve-{port}.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from sloboard.cli import main; main()", "serve", "--workers", str(workers),
-             "--port", str(port)],
-            env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(command(workers, port), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
     cluster = Cluster(f"http://127.0.0.1:{port}", process, log_path, workers)
     deadline = time.monotonic() + ready_s
     while time.monotonic() < deadline:

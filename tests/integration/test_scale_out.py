@@ -30,7 +30,7 @@ from sloboard.store import Store
 from tests.redis_keys import redis_keys  # noqa: F401 (a fixture)
 
 from .browser import demo_specs
-from .gunicorn_cluster import start_cluster
+from .gunicorn_cluster import gunicorn_command, start_cluster
 from .sloboard_cli import cli_env, run_sloboard
 
 pytestmark = pytest.mark.integration
@@ -257,3 +257,18 @@ def test_with_redis_down_every_worker_computes_locally_warns_and_answers(seeded_
     finally:
         cluster.stop()
 
+
+
+def test_the_documented_gunicorn_entry_serves_the_same_dashboard(seeded_pg, redis_keys, tmp_path):
+    env = _env(tmp_path, seeded_pg, redis_keys.url, redis_keys.prefix)
+    cluster = start_cluster(env, tmp_path, workers=2, command=gunicorn_command)
+    try:
+        token = _token(env, tmp_path)
+        at = _wait_for_a_fresh_step(needed_s=30)
+        pages = Pages(cluster, token, at, [SLO_ID])
+        with ThreadPoolExecutor(6) as pool:
+            (overviews, slo_pages, apis), workers = _every_worker_served(cluster, pages, pool)
+        _check_numbers(_status(env, tmp_path, at), overviews, slo_pages, apis)
+        assert len(workers) == 2 and sum(w.computations("status") for w in workers.values()) == 1
+    finally:
+        cluster.stop()
