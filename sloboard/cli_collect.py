@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import closing
 
 import click
 
@@ -40,6 +41,7 @@ def collect(obj: CliContext, since: str | None, until: str | None) -> None:
     from collectors.collect import collect_once
 
     from .domain import parse_duration
+    from .wiring import prometheus_source
 
     settings = obj.settings
     try:
@@ -53,11 +55,12 @@ def collect(obj: CliContext, since: str | None, until: str | None) -> None:
             click.echo(f"skipped invalid spec: {problem}", err=True)
     store = obj.open_store()
     try:
-        summary = _run_with_progress(
-            lambda on_progress: collect_once(
-                settings, store, specs.slos, until=end, since_s=since_s, on_progress=on_progress
-            ),
-        )
+        with closing(prometheus_source(settings)) as source:
+            summary = _run_with_progress(
+                lambda on_progress: collect_once(
+                    settings, store, specs.slos, source, until=end, since_s=since_s, on_progress=on_progress
+                ),
+            )
     finally:
         store.close()
     click.echo(

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import closing
 
 from ..errors import SloboardError, StoreLockedError
-from ..wiring import load_slos, open_store
+from ..wiring import load_slos, open_store, prometheus_source
 from . import runtime
 
 log = logging.getLogger("sloboard.scheduler")
@@ -33,7 +34,9 @@ def collect_job() -> None:
     specs = load_slos(rt.settings)  # each pass: a changed spec is collected from the next tick on
     store = open_store(rt.settings)
     try:
-        summary = collect_once(rt.settings, store, specs.slos, until=int(rt.clock()) - rt.settings.collect.lag_s)
+        with closing(prometheus_source(rt.settings)) as source:
+            summary = collect_once(rt.settings, store, specs.slos, source,
+                                   until=int(rt.clock()) - rt.settings.collect.lag_s)
         log.info("collected %d samples, %d queries failed", summary.samples, len(summary.failed))
     except StoreLockedError as exc:
         log.info("skipping this collection: %s", exc)
