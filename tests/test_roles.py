@@ -68,3 +68,18 @@ def test_refuse_unless_stops_a_callback_below_the_role():
 def test_an_unknown_role_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown role 'owner': one of viewer, editor, admin"):
         roles.require_role("owner")
+
+
+def test_callback_requires_marks_the_callback_and_stops_it_below_the_role():
+    @roles.callback_requires("editor")
+    def build(kind):
+        return f"built {kind}"
+
+    assert build.required_role == "editor"
+    with _app().test_request_context("/"):
+        flask_login.login_user(SessionUser("ana", "editor"))
+        assert build("weekly") == "built weekly"
+    with _app().test_request_context("/"):
+        flask_login.login_user(SessionUser("ana", "viewer"))
+        with pytest.raises(PreventUpdate):
+            build("weekly")
