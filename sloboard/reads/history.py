@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..domain import SLO, Deployment, format_duration
+from ..domain import SLO, BudgetingMethod, Deployment, format_duration
 from ..engine import budget_burndown, burn_rate, burn_rate_series, evaluate, ratio, window_bounds
 from ..engine.buckets import Series, bucket_ends, bucket_last, bucket_max, bucket_seconds, bucket_sum
 from ..engine.evaluate import window_starts
@@ -161,8 +161,10 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
                    max_points: int = 120) -> dict[str, Series]:
     """Budget remaining of each SLO as it stood at each bucket end of the range.
 
-    Each point is ``engine.evaluate`` at that instant, so the last point equals the
-    status at ``at_epoch`` for every window kind and budgeting method. The rows come
+    Each point is the budget ``engine.evaluate`` gives at that instant, so the last point
+    equals the status at ``at_epoch`` for every window kind and budgeting method:
+    Occurrences SLOs from one cumulative sum (:func:`occurrences_budget`, ulps apart), the
+    time-slice methods from ``evaluate`` at each point. The rows come
     from one read for all SLOs (:func:`rows_at_instants`): hourly rollups but where an
     instant or a window start cuts an hour.
     """
@@ -173,9 +175,16 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
     if times.size == 0 or times[-1] != at_epoch:
         times = np.append(times, at_epoch)
     rows = rows_at_instants(store, slos, [int(t) for t in times], step_s)
+    starts_of: dict = {}  # window -> its start at each instant; a fleet has few distinct windows
     out = {}
     for slo in slos:
         ts, good, total, counts = rows[slo.id]
+        if slo.budgeting is BudgetingMethod.OCCURRENCES:
+            if slo.window not in starts_of:
+                starts_of[slo.window] = np.array([window_bounds(slo.window, int(t))[0] for t in times], np.int64)
+            out[slo.id] = Series(times, occurrences_budget(slo.objective, ts, good, total, starts_of[slo.window], times))
+            continue
+        # Time slices are judged per slice, cut by each window's start: evaluate each point.
         # The budget does not depend on the alert windows; without them evaluate sums one
         # burn-rate window (the forecast's) per point instead of every alert's two.
         budget_only = replace(slo, alert_windows=())
@@ -183,6 +192,32 @@ def budget_history(store, slos: Sequence[SLO], at_epoch: int, range_s: int, *, s
                   for t in times]
         out[slo.id] = Series(times, np.array([np.nan if v is None else v for v in values], dtype=np.float64))
     return out
+
+
+def occurrences_budget(objective: float, ts: np.ndarray, good: np.ndarray, total: np.ndarray,
+                       starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Budget remaining of an Occurrences SLO over each window ``(starts[i], ends[i]]`` (NaN: no
+    events), as ``engine.evaluate`` gives it, from one cumulative sum of the rows.
+
+    A window's sums are differences of the cumulative sums at its edges, so every point
+    costs two look-ups instead of a pass over its rows. The cumulative sums are kept in
+    extended precision (``np.longdouble``, where the platform has it): a window's sums are
+    then off by ulps of the running totals, not of their own (whole counts come out exact),
+    far below 1e-12 of the budget while a window holds a fair share of the rows read, as
+    an SLO window does of the range a chart reads. Rows without data add nothing.
+    """
+    has_data = ~(np.isnan(good) | np.isnan(total))
+    good_sum = np.concatenate(([0.0], np.cumsum(np.where(has_data, good, 0.0), dtype=np.longdouble)))
+    total_sum = np.concatenate(([0.0], np.cumsum(np.where(has_data, total, 0.0), dtype=np.longdouble)))
+    lo, hi = ts.searchsorted(starts, side="right"), ts.searchsorted(ends, side="right")
+    window_good = (good_sum[hi] - good_sum[lo]).astype(np.float64)
+    window_total = (total_sum[hi] - total_sum[lo]).astype(np.float64)
+    remaining = np.full(ends.shape, np.nan)
+    events = window_total > 0
+    # evaluate's formulas, in its order: sli = 1 - bad / size, consumed = (1 - sli) / (1 - objective).
+    sli = 1.0 - (window_total[events] - window_good[events]) / window_total[events]
+    remaining[events] = 1.0 - (1.0 - sli) / (1.0 - objective)
+    return remaining
 
 
 def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s: int) -> dict[str, Rows]:
@@ -204,7 +239,7 @@ def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s
     if hybrid:
         cuts = set(instants)
         cuts.update(c for s in hybrid for c in window_starts(s, instants[0]))
-        cuts.update(window_bounds(s.window, t)[0] for s in hybrid for t in instants)
+        cuts.update(window_bounds(w, t)[0] for w in {s.window for s in hybrid} for t in instants)
         rows.update(read_sli_rows(store, [s.id for s in hybrid], cuts, end))
     if raw_only:
         read_from = min(lookback_start(s, instants[0]) for s in raw_only)
