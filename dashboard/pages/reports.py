@@ -1,16 +1,25 @@
 """Reports: every report run the store records (newest first) with its kind, period, build
 time, SHA-256 and delivery status, and a download of its archived PDF
-(``dashboard/report_files.py``). One card per run, so the page fits a phone's width."""
+(``dashboard/report_files.py``). One card per run, so the page fits a phone's width.
+
+Editors (and admins) also get a form to build, or build and mail, one report of a kind
+and period through ``reports.service.make_report``, the path ``sloboard report`` takes,
+audited with their user name. Viewers see no form, and their callback is refused on the
+server (``refuse_unless``), whatever a client sends.
+"""
 
 from __future__ import annotations
 
 import dash
-from dash import html
+import flask_login
+from dash import Input, Output, State, dcc, html
 
+from dashboard.auth.roles import has_role, refuse_unless
 from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.context import current
 from dashboard.report_files import archived_file, download_href
+from sloboard.errors import SloboardError
 
 dash.register_page(__name__, path="/reports", name="Reports", title="Reports · sloboard", order=4)
 
@@ -18,23 +27,54 @@ dash.register_page(__name__, path="/reports", name="Reports", title="Reports · 
 DELIVERY = {"none": "not mailed", "pending": "mail pending", "sending": "mail sending", "sent": "mailed",
             "failed": "mail failed, will retry", "superseded": "not mailed: a newer build replaced it"}
 _BADGE = {"sent": "badge-good", "failed": "badge-bad", "pending": "badge-warn", "sending": "badge-warn"}
+EDITOR = "editor"  # the lowest role that may build or send a report
+KINDS = {"weekly": "Weekly executive", "monthly": "Monthly compliance", "quarterly": "Quarterly review"}
 # The SHA-256 wraps anywhere, so 64 hex digits never widen a phone's page.
 _SHA_STYLE = {"fontFamily": "ui-monospace, monospace", "wordBreak": "break-all", "fontSize": "12px"}
 
 
 def layout(**_query):
     ctx = current()
-    runs = ctx.store.report_runs(limit=None)
     tz = ctx.settings.timezone
-    body = [_card(run, tz, archived_file(ctx.settings.data_dir, run.path) is not None) for run in runs] or [
-        empty_state("No reports built yet", "Build one with `sloboard report monthly` (or weekly, quarterly); "
-                    "`sloboard run` builds them on schedule.", "reports-empty")]
     return html.Div([
         html.H1("Reports"),
         html.P(f"Every report built, newest first; times in {tz}. Each PDF's SHA-256 is also in the audit log "
                "(`sloboard audit verify` checks both).", className="table-caption"),
-        html.Div(body, id="reports-list"),
+        *([_builder()] if has_role(EDITOR) else []),
+        html.Div(_cards(ctx), id="reports-list"),
     ])
+
+
+def _cards(ctx) -> list:
+    runs = ctx.store.report_runs(limit=None)
+    tz = ctx.settings.timezone
+    return [_card(run, tz, archived_file(ctx.settings.data_dir, run.path) is not None) for run in runs] or [
+        empty_state("No reports built yet", "Build one with `sloboard report monthly` (or weekly, quarterly); "
+                    "`sloboard run` builds them on schedule.", "reports-empty")]
+
+
+def _builder() -> html.Div:
+    """The editor's form: a kind, a period (empty: the last complete one), Build or Build and send."""
+    return html.Div(
+        [
+            html.H2("Build a report", style={"marginTop": 0}),
+            html.Div([
+                html.Label([html.Span("Kind", className="filter-label"),
+                            dcc.Dropdown(id="report-kind", options=[{"label": v, "value": k} for k, v in KINDS.items()],
+                                         value="weekly", clearable=False, searchable=False,
+                                         style={"minWidth": "210px"})], className="filter"),
+                html.Label([html.Span("Period", className="filter-label"),
+                            dcc.Input(id="report-period", type="text", className="filter-search", debounce=True)],
+                           className="filter"),
+                html.Button("Build", id="report-build", className="export"),
+                html.Button("Build and send", id="report-send", className="export",
+                            title="Build, archive and mail it to reports.recipients of this kind"),
+            ], className="filter-bar"),
+            html.P(id="report-period-hint", className="meta"),
+            dcc.Loading(html.Div(id="report-action-result"), type="dot"),
+        ],
+        className="panel", id="report-builder",
+    )
 
 
 def _card(run, tz: str, on_disk: bool) -> html.Div:
@@ -65,4 +105,48 @@ def _badge(status: str, words: str) -> html.Span:
 
 
 def register_callbacks(app) -> None:
-    """Nothing to wire: the page is drawn once per visit from the store."""
+    @app.callback(Output("report-period", "placeholder"), Output("report-period-hint", "children"),
+                  Input("report-kind", "value"))
+    def period_hint(kind):
+        refuse_unless(EDITOR)
+        from reports.service import resolve_period
+
+        ctx = current()
+        default = resolve_period(kind, None, ctx.settings.timezone, ctx.clock()).label
+        return default, (f"Empty: the last complete period, {default}. Periods are calendar periods in "
+                         f"{ctx.settings.timezone}; a rebuilt period replaces its PDF in the archive.")
+
+    @app.callback(
+        Output("report-action-result", "children"), Output("reports-list", "children"),
+        Input("report-build", "n_clicks"), Input("report-send", "n_clicks"),
+        State("report-kind", "value"), State("report-period", "value"),
+        running=[(Output("report-build", "disabled"), True, False), (Output("report-send", "disabled"), True, False)],
+        prevent_initial_call=True,
+    )
+    def build(_build, _send, kind, period_text):
+        refuse_unless(EDITOR)  # on the server: a viewer's POST builds nothing
+        ctx = current()
+        return _make(ctx, kind, period_text, send=dash.ctx.triggered_id == "report-send"), _cards(ctx)
+
+
+def _make(ctx, kind: str, period_text: str | None, *, send: bool) -> html.Div:
+    """Build (and with ``send`` mail) one report; what happened, in one line."""
+    from reports.service import make_report, resolve_period
+
+    user = flask_login.current_user
+    actor = f"user:{user.name}" if user.is_authenticated else "anonymous"
+    try:
+        period = resolve_period(kind, (period_text or "").strip() or None, ctx.settings.timezone, ctx.clock())
+        run = make_report(ctx.store, ctx.slos, ctx.settings, kind, period, send=send, actor=actor)
+    except SloboardError as exc:
+        return html.Div(str(exc), className="badge badge-bad", id="report-action-error")
+    mailed = ""
+    if send:
+        mailed = (f"; mailed to {', '.join(run.recipients)}" if run.delivery_status == "sent" else
+                  f"; not mailed ({run.delivery_error}), retried by the scheduler")
+    return html.Div(
+        [html.Span("built", className="badge badge-good"),
+         f" {KINDS[kind]} report {run.period}, SHA-256 {run.sha256[:16]}…{mailed} ",
+         html.A("Download PDF", href=download_href(run.id), className="report-download")],
+        id="report-action-done",
+    )

@@ -1,0 +1,135 @@
+"""Building a report from the Reports page: an editor logged in through the login form
+builds one in a real Chromium (Build, the progress, the new card, a bad period's
+one-line error); a viewer sees no form, and the same callback POSTed as a viewer is
+refused on the server and builds nothing, while an editor's POST builds through
+reports.service, audited with the user. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import requests
+
+from sloboard import credentials
+from sloboard.settings import Settings
+from sloboard.store import Store
+from tests.scheduler_store import MONDAY_MORNING
+
+from .browser import SPECS_DIR, DashboardServer, screenshot, severe_console_messages, start_chrome, wait_until
+from .test_dashboard_phone import PHONE, open_page
+
+pytestmark = pytest.mark.integration
+PASSWORD = "report builder 2026!"
+CALLBACK = "/_dash-update-component"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The dashboard with an editor (ed) and a viewer (vi), and no anonymous role."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("SLOBOARD_AUTH__ANONYMOUS_ROLE", raising=False)
+        specs = tmp_path_factory.mktemp("specs")
+        for name in ("checkout.yaml", "prometheus.yaml"):
+            shutil.copy(SPECS_DIR / name, specs / name)
+        data = tmp_path_factory.mktemp("data")
+        settings = Settings(data_dir=data, specs_dir=specs, timezone="Europe/Berlin",
+                            auth={"trusted_proxies": ["127.0.0.1"]})
+        store = Store.open(f"sqlite:///{data / 'reports.db'}")
+        for name, role in (("ed", "editor"), ("vi", "viewer")):
+            store.add_user(name, role, credentials.hash_password(PASSWORD), actor="test")
+        server = DashboardServer.start(settings, store=store, clock=lambda: MONDAY_MORNING)
+    yield server, store
+    server.stop()
+    store.close()
+
+
+def _build_post(server, user: str, period: str, *, send: bool = False) -> requests.Response:
+    """The Build (or Build and send) callback as the page sends it, from ``user`` (named by
+    the trusted proxy, as a login would)."""
+    button = "report-send" if send else "report-build"
+    body = {
+        "output": "..report-action-result.children...reports-list.children..",
+        "outputs": [{"id": "report-action-result", "property": "children"}, {"id": "reports-list", "property": "children"}],
+        "inputs": [{"id": "report-build", "property": "n_clicks", "value": None if send else 1},
+                   {"id": "report-send", "property": "n_clicks", "value": 1 if send else None}],
+        "state": [{"id": "report-kind", "property": "value", "value": "weekly"},
+                  {"id": "report-period", "property": "value", "value": period}],
+        "changedPropIds": [f"{button}.n_clicks"],
+    }
+    return requests.post(server.url + CALLBACK, json=body, timeout=120,
+                         headers={"X-Forwarded-User": user, "Origin": server.url})
+
+
+def test_a_viewers_build_is_refused_on_the_server_and_an_editors_builds(site):
+    server, store = site
+    refused = _build_post(server, "vi", "2026-W45")
+    assert refused.status_code == 204 and refused.content == b""  # Dash's "no update"
+    assert [r for r in store.report_runs() if r.period == "2026-W45"] == []
+
+    built = _build_post(server, "ed", "2026-W45")
+    assert built.status_code == 200, built.text
+    [run] = [r for r in store.report_runs() if r.period == "2026-W45"]
+    assert (run.kind, run.status, run.delivery_status) == ("weekly", "ok", "none")
+    _, words, link = built.json()["response"]["report-action-result"]["children"]["props"]["children"]
+    assert words == f" Weekly executive report 2026-W45, SHA-256 {run.sha256[:16]}… "
+    assert link["props"]["href"] == f"/reports/download/{run.id}"
+    [audited] = [e for e in store.audit_entries(action="report.archive") if e.payload["run"] == run.id]
+    assert audited.actor == "user:ed" and audited.payload["sha256"] == run.sha256
+
+    assert _error(_build_post(server, "ed", "2026-45")) == (
+        "period '2026-45' is not a week: weekly reports take a period like 2026-W47")
+    assert _error(_build_post(server, "ed", "2026-W44", send=True)).startswith("reports.smtp.host is not set")
+    assert {r.period for r in store.report_runs()} == {"2026-W45"}
+
+
+def _error(answer: requests.Response) -> str:
+    shown = answer.json()["response"]["report-action-result"]["children"]["props"]
+    assert shown["id"] == "report-action-error", shown
+    return shown["children"]
+
+
+def _log_in(driver, server, user: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(server.url + "/login")
+    driver.find_element("id", "user").send_keys(user)
+    driver.find_element("id", "password").send_keys(PASSWORD)
+    driver.find_element("css selector", "form.login button").click()
+    wait_until(lambda: "/login" not in driver.current_url, what=f"the login of {user}")
+
+
+@pytest.mark.parametrize("width", [1280, PHONE[0]])
+def test_an_editor_builds_from_the_page_and_a_viewer_sees_no_form(site, tmp_path, width):
+    server, store = site
+    driver = start_chrome(tmp_path, width=max(width, 500), height=900)
+    if width < 500:  # a desktop window is at least 500 px wide; a phone's viewport is what the device says
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
+    try:
+        _log_in(driver, server, "ed")
+        open_page(driver, server.url + "/reports", "#report-builder")
+        assert driver.find_element("id", "report-period").get_attribute("placeholder") == "2026-W47"
+        assert "the last complete period, 2026-W47" in driver.find_element("id", "report-period-hint").text
+        period = "2026-W46" if width == 1280 else "2026-W43"
+        driver.find_element("id", "report-period").send_keys(period)
+        driver.find_element("id", "report-build").click()
+        done = wait_until(lambda: driver.find_elements("id", "report-action-done"), 120, "the build to finish")
+        [run] = [r for r in store.report_runs() if r.period == period]
+        assert f"Weekly executive report {period}" in done[0].text
+        wait_until(lambda: driver.find_elements("id", f"report-run-{run.id}"), what="the new report's card")
+        screenshot(driver, f"reports-editor-built-{width}")
+
+        driver.find_element("id", "report-period").clear()
+        driver.find_element("id", "report-period").send_keys("last week")
+        driver.find_element("id", "report-build").click()
+        error = wait_until(lambda: driver.find_elements("id", "report-action-error"), 60, "the period error")
+        assert error[0].text == ("period 'last week' is not a week: weekly reports take a period like 2026-W47")
+        screenshot(driver, f"reports-editor-error-{width}")
+        assert severe_console_messages(driver) == []
+
+        _log_in(driver, server, "vi")
+        open_page(driver, server.url + "/reports", f"#report-run-{run.id}")
+        assert driver.find_elements("id", "report-builder") == [] and driver.find_elements("id", "report-build") == []
+        screenshot(driver, f"reports-viewer-{width}")
+    finally:
+        driver.quit()
