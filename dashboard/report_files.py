@@ -12,7 +12,7 @@ from pathlib import Path
 
 import flask
 
-from reports.archive import ARCHIVE_DIR
+from sloboard.report_archive import ARCHIVE_DIR
 from sloboard.errors import StoreError
 
 PDF = "application/pdf"

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from sloboard.errors import ConfigError, ReportError
+from sloboard.report_archive import record_archived, write_archive
 from sloboard.settings import ReportsSettings
 from sloboard.store import Store
 from sloboard.store.records import ReportRun
 
-from .archive import record_archived, write_archive
 from .delivery import Headline, deliver, require_smtp
 from .pdf import write_pdf
 from .periods import Period

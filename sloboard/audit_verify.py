@@ -29,7 +29,7 @@ def verify(store, data_dir: Path, *, start: float | None = None, end: float | No
            anchor=None) -> Verification:
     """Check the chain (entries timed in ``[start, end]``) against ``anchor``, every
     covered record, and the report archive under ``data_dir``."""
-    from reports.archive import verify_archive  # the archive's check lives with the archive
+    from .report_archive import verify_archive
 
     report = store.check_audit(start=start, end=end, anchor=anchor)
     archive = verify_archive(store, data_dir)

@@ -2,7 +2,7 @@
 
 ``verify`` walks the chain (optionally one time window), compares its head with an
 exported anchor, holds every deployment, user, token and report run to its audit entry,
-and checks the archived report PDFs (``reports.archive``); every problem is one line on
+and checks the archived report PDFs (``sloboard/report_archive.py``); every problem is one line on
 stderr naming the entry, row or file, and the exit code is 1. ``anchor`` prints the head
 to keep elsewhere (a ticket, a WORM bucket, the CI log): a log cut from its end still
 chains, but no longer holds the anchored entry.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from reports.archive import AUDIT_ACTION, verify_archive
+from sloboard.report_archive import AUDIT_ACTION, verify_archive
 from reports.delivery import Headline
 from reports.periods import parse_period
 from reports.publish import publish

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from . import audit, coverage
 from .models import api_tokens, audit_log, deployments, gate_overrides, report_runs, users
 
-REPORT_ACTION = "report.archive"  # written by reports.archive.record_archived
+REPORT_ACTION = "report.archive"  # written by sloboard.report_archive.record_archived
 
 
 @dataclass(frozen=True)

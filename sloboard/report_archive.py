@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from sloboard.errors import ReportError
-from sloboard.store import Store
-from sloboard.store.records import ReportRun
+from .errors import ReportError
+from .store import Store
+from .store.records import ReportRun
 
 ARCHIVE_DIR = "reports"
 AUDIT_ACTION = "report.archive"
