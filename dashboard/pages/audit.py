@@ -86,8 +86,8 @@ def register_callbacks(app) -> None:
         return [
             html.H2(["Chain ", html.Span(verdict, className=f"badge {'badge-good' if result.ok else 'badge-bad'}")]),
             html.P(f"{result.entries} entries walked; {head}", className="meta", id="audit-head"),
-            html.Ul([html.Li(f.text, className="good" if f.ok else "bad") for f in result.findings],
-                    id="audit-findings"),
+            html.Ul([html.Li(f.text, style=None if f.ok else {"color": "var(--bad)", "fontWeight": 600})
+                     for f in result.findings], id="audit-findings"),
         ]
 
     @app.callback(
@@ -109,7 +109,7 @@ def register_callbacks(app) -> None:
         found = ctx.store.audit_search(where, page=page, page_size=PAGE_SIZE)
         tz = ctx.settings.timezone
         rows = [{"id": e.id, "at": fmt.when(e.at, tz), "actor": e.actor, "action": e.action,
-                 "target": str(e.payload.get("target", "")), "payload": _details(e.payload), "hash": e.hash[:12]}
+                 "target": _target(e.payload), "payload": _details(e.payload), "hash": e.hash[:12]}
                 for e in found.entries]
         table = data_table("audit-table", COLUMNS, rows, empty_title="No audit entries match",
                            empty_hint="Clear a filter or widen the time range.", page_size=PAGE_SIZE)
@@ -133,6 +133,11 @@ def _time(label: str, text: str | None, now: float) -> float | None:
         return float(parse_time(text, now))
     except ValueError as exc:
         raise ValueError(f"{label}: {exc}") from exc
+
+
+def _target(payload: dict) -> str:
+    """What the entry is about: its ``target``, else the user of a login or the service of a gate decision."""
+    return str(next((payload[k] for k in ("target", "user", "service") if payload.get(k) is not None), ""))
 
 
 def _details(payload: dict) -> str:
