@@ -158,6 +158,18 @@ def _every_worker_served(cluster, pages: Pages, pool: ThreadPoolExecutor, *, rou
                          f"{[(w.pid, w.callbacks('overview-body.children'), w.requests(API_ROUTE)) for w in workers.values()]}")
 
 
+def _served_and_checked(cluster, env, cwd, slo_ids: list[str]) -> dict:
+    """Render the pages until every worker answered each, at one instant, and check every
+    answer against ``sloboard status --json`` at that instant; the workers' metrics."""
+    pages = Pages(cluster, _token(env, cwd), _wait_for_a_fresh_step(needed_s=40), slo_ids)
+    with ThreadPoolExecutor(cluster.workers * 3) as pool:
+        (overviews, slo_pages, apis), workers = _every_worker_served(cluster, pages, pool)
+    assert int(time.time()) // STEP_S * STEP_S == pages.at, "the step moved on during the test: too slow a machine"
+    _check_numbers(_status(env, cwd, pages.at), overviews, slo_pages, apis)
+    assert len(workers) == cluster.workers
+    return workers
+
+
 @pytest.fixture
 def shared_cluster(seeded_pg, redis_keys, tmp_path):
     env = _env(tmp_path, seeded_pg, redis_keys.url, redis_keys.prefix)
@@ -168,16 +180,7 @@ def shared_cluster(seeded_pg, redis_keys, tmp_path):
 
 def test_three_workers_show_the_numbers_of_sloboard_status_and_compute_each_instant_once(shared_cluster, tmp_path):
     cluster, env = shared_cluster
-    token = _token(env, tmp_path)
-    slo_ids = [s.id for s in demo_specs()]
-    at = _wait_for_a_fresh_step(needed_s=40)
-    pages = Pages(cluster, token, at, slo_ids)
-    with ThreadPoolExecutor(9) as pool:
-        (overviews, slo_pages, apis), workers = _every_worker_served(cluster, pages, pool)
-    assert int(time.time()) // STEP_S * STEP_S == at, "the step moved on during the test: too slow a machine"
-
-    _check_numbers(_status(env, tmp_path, at), overviews, slo_pages, apis)
-    assert len(workers) == 3
+    workers = _served_and_checked(cluster, env, tmp_path, [s.id for s in demo_specs()])
     # The API asked at the pages' instant: one status report, one DORA and one cost trend for all.
     for result in ("status", "dora_trends", "cost_trends"):
         counts = {w.pid: w.computations(result) for w in workers.values()}
@@ -238,13 +241,9 @@ def test_with_redis_down_every_worker_computes_locally_warns_and_answers(seeded_
     env = _env(tmp_path, seeded_pg, cache_url, "down:")
     cluster = start_cluster(env, tmp_path, workers=3)
     try:
-        token = _token(env, tmp_path)
-        at = _wait_for_a_fresh_step(needed_s=40)
-        pages = Pages(cluster, token, at, [SLO_ID])
+        workers = _served_and_checked(cluster, env, tmp_path, [SLO_ID])
         with ThreadPoolExecutor(9) as pool:
-            (overviews, slo_pages, apis), workers = _every_worker_served(cluster, pages, pool)
-            ready = [f.result() for f in [pool.submit(cluster.get, "/readyz") for _ in range(30)]]
-        _check_numbers(_status(env, tmp_path, at), overviews, slo_pages, apis)
+            ready = list(pool.map(lambda _: cluster.get("/readyz"), range(30)))
         # Each worker computed the report itself, once (its threads share one computation).
         assert {pid: w.computations("status") for pid, w in workers.items()} == {pid: 1 for pid in workers}
         assert all(w.text.count("sloboard_cache_up 0") == 1 for w in workers.values())
@@ -258,17 +257,11 @@ def test_with_redis_down_every_worker_computes_locally_warns_and_answers(seeded_
         cluster.stop()
 
 
-
 def test_the_documented_gunicorn_entry_serves_the_same_dashboard(seeded_pg, redis_keys, tmp_path):
     env = _env(tmp_path, seeded_pg, redis_keys.url, redis_keys.prefix)
     cluster = start_cluster(env, tmp_path, workers=2, command=gunicorn_command)
     try:
-        token = _token(env, tmp_path)
-        at = _wait_for_a_fresh_step(needed_s=30)
-        pages = Pages(cluster, token, at, [SLO_ID])
-        with ThreadPoolExecutor(6) as pool:
-            (overviews, slo_pages, apis), workers = _every_worker_served(cluster, pages, pool)
-        _check_numbers(_status(env, tmp_path, at), overviews, slo_pages, apis)
-        assert len(workers) == 2 and sum(w.computations("status") for w in workers.values()) == 1
+        workers = _served_and_checked(cluster, env, tmp_path, [SLO_ID])
+        assert sum(w.computations("status") for w in workers.values()) == 1
     finally:
         cluster.stop()
