@@ -36,7 +36,9 @@ class DeploymentIn(BaseModel):
 
     service: str
     version: str
-    status: str
+    # The schema names the stored spellings; the check below also takes success, rollback, ...
+    status: str = Field(json_schema_extra={"enum": [s.value for s in DeployStatus]},
+                        description="succeeded, failed or rolled_back (also: success, failure, rollback)")
     started_at: str | int | None = _time_field("started_at")
     finished_at: str | int | None = _time_field("finished_at")
     commit: str | None = None
@@ -62,6 +64,14 @@ class DeploymentIn(BaseModel):
         if not value.strip():
             raise ValueError("must not be empty")
         return value.strip()
+
+    @field_validator("service", "version", "commit")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL: refused here as bad input, on every store alike.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 def field_names() -> list[str]:
