@@ -1,5 +1,6 @@
 """The jobs of ``sloboard run``: a collection tick that meets a dead Prometheus records the
-failure and keeps the scheduler alive; the nightly prune keeps the hourly rollups."""
+failure and keeps the scheduler alive, and warms the workers' shared cache (a real Redis);
+the hourly prune keeps the hourly rollups."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sloboard.scheduler import prune_raw_samples, start_scheduler
 from sloboard.settings import PrometheusSettings, Settings
 from sloboard.specs import load_specs
 from sloboard.store import Store
+from tests.redis_keys import redis_keys  # noqa: F401 (a fixture)
 
 SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
 
@@ -85,3 +87,21 @@ def test_prune_applies_each_retention_setting(tmp_path):
         assert first_step == {"sli": now - 3 * 86_400 + 60, "golden": now - 86_400 + 60, "cost": now - 3 * 86_400 + 60}
         hourly = store.read_sli_hourly_many(["checkout/availability"], 0, now)["checkout/availability"]
         assert hourly[0].min() == now - 5 * 86_400 + 3600 and hourly[2].sum() == 5 * 86_400 / 60
+
+
+def test_a_collection_tick_warms_the_cache_the_dashboard_workers_share(tmp_path, redis_keys):
+    from sloboard.scheduler import runtime
+    from sloboard.scheduler.jobs import collect_job
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for name in ("checkout.yaml", "prometheus.yaml"):
+        shutil.copy(SPECS / name, specs / name)
+    settings = Settings(data_dir=tmp_path, specs_dir=specs, database_url=f"sqlite:///{tmp_path / 'w.db'}",
+                        prometheus=PrometheusSettings(url="http://127.0.0.1:1", retry_max_s=0, timeout_s=1),
+                        cache={"url": redis_keys.url, "key_prefix": redis_keys.prefix})
+    runtime.install(settings, clock=lambda: 1_800_000_000)
+    assert redis_keys.keys() == []
+    collect_job()  # Prometheus refuses: nothing written, and the overview is still computed once, for all workers
+    warmed = {key.decode().removeprefix(redis_keys.prefix) for key in redis_keys.keys()}
+    assert any(":status" in key for key in warmed), warmed

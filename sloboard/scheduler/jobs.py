@@ -38,12 +38,26 @@ def collect_job() -> None:
             summary = collect_once(rt.settings, store, specs.slos, source,
                                    until=int(rt.clock()) - rt.settings.collect.lag_s)
         log.info("collected %d samples, %d queries failed", summary.samples, len(summary.failed))
+        _warm_shared_cache(rt, store, wrote=summary.samples > 0)
     except StoreLockedError as exc:
         log.info("skipping this collection: %s", exc)
     except SloboardError as exc:
         log.error("collection failed: %s", exc)
     finally:
         store.close()
+
+
+def _warm_shared_cache(rt: runtime.Runtime, store, *, wrote: bool) -> None:
+    """With a cache the dashboard workers share (``cache.url``): mark the pass and compute
+    the overview once here, so no worker pays for the new instant."""
+    if not rt.settings.cache.url:
+        return
+    from dashboard.warmer import warm
+
+    try:
+        warm(rt.settings, store, wrote=wrote, clock=rt.clock)
+    except SloboardError as exc:
+        log.warning("the shared cache was not warmed: %s", exc)
 
 
 def prune_raw_samples(settings, store, clock=time.time) -> int:
