@@ -9,7 +9,7 @@ import numpy as np
 from collectors.promql import presence_query
 from collectors.source import Series
 from collectors.targets import SLITarget
-from tests.test_collect_unit import CHECKOUT, GRID, SEARCH, STEPS, FakeSource, _answers, _pass, source, truth  # noqa: F401
+from tests.test_collection_pass import CHECKOUT, GRID, SEARCH, STEPS, FakeSource, _answers, _pass, source, truth  # noqa: F401
 
 
 def _entries(store, prefix):
