@@ -101,11 +101,12 @@ def serve_options(fn):
     return fn
 
 
-def log_to_stderr() -> None:
-    """A long-running command logs what it does (spec reloads, scheduled runs) to stderr."""
-    import logging
+def log_to_stderr(settings) -> None:
+    """A long-running command logs what it does (spec reloads, scheduled runs) to stderr, as
+    JSON lines with the settings' secrets masked (``log_lines``)."""
+    from . import log_lines
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_lines.configure(settings)
 
 
 def note_demo_settings(settings) -> None:

@@ -71,7 +71,7 @@ def demo(obj: CliContext, host: str, port: int, days: int, seed: int, no_serve: 
     click.echo(f"dashboard login: {login[0]} / {login[1]} (admin; a new password each demo run)", err=True)
     if no_serve:
         return
-    log_to_stderr()
+    log_to_stderr(settings)
     _serve_demo(settings, host, port, specs.slos, end, seed, token)
 
 

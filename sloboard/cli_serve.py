@@ -23,7 +23,7 @@ def serve(obj: CliContext, host: str, port: int, workers: int | None) -> None:
     so that they share what they compute (docs/operations.md, "Scale out")."""
     from dashboard.serve import serve as serve_dashboard
 
-    log_to_stderr()
+    log_to_stderr(obj.settings)
     note_demo_settings(obj.settings)
     click.echo(f"dashboard on http://{host}:{port}", err=True)
     serve_dashboard(obj.settings, host, port, workers=workers)
@@ -41,7 +41,7 @@ def run(obj: CliContext, host: str, port: int, workers: int | None, scheduler_on
     process. Several processes may share one database; each job is done by one of them."""
     from .scheduler import run_until_stopped, start_scheduler
 
-    log_to_stderr()
+    log_to_stderr(obj.settings)
     obj.settings.data_dir.mkdir(parents=True, exist_ok=True)
     note_demo_settings(obj.settings)
     open_store(obj.settings).close()  # migrated before the jobs start
