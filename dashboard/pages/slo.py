@@ -265,6 +265,18 @@ def spec_panel(ctx, slo: SLO, status: SLOEntry, tz: str) -> html.Div:
     )
 
 
+def gate_override_notice(ctx, slo: SLO, tz: str) -> html.Div | None:
+    """An admin's override of the deploy gate for this SLO's service, while it lasts."""
+    active = ctx.store.gate_overrides(service=slo.service, active_at=ctx.clock())
+    if not active:
+        return None
+    o = active[0]
+    return html.Div(html.P([html.Span("⚑ Deploy gate overridden", className="badge badge-warn"),
+                            f" {slo.service} may deploy whatever its SLOs say, by {o.created_by} until "
+                            f"{fmt.when(o.expires_at, tz)} {tz}: {o.reason}"]),
+                    className="panel", id="slo-gate-override")
+
+
 def register_callbacks(app) -> None:
     @app.callback(
         Output("slo-body", "children"),
@@ -280,6 +292,7 @@ def register_callbacks(app) -> None:
         status = ctx.slo_status(slo.id, view.at)
         history = slo_history(ctx.store, slo, view.end, view.span_s, step_s=ctx.step_s)
         return [
+            gate_override_notice(ctx, slo, tz),
             status_tiles(status, slo, tz, view.at),
             html.Div([sli_figure(history, slo, view), burndown_figure(history, status, slo, view)],
                      className="grid-2"),
