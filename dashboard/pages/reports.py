@@ -4,8 +4,8 @@ time, SHA-256 and delivery status, and a download of its archived PDF
 
 Editors (and admins) also get a form to build, or build and mail, one report of a kind
 and period through ``reports.service.make_report``, the path ``sloboard report`` takes,
-audited with their user name. Viewers see no form, and their callback is refused on the
-server (``refuse_unless``), whatever a client sends.
+audited with their user name. Viewers see no form, and their callbacks are refused on the
+server (``callback_requires``: 403), whatever a client sends.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 import dash
 import flask_login
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard.auth.roles import has_role, refuse_unless
+from dashboard.auth.roles import callback_requires, has_role
 from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.context import current
@@ -107,10 +108,12 @@ def _badge(status: str, words: str) -> html.Span:
 def register_callbacks(app) -> None:
     @app.callback(Output("report-period", "placeholder"), Output("report-period-hint", "children"),
                   Input("report-kind", "value"))
+    @callback_requires(EDITOR)
     def period_hint(kind):
-        refuse_unless(EDITOR)
         from reports.service import resolve_period
 
+        if kind not in KINDS:
+            raise PreventUpdate
         ctx = current()
         default = resolve_period(kind, None, ctx.settings.timezone, ctx.clock()).label
         return default, (f"Empty: the last complete period, {default}. Periods are calendar periods in "
@@ -123,8 +126,8 @@ def register_callbacks(app) -> None:
         running=[(Output("report-build", "disabled"), True, False), (Output("report-send", "disabled"), True, False)],
         prevent_initial_call=True,
     )
+    @callback_requires(EDITOR)  # on the server: a viewer's POST is refused (403) and builds nothing
     def build(_build, _send, kind, period_text):
-        refuse_unless(EDITOR)  # on the server: a viewer's POST builds nothing
         ctx = current()
         return _make(ctx, kind, period_text, send=dash.ctx.triggered_id == "report-send"), _cards(ctx)
 
