@@ -117,6 +117,16 @@ class InstantResults:
             return 0
         return self.shared.bump_generation()
 
+    def probe(self) -> str | None:
+        """Ask the shared cache whether it answers (``/readyz``); why it is not used, or None."""
+        if self.shared is not None and (self.down is None or time.monotonic() >= self._retry_at):
+            try:
+                self.shared.ping()
+                self._came_back()
+            except CacheDown as exc:
+                self._went_down(exc)
+        return self.down
+
     # --- the shared level ----------------------------------------------------------------
 
     def _sharing(self, key: Hashable) -> bool:

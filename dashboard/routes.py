@@ -65,7 +65,8 @@ def _readyz(ctx: DashboardContext) -> flask.Response:
     if problems:
         return _text("not ready: " + "; ".join(problems) + "\n", 503)
     # A shared cache that does not answer degrades, never stops, a worker: it computes locally.
-    degraded = f"; warning: {ctx.results.down}, computing locally" if ctx.results.down else ""
+    down = ctx.results.probe()
+    degraded = f"; warning: {down}, computing locally" if down else ""
     return _text(f"ready: {len(ctx.slos)} SLO(s), store {ctx.store.url}{degraded}\n")
 
 

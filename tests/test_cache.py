@@ -153,3 +153,14 @@ def test_without_redis_a_worker_computes_locally_and_says_so_once(caplog):
     assert results.down.startswith(f"cache {url}: Error 111 connecting")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "computing locally until it answers again" in warnings[0].getMessage()
+
+
+def test_a_readiness_probe_finds_redis_down_before_any_result_is_asked_for():
+    results, _ = _worker(f"redis://127.0.0.1:{_closed_port()}/0", "down:")
+    assert results.down is None
+    assert "Error 111 connecting" in results.probe() and results.down == results.probe()
+
+
+def test_a_readiness_probe_of_a_redis_that_answers_finds_nothing(redis_keys):
+    results, _ = _worker(redis_keys.url, redis_keys.prefix)
+    assert results.probe() is None
