@@ -5,52 +5,20 @@ however concurrently) it runs afterwards; the weekly job does not build or mail 
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
-import socket
 import threading
-
-import pytest
 
 from sloboard.scheduler import runtime
 from sloboard.scheduler.jobs import deliver_pending_job, report_job
 from sloboard.store import Store
-from tests.missing import missing
 from tests.scheduler_store import MONDAY_MORNING, scheduler_settings
+from tests.smtp_inbox import free_port, smtp_server
 
 RECIPIENTS = ["cto@example.com", "vp-eng@example.com"]
 
 
-class Inbox:
-    """aiosmtpd handler keeping every accepted message with its envelope recipients."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_controller():
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:
-        missing("aiosmtpd is not installed: pip install -e '.[test]'")
-    return Controller
-
-
-def test_mail_fails_while_smtp_is_down_and_is_delivered_once_when_it_is_up(tmp_path, sqlite_url, smtp_controller):
-    port = _free_port()  # nothing listens here yet: SMTP is down
+def test_mail_fails_while_smtp_is_down_and_is_delivered_once_when_it_is_up(tmp_path, sqlite_url):
+    port = free_port()  # nothing listens here yet: SMTP is down
     settings = scheduler_settings(tmp_path, sqlite_url, reports={
         "recipients": {"weekly": RECIPIENTS},
         "smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "retry_attempts": 2, "retry_initial_s": 0.05,
@@ -65,10 +33,7 @@ def test_mail_fails_while_smtp_is_down_and_is_delivered_once_when_it_is_up(tmp_p
     assert (run.period, run.delivery_status, run.delivery_attempts) == ("2026-W47", "failed", 2)
     assert f"SMTP 127.0.0.1:{port}" in run.delivery_error
 
-    inbox = Inbox()
-    server = smtp_controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
+    with smtp_server(port) as inbox:
         deliver_pending_job()
         retries = [threading.Thread(target=deliver_pending_job) for _ in range(3)]
         for retry in retries:
@@ -76,8 +41,6 @@ def test_mail_fails_while_smtp_is_down_and_is_delivered_once_when_it_is_up(tmp_p
         for retry in retries:
             retry.join(timeout=60)
         report_job("weekly")  # the period is built and handed to delivery: nothing again
-    finally:
-        server.stop()
 
     with Store.open(sqlite_url) as store:
         runs = store.report_runs(kind="weekly")

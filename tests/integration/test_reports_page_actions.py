@@ -1,6 +1,6 @@
 """Building a report from the Reports page: an editor logged in through the login form
 builds one in a real Chromium (Build, the progress, the new card, a bad period's
-one-line error); a viewer sees no form, and the same callback POSTed as a viewer is
+one-line error) and mails one to a real SMTP server (aiosmtpd); a viewer sees no form, and the same callback POSTed as a viewer is
 refused on the server (403) and builds nothing, while an editor's POST builds through
 reports.service, audited with the user. Screenshots go to tests/artifacts/."""
 
@@ -15,18 +15,30 @@ from sloboard import credentials
 from sloboard.settings import Settings
 from sloboard.store import Store
 from tests.scheduler_store import MONDAY_MORNING
+from tests.smtp_inbox import free_port, smtp_server
 
 from .browser import SPECS_DIR, DashboardServer, screenshot, severe_console_messages, start_chrome, wait_until
 from .test_dashboard_phone import PHONE, open_page
 
 pytestmark = pytest.mark.integration
 PASSWORD = "report builder 2026!"
+RECIPIENTS = ["cto@example.com", "vp-eng@example.com"]
 CALLBACK = "/_dash-update-component"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The dashboard with an editor (ed) and a viewer (vi), and no anonymous role."""
+def inbox():
+    """The SMTP server the dashboard mails weekly reports through."""
+    port = free_port()
+    with smtp_server(port) as received:
+        received.port = port
+        yield received
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, inbox):
+    """The dashboard with an editor (ed) and a viewer (vi), no anonymous role, and mail
+    for weekly reports only."""
     with pytest.MonkeyPatch.context() as env:
         env.delenv("SLOBOARD_AUTH__ANONYMOUS_ROLE", raising=False)
         specs = tmp_path_factory.mktemp("specs")
@@ -34,7 +46,10 @@ def site(tmp_path_factory):
             shutil.copy(SPECS_DIR / name, specs / name)
         data = tmp_path_factory.mktemp("data")
         settings = Settings(data_dir=data, specs_dir=specs, timezone="Europe/Berlin",
-                            auth={"trusted_proxies": ["127.0.0.1"]})
+                            auth={"trusted_proxies": ["127.0.0.1"]},
+                            reports={"recipients": {"weekly": RECIPIENTS},
+                                     "smtp": {"host": "127.0.0.1", "port": inbox.port, "tls": "none",
+                                              "retry_attempts": 1, "timeout_s": 10}})
         store = Store.open(f"sqlite:///{data / 'reports.db'}")
         for name, role in (("ed", "editor"), ("vi", "viewer")):
             store.add_user(name, role, credentials.hash_password(PASSWORD), actor="test")
@@ -44,7 +59,7 @@ def site(tmp_path_factory):
     store.close()
 
 
-def _build_post(server, user: str, period: str, *, send: bool = False) -> requests.Response:
+def _build_post(server, user: str, period: str, *, send: bool = False, kind: str = "weekly") -> requests.Response:
     """The Build (or Build and send) callback as the page sends it, from ``user`` (named by
     the trusted proxy, as a login would)."""
     button = "report-send" if send else "report-build"
@@ -53,7 +68,7 @@ def _build_post(server, user: str, period: str, *, send: bool = False) -> reques
         "outputs": [{"id": "report-action-result", "property": "children"}, {"id": "reports-list", "property": "children"}],
         "inputs": [{"id": "report-build", "property": "n_clicks", "value": None if send else 1},
                    {"id": "report-send", "property": "n_clicks", "value": 1 if send else None}],
-        "state": [{"id": "report-kind", "property": "value", "value": "weekly"},
+        "state": [{"id": "report-kind", "property": "value", "value": kind},
                   {"id": "report-period", "property": "value", "value": period}],
         "changedPropIds": [f"{button}.n_clicks"],
     }
@@ -79,8 +94,20 @@ def test_a_viewers_build_is_refused_on_the_server_and_an_editors_builds(site):
 
     assert _error(_build_post(server, "ed", "2026-45")) == (
         "period '2026-45' is not a week: weekly reports take a period like 2026-W47")
-    assert _error(_build_post(server, "ed", "2026-W44", send=True)).startswith("reports.smtp.host is not set")
+    assert _error(_build_post(server, "ed", "2026-10", send=True, kind="monthly")).startswith(
+        "no recipients for monthly reports: set reports.recipients.monthly")
     assert {r.period for r in store.report_runs()} == {"2026-W45"}
+
+
+def test_an_editor_builds_and_sends_and_the_mail_arrives_once(site, inbox):
+    server, store = site
+    sent = _build_post(server, "ed", "2026-W44", send=True)
+    [run] = [r for r in store.report_runs() if r.period == "2026-W44"]
+    assert (run.delivery_status, run.recipients) == ("sent", tuple(RECIPIENTS))
+    _, words, _ = sent.json()["response"]["report-action-result"]["children"]["props"]["children"]
+    assert words.endswith(f"…; mailed to {', '.join(RECIPIENTS)} ")
+    mails = [(to, m) for to, m in inbox.messages if m["Subject"] == "sloboard weekly report 2026-W44"]
+    assert [sorted(to) for to, _ in mails] == [RECIPIENTS]
 
 
 def _error(answer: requests.Response) -> str:
