@@ -10,6 +10,7 @@ entry hashes. Written as PDF/A-3b by ``publish``.
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Sequence
 
@@ -25,10 +26,11 @@ from .render import Built, local_time, number, pct, render
 
 POLICY_STEP_S = 3600  # the policy state is checked at every hour's end
 _TRAIL_TIME = "%m-%d %H:%M"  # the year is the report's; the trail's header says so
-# The trail's rows per <tbody>: WeasyPrint lays a table out page by page and walks
-# each row group's rows from the top on every page, so one group of 5,000 rows costs
-# rows x pages; groups of 50 keep that walk short (the header still repeats per page).
-TRAIL_GROUP = 50
+# Rows per <tbody> of the long tables (the trail, and the SLO, policy and completeness
+# tables at 1,000 SLOs): WeasyPrint lays a table out page by page and walks each row
+# group's rows from the top on every page, so one group of 5,000 rows costs rows x pages;
+# groups of 50 keep that walk short (the header still repeats per page).
+ROW_GROUP = 50
 RUNS_READ = 10_000_000  # collector runs: every run of the store (newest first), then the month's
 
 
@@ -58,7 +60,7 @@ def build_monthly(store, slos: Sequence[SLO], period: Period, *, step_s: int, **
                "met": e.sli is not None and e.sli >= e.objective} for e in entries],
         policy=policy,
         trail=trail,
-        trail_group=TRAIL_GROUP,
+        row_group=ROW_GROUP,
         gaps=[{"id": g.slo_id, "expected": number(g.expected), "present": number(g.present),
                "missing": pct(g.missing / g.expected, 3) if g.expected else "no steps due",
                "longest": _gap(g.longest_gap_s)} for g in period_gaps(store, slos, period, step_s)],
@@ -90,6 +92,9 @@ def _policy_events(store, slos: Sequence[SLO], deploys, period: Period, step_s: 
     hours = max(1, (period.end - period.start) // POLICY_STEP_S)
     history = budget_history(store, list(slos), period.end, period.end - period.start, step_s=step_s,
                              max_points=hours)
+    started: dict[str, list[tuple[float, int]]] = {}  # per service: (start, index in deploys), oldest first
+    for i, d in enumerate(deploys):
+        started.setdefault(d.service, []).append((d.started_at.timestamp(), i))
     out, frozen = [], {}
     for slo in sorted(slos, key=lambda s: s.id):
         series = history[slo.id]
@@ -103,9 +108,12 @@ def _policy_events(store, slos: Sequence[SLO], deploys, period: Period, step_s: 
                 began = None
         if began is not None:
             spans.append((began, None))
+        service = started.get(slo.service, [])
         for start, end in spans:
-            during = [i for i, d in enumerate(deploys) if d.service == slo.service
-                      and start <= d.started_at.timestamp() < (end if end is not None else period.end)]
+            # The service's deployments that started in [start, end): a slice of its sorted starts.
+            lo = bisect.bisect_left(service, (start, -1))
+            hi = bisect.bisect_left(service, (end if end is not None else period.end, -1))
+            during = [i for _t, i in service[lo:hi]]
             for i in during:
                 frozen.setdefault(i, []).append(slo.name)
             out.append({"id": slo.id, "began": local_time(start, period.timezone),

@@ -45,13 +45,14 @@ def step_coverage(conn: sa.Connection, table: SampleTable, keys: Sequence[int], 
         in_hours = f"h.{table.key} IN ({key_list}) AND h.ts > {first} AND h.ts <= {last}"
         hours = _rows(conn, f"SELECT h.{table.key}, h.ts FROM {rollup.name} h WHERE {in_hours} AND h.steps = {full} "
                             f"ORDER BY h.{table.key}, h.ts")
-        # Each incomplete hour is a range scan of the primary key; the edges are two more.
-        steps = _rows(conn, (
-            f"SELECT s.{table.key}, s.ts FROM {rollup.name} h JOIN {table.name} s ON s.{table.key} = h.{table.key} "
-            f"AND s.ts > h.ts - {HOUR} AND s.ts <= h.ts WHERE {in_hours} AND h.steps <> {full} "
-            f"UNION ALL SELECT {table.key}, ts FROM {table.name} WHERE {table.key} IN ({key_list}) "
-            f"AND ((ts > {start} AND ts <= {first}) OR (ts > {last} AND ts <= {end})) "
-            f"ORDER BY 1, 2"))
+        # Each incomplete hour is a range scan of the primary key, and so is each cut edge
+        # (one SELECT each: SQLite scans all of a key's steps for an OR of two ranges).
+        selects = [f"SELECT s.{table.key}, s.ts FROM {rollup.name} h JOIN {table.name} s "
+                   f"ON s.{table.key} = h.{table.key} AND s.ts > h.ts - {HOUR} AND s.ts <= h.ts "
+                   f"WHERE {in_hours} AND h.steps <> {full}"]
+        selects += [f"SELECT {table.key}, ts FROM {table.name} WHERE {table.key} IN ({key_list}) "
+                    f"AND ts > {a} AND ts <= {b}" for a, b in ((start, first), (last, end)) if a < b]
+        steps = _rows(conn, " UNION ALL ".join(selects) + " ORDER BY 1, 2")
     return hours["key"], hours["ts"], steps["key"], steps["ts"]
 
 
