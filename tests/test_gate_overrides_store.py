@@ -5,20 +5,11 @@ naming an override row edited or inserted by hand."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from sloboard.errors import InputError
+from tests.test_store_audit_coverage import _sql
 
 HOUR = 3600
-
-
-def _sql(url: str, statement: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
 
 
 def test_an_override_is_active_until_it_expires_or_is_revoked_and_both_are_audited(store, clock):
