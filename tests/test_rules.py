@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from collectors.promql import per_step_count_query
 from sloboard.cli import cli, main
+from tests.test_cli import GOOD_SPEC
 from sloboard.specs import load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,43 +194,19 @@ def test_the_dashboard_base_url_loses_its_trailing_slash(monkeypatch):
 
 
 def _slice_spec(method: str, slices: str) -> str:
-    return f"""\
-apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: minutes
-spec:
-  service: shop
-  indicator:
-    metadata:
-      name: shop-minutes
-    spec:
-      ratioMetric:
-        good:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{{service="shop",code!~"5.."}})
-        total:
-          metricSource:
-            type: Prometheus
-            spec:
-              query: sum(http_requests_total{{service="shop"}})
-  timeWindow:
-    - duration: 7d
-      isRolling: true
-  budgetingMethod: {method}
-  objectives:
-    - target: 0.9{slices}
-"""
+    """The CLI tests' shop/availability over 7 days, budgeted by ``method`` with ``slices``."""
+    spec = GOOD_SPEC.replace("budgetingMethod: Occurrences", f"budgetingMethod: {method}")
+    spec = spec.replace("    - target: 0.99\n", f"    - target: 0.9{slices}\n").replace("duration: 28d", "duration: 7d")
+    assert method in spec and "7d" in spec
+    return spec
 
 
 def test_one_step_time_slices_are_recorded_and_the_sli_is_their_mean(tmp_path):
     (tmp_path / "shop.yaml").write_text(_slice_spec("Timeslices", "\n      timeSliceTarget: 0.98\n      timeSliceWindow: 1m"))
     result = run_rules(tmp_path)
     assert result.exit_code == 0 and result.stderr == ""
-    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(result.stdout), "shop/minutes") if "record" in r}
-    sel = '{slo="shop/minutes"}'
+    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(result.stdout), "shop/availability") if "record" in r}
+    sel = '{slo="shop/availability"}'
     assert by_name["slo:sloboard_slice_good:step"] == (
         f"(slo:sloboard_total:step_count{sel} - slo:sloboard_errors:step_count{sel})"
         f" / (slo:sloboard_total:step_count{sel} > 0) >= bool 0.98")
@@ -238,9 +215,9 @@ def test_one_step_time_slices_are_recorded_and_the_sli_is_their_mean(tmp_path):
 
 def test_ratio_time_slices_of_one_step_record_each_steps_ratio(tmp_path):
     (tmp_path / "shop.yaml").write_text(_slice_spec("RatioTimeslices", "\n      timeSliceWindow: 1m"))
-    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(run_rules(tmp_path).stdout), "shop/minutes")
+    by_name = {r["record"]: r["expr"] for r in _rules_of(_doc(run_rules(tmp_path).stdout), "shop/availability")
                if "record" in r}
-    assert by_name["slo:sloboard_slice_good:step"].endswith("/ (slo:sloboard_total:step_count{slo=\"shop/minutes\"} > 0)")
+    assert by_name["slo:sloboard_slice_good:step"].endswith("/ (slo:sloboard_total:step_count{slo=\"shop/availability\"} > 0)")
 
 
 def test_longer_time_slices_keep_their_alerts_and_say_why_they_have_no_sli_rule(tmp_path):
@@ -249,6 +226,6 @@ def test_longer_time_slices_keep_their_alerts_and_say_why_they_have_no_sli_rule(
     assert result.exit_code == 0
     (note,) = result.stderr.splitlines()
     assert "its 5m time slices are longer than the 60 s step" in note and "partial" in note
-    names = {r.get("record") for r in _rules_of(_doc(result.stdout), "shop/minutes")}
+    names = {r.get("record") for r in _rules_of(_doc(result.stdout), "shop/availability")}
     assert names.isdisjoint({"slo:sloboard_sli:ratio", "slo:sloboard_slice_good:step"})
     assert "slo:sloboard_error_ratio:1h" in names
