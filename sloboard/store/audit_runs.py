@@ -1,12 +1,18 @@
-"""Collector runs that failed or came back incomplete, in the audit log: one entry per run
-(``collector.failed`` / ``collector.incomplete``) with its target, range and error, written
-in the transaction that closes the run, so no such run exists without its entry."""
+"""Runs in the audit log, each entry written in the transaction that records the outcome,
+so no such outcome exists without its entry:
+
+- a collector run that failed or came back incomplete (``collector.failed`` /
+  ``collector.incomplete``) with its target, range and error;
+- a report's mail sent or failed (``report.sent`` / ``report.send_failed``) with the run,
+  its PDF's SHA-256, the recipients and the error. (Its build is ``report.archive``.)"""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
-from .models import collector_runs
+from .models import collector_runs, report_runs
 
 ACTIONS = {"failed": "collector.failed", "incomplete": "collector.incomplete"}
 
@@ -20,4 +26,14 @@ def audit_unsuccessful_run(conn: sa.Connection, log, run_id: int) -> None:
     log.append(f"collector:{run['collector']}", action, {
         "target": f"query:{run['query_key']}", "run": run_id, "status": run["status"], "error": run["error"],
         "range_start": run["range_start"], "range_end": run["range_end"], "samples_written": run["samples_written"],
+    })
+
+
+def audit_report_delivery(conn: sa.Connection, log, run_id: int) -> None:
+    """Append the entry for the delivery attempt of report run ``run_id`` just closed on ``conn``."""
+    run = conn.execute(sa.select(report_runs).where(report_runs.c.id == run_id)).mappings().one()
+    sent = run["delivery_status"] == "sent"
+    log.append("mailer", "report.sent" if sent else "report.send_failed", {
+        "target": f"report:{run['kind']}:{run['period']}", "run": run_id, "sha256": run["sha256"],
+        "recipients": json.loads(run["recipients"] or "[]"), "error": None if sent else run["delivery_error"],
     })

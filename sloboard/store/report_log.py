@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from . import audit_runs
 from .models import report_runs
 from .records import ReportRun
 
@@ -99,14 +100,19 @@ class ReportLogMixin:
         values = {"delivery_status": "sent", "delivered_at": float(self._clock()), "delivery_error": None}
         if error is not None:
             values = {"delivery_status": "failed", "delivery_error": error}
-        with self._transaction("finishing a report delivery", write=True) as conn:
+
+        def finish(conn, log) -> int:
             done = conn.execute(
                 sa.update(report_runs)
                 .where(report_runs.c.id == run_id, report_runs.c.delivery_status == "sending",
                        report_runs.c.delivery_claimed_at == claim)
                 .values(**values)
             ).rowcount
-        if done != 1:
+            if done == 1:  # each send or failed attempt is audited with it (audit_runs.py)
+                audit_runs.audit_report_delivery(conn, log, run_id)
+            return done
+
+        if self._audited("finishing a report delivery", finish) != 1:
             raise StoreError(f"report run {run_id} is not being delivered (not claimed, or claimed by another process)")
 
 
