@@ -19,6 +19,7 @@ from typing import Callable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from sloboard.errors import SloboardError
 from sloboard.settings import Settings
 
 from .app import create_app
@@ -85,7 +86,9 @@ def serve(
 def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
                   stop: threading.Event | None = None) -> None:
     """Run gunicorn with ``workers`` workers in a process of its own until it ends, until
-    Ctrl-C, or until ``stop`` is set; then stop it gracefully (SIGTERM)."""
+    Ctrl-C, or until ``stop`` is set; then stop it gracefully (SIGTERM). Raises
+    SloboardError when the master ended by itself with an error (gunicorn logged why,
+    e.g. the port is taken)."""
     if not settings.cache.url:
         log.warning("%d workers without cache.url: each computes and keeps its own results; "
                     "set cache.url (redis://...) so that they share them", workers)
@@ -108,6 +111,8 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
         if master.is_alive():
             master.kill()
             master.join()
+    if not stop.is_set() and master.exitcode:
+        raise SloboardError(f"the dashboard's gunicorn master on {host}:{port} exited with {master.exitcode}")
 
 
 def _on_sigterm(handler: Callable[[], None]) -> Callable[[], None]:
