@@ -157,3 +157,9 @@ def test_the_admin_gets_audit_entries_and_the_others_nothing(app, clients):
             assert answer.status_code == 200 and "marker:audit-page-data" in text and "1 matching entries" in text
         else:
             assert answer.status_code == 403 and "marker:audit-page-data" not in text
+
+
+def test_only_an_admin_sees_the_audit_link(clients):
+    for role, client in clients.items():
+        layout = client.get("/_dash-layout").get_data(as_text=True)
+        assert ('"nav-audit"' in layout) is (role == "admin"), role

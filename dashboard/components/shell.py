@@ -9,10 +9,12 @@ page container, and the ``dcc.Location`` the filters keep the query string in.
 from __future__ import annotations
 
 import dash
+import flask
 from dash import ALL, Input, Output, State, dcc, html
 
 from sloboard.reads.health import freshness
 
+from ..auth.roles import has_role
 from ..context import current
 from . import format as fmt
 from .filters import NAV, tick_id
@@ -27,8 +29,8 @@ def shell() -> html.Div:
             html.Header(
                 [
                     dcc.Link([html.Span("◎", className="brand-mark"), " sloboard"], href="/", className="brand"),
-                    html.Nav([dcc.Link(label, href=path, id=f"nav-{name}", className="nav-link")
-                              for name, path, label in NAV]),
+                    html.Nav([*(dcc.Link(label, href=path, id=f"nav-{name}", className="nav-link")
+                                for name, path, label in NAV), *_admin_links()]),
                     html.Div(id="as-of", className="as-of"),
                 ],
                 className="header",
@@ -38,6 +40,14 @@ def shell() -> html.Div:
         ],
         className="app",
     )
+
+
+def _admin_links() -> list:
+    """The Audit page's link, for admins only (the page itself refuses everyone else).
+    Dash also lays the shell out once outside any request, to check it: no link then."""
+    if not flask.has_request_context() or not has_role("admin"):
+        return []
+    return [dcc.Link("Audit", href="/audit", id="nav-audit", className="nav-link")]
 
 
 def register_callbacks(app) -> None:
