@@ -25,7 +25,6 @@ import requests
 from collectors.collect import collect_pass
 from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
-from collectors.source import PROMETHEUS_MAX_POINTS
 from collectors.synthetic import generate_fleet, sli_of
 from collectors.targets import targets_for
 from sloboard.settings import CollectSettings, PrometheusSettings
@@ -56,16 +55,13 @@ class RecordingSource:
         self.calls.append((promql, start, end, step))
         return self.inner.query_range(promql, start, end, step)
 
-    def query(self, promql: str, at: int):
-        return self.inner.query(promql, at)
-
 
 def _collect(prom, slos, path: Path, source) -> tuple[float, object]:
     with Store.open(f"sqlite:///{path.resolve()}") as store:
         store.sync_slos(slos)
         began = time.perf_counter()
         summary = collect_pass(store, source, targets_for(slos, load_queries()), until=prom.end,
-                               since_s=BACKFILL_S, step=STEP_S, max_points=PROMETHEUS_MAX_POINTS,
+                               since_s=BACKFILL_S, step=STEP_S, max_points=CollectSettings().max_points_per_query,
                                concurrency=CONCURRENCY)
         return time.perf_counter() - began, summary
 

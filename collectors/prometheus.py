@@ -1,6 +1,6 @@
 """``PrometheusSource``: the Source protocol over the Prometheus HTTP API.
 
-Works with anything that speaks ``/api/v1/query`` and ``/api/v1/query_range``
+Works with anything that speaks ``/api/v1/query_range``
 (Prometheus, Thanos, Mimir with ``X-Scope-OrgID``, VictoriaMetrics), with the
 parameters in a POST form body, so no query is too long for a URL.
 
@@ -34,7 +34,7 @@ from urllib3.util.retry import Retry
 from sloboard.errors import ConfigError, QueryRejected, SourceError, SourceUnavailable
 from sloboard.settings import PrometheusSettings
 
-from .source import Sample, Series
+from .source import Series
 
 # Backoff between attempts: uniform in [0, min(MAX, FIRST * 2**n)] seconds ("full jitter").
 _BACKOFF_FIRST_S = 0.25
@@ -135,14 +135,10 @@ class PrometheusSource:
         form = {"query": promql, "start": str(int(start)), "end": str(int(end)), "step": str(int(step))}
         return self._retrying(lambda: self._matrix(self._post("query_range", form)))
 
-    def query(self, promql: str, at: int) -> list[Sample]:
-        """Evaluate ``promql`` once, at ``at``."""
-        return self._retrying(lambda: self._vector(self._post("query", {"query": promql, "time": str(int(at))})))
-
     def _post(self, endpoint: str, form: dict[str, str]) -> Any:
         """The ``data.result`` of one API call, its parameters sent as a form body.
 
-        A form body, which the Prometheus HTTP API accepts for both query endpoints,
+        A form body, which the Prometheus HTTP API accepts for its query endpoints,
         keeps the URL short however long the PromQL grows (a grouped query names every
         service; the exact step counts repeat each selector): proxies in front of
         Thanos or Mimir refuse URLs of a few KB. The client library sends the query in
@@ -214,22 +210,6 @@ class PrometheusSource:
             return [Series(item["metric"], *_columns(item["values"])) for item in result]
         except (KeyError, TypeError, ValueError) as exc:
             raise SourceUnavailable(f"{self._where}: malformed range result: {exc}") from exc
-
-    def _vector(self, result: Any) -> list[Sample]:
-        try:
-            if _is_scalar(result):
-                return [Sample((), int(round(float(result[0]))), float(result[1]))]
-            return [
-                Sample(item["metric"], int(round(float(item["value"][0]))), float(item["value"][1]))
-                for item in result
-            ]
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise SourceUnavailable(f"{self._where}: malformed instant result: {exc}") from exc
-
-
-def _is_scalar(result: Any) -> bool:
-    # An instant scalar result is a bare [time, "value"] pair instead of a list of objects.
-    return isinstance(result, list) and len(result) == 2 and isinstance(result[0], (int, float))
 
 
 def _columns(values: list) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The narrow seam in front of Prometheus: a two-method ``Source`` protocol.
+"""The narrow seam in front of Prometheus: the one-method ``Source`` protocol.
 
 Everything that reads time series (the collector, the golden-signal queries, tests with
 a fake) goes through ``Source``. ``step_grid_chunks`` splits long ranges so that no
@@ -15,10 +15,6 @@ from typing import Protocol
 import numpy as np
 
 Labels = tuple[tuple[str, str], ...]
-
-# Prometheus refuses a range query that would return more than 11,000 points per series.
-PROMETHEUS_MAX_POINTS = 11_000
-
 
 def make_labels(labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> Labels:
     """Labels as a hashable tuple of ``(name, value)`` pairs, sorted by name."""
@@ -63,33 +59,15 @@ class Series:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One labelled value at one instant (epoch seconds)."""
-
-    labels: Labels
-    ts: int
-    value: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", make_labels(self.labels))
-
-    @property
-    def label_map(self) -> dict[str, str]:
-        return dict(self.labels)
-
-
 class Source(Protocol):
     """Where time series come from. Times are epoch seconds; ``step`` is seconds.
 
     ``query_range`` evaluates ``promql`` at ``start, start + step, ...`` up to and
-    including ``end`` and returns one Series per label set; ``query`` evaluates it once,
-    at ``at``. Implementations raise ``sloboard.errors.SourceError`` subclasses.
+    including ``end`` and returns one Series per label set. Implementations raise
+    ``sloboard.errors.SourceError`` subclasses.
     """
 
     def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]: ...
-
-    def query(self, promql: str, at: int) -> list[Sample]: ...
 
 
 def step_grid_chunks(start: int, end: int, step: int, max_points: int) -> list[tuple[int, int]]:

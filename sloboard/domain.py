@@ -166,11 +166,6 @@ class SLO:
     spec_hash: str = ""  # SHA-256 of the normalised spec, to version definitions
     spec_text: str = ""  # the YAML document as written, for display
 
-    @property
-    def error_budget(self) -> float:
-        """The allowed bad fraction, 1 - objective."""
-        return 1.0 - self.objective
-
 
 _UNITS = (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 

@@ -23,6 +23,7 @@ from sloboard.domain import DeployStatus, SpecSource
 from sloboard.errors import ConfigError, QueryRejected, SourceUnavailable, StoreError, StoreLockedError
 from sloboard.store import Store
 from tests.factories import make_indicator, make_slo
+from tests.series_reads import read_series
 
 STEP = 60
 UNTIL = 1_800_003_600  # on the minute grid
@@ -70,9 +71,6 @@ class FakeSource:
             keep = (s.ts >= start) & (s.ts <= end) & ((s.ts - start) % step == 0)
             out.append(Series(s.labels, s.ts[keep], s.values[keep]))
         return out
-
-    def query(self, promql: str, at: int):
-        raise AssertionError("the collector only asks for ranges")
 
 
 @dataclasses.dataclass
@@ -374,10 +372,10 @@ def test_cost_target_turns_usd_per_hour_into_usd_per_step_per_namespace(store):
     ]})
     summary = _pass(store, source, targets=[CostTarget(queries)], slos=())
     assert summary.samples == STEPS + 10
-    ts, usd = store.read_series("cost", "service:checkout", "opencost", 0, UNTIL)
+    ts, usd = read_series(store, "cost", "service:checkout", "opencost", 0, UNTIL)
     assert np.array_equal(ts, GRID)
     assert usd.sum() == pytest.approx(1.2 * SINCE_S / 3600, rel=1e-12)
-    assert store.read_series("cost", "service:unallocated", "opencost", 0, UNTIL)[1].sum() == pytest.approx(1.0)
+    assert read_series(store, "cost", "service:unallocated", "opencost", 0, UNTIL)[1].sum() == pytest.approx(1.0)
     assert store.watermark("cost:opencost") == UNTIL
 
 
@@ -438,9 +436,9 @@ def test_grouped_golden_signal_is_one_query_per_chunk_split_into_per_service_ser
     summary = _pass(store, source, targets=[target])
     assert summary.failed == []
     assert [call[0] for call in source.calls] == [GROUPED_TRAFFIC_1M] * 8  # one per chunk, not per service
-    ts, checkout = store.read_series("golden", "checkout", "traffic", 0, UNTIL)
+    ts, checkout = read_series(store, "golden", "checkout", "traffic", 0, UNTIL)
     assert np.array_equal(ts, GRID) and np.array_equal(checkout, _traffic(1))
-    ts, search = store.read_series("golden", "search", "traffic", 0, UNTIL)
+    ts, search = read_series(store, "golden", "search", "traffic", 0, UNTIL)
     has_point = np.ones(STEPS, bool)
     has_point[40:60] = False
     assert np.array_equal(ts, GRID[has_point]) and np.array_equal(search, _traffic(2)[has_point])
@@ -476,13 +474,13 @@ def test_grouped_golden_signal_failing_between_services_repeats_the_chunk_withou
     with pytest.raises(StoreError, match="disk I/O error"):
         _pass(StoreFailingAtWrite(store, fail_at=6), source, targets=[target])
     assert store.watermark("golden:*:traffic") == int(GRID[2 * MAX_POINTS - 1])  # two whole chunks
-    assert store.read_series("golden", "checkout", "traffic", 0, UNTIL)[0].size == 3 * MAX_POINTS
+    assert read_series(store, "golden", "checkout", "traffic", 0, UNTIL)[0].size == 3 * MAX_POINTS
     assert store.runs()[0].status == "failed"
 
     _pass(store, FakeSource({GROUPED_TRAFFIC_1M: _grouped_answer()}), targets=[target])
-    ts, checkout = store.read_series("golden", "checkout", "traffic", 0, UNTIL)
+    ts, checkout = read_series(store, "golden", "checkout", "traffic", 0, UNTIL)
     assert np.array_equal(ts, GRID) and np.array_equal(checkout, _traffic(1))
-    assert store.read_series("golden", "search", "traffic", 0, UNTIL)[0].size == STEPS - 20
+    assert read_series(store, "golden", "search", "traffic", 0, UNTIL)[0].size == STEPS - 20
     assert store.watermark("golden:*:traffic") == UNTIL
 
 
@@ -511,7 +509,7 @@ def test_a_service_that_joins_a_grouped_signal_later_gets_its_history_once(store
     both = GroupedGoldenSignalTarget("traffic", frozenset({"checkout", "search"}), queries)
     summary = _pass(store, FakeSource({GROUPED_TRAFFIC_1M: answer}), targets=[both])
     assert [r.key for r in summary.results] == ["golden:*:traffic", "golden:search:traffic"]
-    ts, search = store.read_series("golden", "search", "traffic", 0, UNTIL)
+    ts, search = read_series(store, "golden", "search", "traffic", 0, UNTIL)
     has_point = np.ones(STEPS, bool)
     has_point[40:60] = False
     assert np.array_equal(ts, GRID[has_point]) and np.array_equal(search, _traffic(2)[has_point])
@@ -554,7 +552,7 @@ def test_a_template_with_service_is_one_query_per_service(store):
     summary = _pass(store, source, targets=targets[1:])
     assert summary.failed == [] and summary.samples == 2 * STEPS
     for service, seed in (("checkout", 1), ("search", 2)):
-        ts, values = store.read_series("golden", service, "traffic", 0, UNTIL)
+        ts, values = read_series(store, "golden", service, "traffic", 0, UNTIL)
         assert np.array_equal(ts, GRID) and np.array_equal(values, _traffic(seed))
         assert store.watermark(f"golden:{service}:traffic") == UNTIL
 

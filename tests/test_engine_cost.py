@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from sloboard.engine.cost import (
     budget_state,
     cost_in_window,
-    cost_per_million_good,
     forecast_month,
     month_bounds,
 )
@@ -275,29 +274,3 @@ def test_thresholds_are_parameters():
 def test_a_budget_must_be_a_positive_number(budget):
     with pytest.raises(InputError, match="cost budget must be a positive number"):
         budget_state(1.0, 1.0, budget)
-
-
-# --- cost per million good events ---------------------------------------------------------
-
-
-def test_cost_per_million_good_events():
-    assert cost_per_million_good(3.0, 1_500_000) == 2.0
-    assert cost_per_million_good(0.0, 10) == 0.0
-
-
-@pytest.mark.parametrize(
-    "usd, good",
-    [
-        pytest.param(3.0, 0, id="no good events"),
-        pytest.param(None, 1000, id="no spend data"),
-        pytest.param(3.0, None, id="no event data"),
-        pytest.param(math.nan, 1000, id="spend is NaN"),
-    ],
-)
-def test_cost_per_million_good_without_data_is_none(usd, good):
-    assert cost_per_million_good(usd, good) is None
-
-
-def test_a_negative_good_event_count_is_refused():
-    with pytest.raises(InputError, match="must not be negative"):
-        cost_per_million_good(3.0, -1)

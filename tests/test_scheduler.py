@@ -15,6 +15,7 @@ from sloboard.settings import PrometheusSettings, Settings
 from sloboard.specs import load_specs
 from sloboard.store import Store
 from tests.redis_keys import redis_keys  # noqa: F401 (a fixture)
+from tests.series_reads import read_series
 
 SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
 
@@ -81,8 +82,8 @@ def test_prune_applies_each_retention_setting(tmp_path):
         prune_raw_samples(settings, store, clock=lambda: now)
         first_step = {
             "sli": store.read_sli_samples("checkout/availability", 0, now)[0].min(),
-            "golden": store.read_series("golden", "checkout", "traffic", 0, now)[0].min(),
-            "cost": store.read_series("cost", "service:checkout", "opencost", 0, now)[0].min(),
+            "golden": read_series(store, "golden", "checkout", "traffic", 0, now)[0].min(),
+            "cost": read_series(store, "cost", "service:checkout", "opencost", 0, now)[0].min(),
         }
         assert first_step == {"sli": now - 3 * 86_400 + 60, "golden": now - 86_400 + 60, "cost": now - 3 * 86_400 + 60}
         hourly = store.read_sli_hourly_many(["checkout/availability"], 0, now)["checkout/availability"]

@@ -40,9 +40,6 @@ class GridSource:
             result.append(Series({"s": "b"}, even, even.astype(float)))
         return result
 
-    def query(self, promql, at):
-        raise AssertionError("not used")
-
 
 @given(
     start=st.integers(0, 10_000).map(lambda m: m * 60),

@@ -11,6 +11,7 @@ from alembic import command
 from sloboard.store import Retention, Store, models
 from sloboard.store.migrate import alembic_config
 from tests.factories import make_slo
+from tests.series_reads import read_series, read_series_hourly
 
 HOUR = 3600
 H0 = 1_800_000_000 - 1_800_000_000 % HOUR  # an hour boundary
@@ -69,7 +70,7 @@ def test_series_rollup_sums_and_counts(store):
     usd = np.linspace(0.01, 1.5, 150)
     usd[10] = np.nan  # no data: neither summed nor counted
     store.write_series("cost", "team-a", "usd", ts, usd)
-    got = store.read_series_hourly_many("cost", [("team-a", "usd"), ("team-b", "usd")], 0, 2**62)
+    got = read_series_hourly(store, "cost", [("team-a", "usd"), ("team-b", "usd")], 0, 2**62)
     keep = ~np.isnan(usd)
     hours, (sums,), steps = _truth(ts[keep], usd[keep])
     got_ts, got_sums, got_steps = got[("team-a", "usd")]
@@ -201,9 +202,9 @@ def test_golden_signals_keep_steps_for_their_own_retention(open_store):
     span = (H0, int(ts[-1]))
     store.write_series("golden", "checkout", "traffic", ts, np.full(ts.size, 5.0), span=span)
     store.write_series("cost", "service:checkout", "opencost", ts, np.full(ts.size, 0.5), span=span)
-    assert store.read_series("golden", "checkout", "traffic", 0, 2**62)[0].min() == H0 + DAY + 60
-    assert store.read_series("cost", "service:checkout", "opencost", 0, 2**62)[0].size == ts.size
-    sums = store.read_series_hourly_many("golden", [("checkout", "traffic")], 0, 2**62)[("checkout", "traffic")]
+    assert read_series(store, "golden", "checkout", "traffic", 0, 2**62)[0].min() == H0 + DAY + 60
+    assert read_series(store, "cost", "service:checkout", "opencost", 0, 2**62)[0].size == ts.size
+    sums = read_series_hourly(store, "golden", [("checkout", "traffic")], 0, 2**62)[("checkout", "traffic")]
     assert sums[1].tolist() == [300.0] * 48 and sums[2].tolist() == [60] * 48
 
 
@@ -217,7 +218,7 @@ def test_prune_keeps_each_kind_of_series_for_its_own_retention(store):
     deleted = store.delete_samples_before(H0 + HOUR, kind_cutoffs={"golden": H0 + 2 * HOUR})
     assert deleted == 60 + 120 + 60  # SLI and cost: the first hour; golden: the first two
     assert store.read_sli_samples(SLO_ID, 0, 2**62)[0].min() == H0 + HOUR + 60
-    assert store.read_series("cost", "service:checkout", "opencost", 0, 2**62)[0].min() == H0 + HOUR + 60
-    assert store.read_series("golden", "checkout", "requests_per_s", 0, 2**62)[0].min() == H0 + 2 * HOUR + 60
-    sums = store.read_series_hourly_many("golden", [("checkout", "requests_per_s")], 0, 2**62)
+    assert read_series(store, "cost", "service:checkout", "opencost", 0, 2**62)[0].min() == H0 + HOUR + 60
+    assert read_series(store, "golden", "checkout", "requests_per_s", 0, 2**62)[0].min() == H0 + 2 * HOUR + 60
+    sums = read_series_hourly(store, "golden", [("checkout", "requests_per_s")], 0, 2**62)
     assert sums[("checkout", "requests_per_s")][1].tolist() == [300.0, 300.0, 300.0]  # rollups stay

@@ -11,6 +11,7 @@ import pytest
 from sloboard.errors import StoreError
 from sloboard.store import Store
 from tests.factories import make_slo
+from tests.series_reads import read_series
 
 STEP = 60
 T0 = 1_800_000_000 - 1_800_000_000 % STEP
@@ -183,14 +184,14 @@ def test_series_round_trip_keys_and_watermark(store):
     store.write_series("cost", "payments-team", "usd", ts, usd)
     store.write_series("golden", "checkout", "latency_p99", ts[:30], p99[:30])  # idempotent
 
-    got_ts, got_p99 = store.read_series("golden", "checkout", "latency_p99", int(ts[29]), int(ts[-1]))
+    got_ts, got_p99 = read_series(store, "golden", "checkout", "latency_p99", int(ts[29]), int(ts[-1]))
     np.testing.assert_array_equal(got_ts, ts[30:])
     np.testing.assert_array_equal(got_p99, p99[30:])
-    assert store.read_series("cost", "payments-team", "usd", 0, 2**62)[1].sum() == pytest.approx(15.0)
+    assert read_series(store, "cost", "payments-team", "usd", 0, 2**62)[1].sum() == pytest.approx(15.0)
     assert store.series_keys("golden") == [("checkout", "latency_p99")]
     assert store.series_keys("cost") == [("payments-team", "usd")]
     assert store.watermark("golden/checkout") == ts[-1]
-    missing_ts, missing_values = store.read_series("golden", "checkout", "traffic", 0, 2**62)
+    missing_ts, missing_values = read_series(store, "golden", "checkout", "traffic", 0, 2**62)
     assert missing_ts.size == 0 and missing_values.size == 0
 
 
@@ -210,7 +211,7 @@ def test_retention_deletes_old_samples_only(store):
     store.write_series("golden", "checkout", "traffic", ts, total)
     assert store.delete_samples_before(int(ts[3])) == 8  # four steps in each table
     np.testing.assert_array_equal(store.read_sli_samples("checkout/availability", 0, 2**62)[0], ts[4:])
-    np.testing.assert_array_equal(store.read_series("golden", "checkout", "traffic", 0, 2**62)[0], ts[4:])
+    np.testing.assert_array_equal(read_series(store, "golden", "checkout", "traffic", 0, 2**62)[0], ts[4:])
 
 
 def test_samples_keep_their_slo_across_renamed_fields(store):
@@ -259,7 +260,7 @@ def test_a_crashed_first_write_of_a_series_leaves_no_trace_and_the_next_one_work
         assert crashing.series_keys("cost") == []
         # The same store object writes the series again without the crash.
         crashing.write_series("cost", "team-a", "usd", [T0 + 60], [1.5])
-        assert crashing.read_series("cost", "team-a", "usd", 0, 2**62)[1].tolist() == [1.5]
+        assert read_series(crashing, "cost", "team-a", "usd", 0, 2**62)[1].tolist() == [1.5]
         assert crashing.series_keys("cost") == [("team-a", "usd")]
     finally:
         crashing.close()

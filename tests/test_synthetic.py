@@ -34,6 +34,7 @@ from sloboard.specs import load_specs
 from sloboard.store import Retention, Store
 from tests.factories import make_indicator, make_slo
 from tests.missing import missing
+from tests.series_reads import read_series, read_series_hourly
 
 REPO = Path(__file__).resolve().parents[1]
 WEDNESDAY = 1_700_006_400  # 2023-11-15 00:00 UTC
@@ -437,9 +438,9 @@ def test_seed_store_writes_exact_truths_through_the_store(tmp_path, demo_slos):
             np.testing.assert_array_equal(good, want_good, err_msg=slo.id)
             np.testing.assert_array_equal(total, want_total, err_msg=slo.id)
         assert store.read_sli_samples(elsewhere.id, fleet.start, fleet.end)[0].size == 0
-        _, usd = store.read_series("cost", "service:payments", "opencost", fleet.start, fleet.end)
+        _, usd = read_series(store, "cost", "service:payments", "opencost", fleet.start, fleet.end)
         assert math.isclose(usd.sum(), fleet.cost_usd("service:payments").sum(), rel_tol=1e-12)
-        ts, p99 = store.read_series("golden", "checkout", "latency_p99", fleet.start, fleet.end)
+        ts, p99 = read_series(store, "golden", "checkout", "latency_p99", fleet.start, fleet.end)
         assert ts.size == fleet.ts.size and np.all((p99 > 0) & (p99 <= 2.5))
         assert store.deployments() == list(fleet.deployments)
     steps = fleet.ts.size
@@ -467,10 +468,10 @@ def test_seeding_a_retaining_store_equals_seeding_everything_then_pruning(tmp_pa
                     np.testing.assert_array_equal(g, w, err_msg=f"{slo.id} {read}")
         for kind, scope, name in [("golden", "checkout", "latency_p99"), ("golden", "checkout", "error_ratio"),
                                   ("cost", "service:checkout", "opencost")]:
-            want_steps, got_steps = (s.read_series(kind, scope, name, fleet.start, fleet.end) for s in (full, history))
+            want_steps, got_steps = (read_series(s, kind, scope, name, fleet.start, fleet.end) for s in (full, history))
             for w, g in zip(want_steps, got_steps):
                 np.testing.assert_array_equal(g, w, err_msg=name)
-            want, got = (s.read_series_hourly_many(kind, [(scope, name)], fleet.start, fleet.end)[(scope, name)]
+            want, got = (read_series_hourly(s, kind, [(scope, name)], fleet.start, fleet.end)[(scope, name)]
                          for s in (full, history))
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_allclose(got[1], want[1], rtol=1e-12)  # sums added in another order

@@ -153,19 +153,6 @@ def idle_remainder(total: ArrayLike, allocated: ArrayLike) -> np.ndarray:
     return total - np.nansum(shares.reshape(-1, total.size), axis=0)
 
 
-def cost_per_million_good(usd: float | None, good_events: float | None) -> float | None:
-    """``usd / good_events * 1e6``: the cost of serving one million good events.
-
-    None without spend data or without good events (the cost per good event is undefined).
-    """
-    usd, good = _known(usd), _known(good_events)
-    if good is not None and good < 0:
-        raise InputError(f"good event count must not be negative, got {good_events!r}")
-    if usd is None or not good:
-        return None
-    return usd * 1e6 / good
-
-
 def _window(ts: ArrayLike, usd: ArrayLike, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
     """The sample times and costs with ``start < ts <= end`` and a known cost."""
     times = np.asarray(ts)

@@ -204,10 +204,6 @@ class SamplesMixin:
         self._series_ids[(kind, scope, name)] = series_id  # only now: the new row is committed
         return written
 
-    def read_series(self, kind: str, scope: str, name: str, start: int, end: int) -> SeriesSamples:
-        """``(ts, values)`` of one series with ``start < ts <= end`` (empty if unknown)."""
-        return self.read_series_many(kind, [(scope, name)], start, end)[(scope, name)]
-
     def read_series_many(
         self, kind: str, keys: Sequence[tuple[str, str]], start: int, end: int
     ) -> dict[tuple[str, str], SeriesSamples]:
@@ -216,18 +212,6 @@ class SamplesMixin:
             ids, known = self._series_keys(conn, kind, keys)
             found, ts, (values,) = samples.read(conn, SERIES_SAMPLES, known, start, end)
         return samples.split_by_key(ids, found, ts, values)
-
-    def read_series_hourly_many(
-        self, kind: str, keys: Sequence[tuple[str, str]], start: int, end: int
-    ) -> dict[tuple[str, str], SeriesHourly]:
-        """``{(scope, name): (ts, sum, steps)}`` from the hourly rollup, hours ending in ``(start, end]``.
-
-        ``sum`` adds the hour's step values (USD for cost); divide by ``steps`` for a mean.
-        """
-        with self._transaction("reading hourly series rollups", write=False) as conn:
-            ids, known = self._series_keys(conn, kind, keys)
-            found, ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, start, end)
-        return samples.split_by_key(ids, found, ts, sums, steps)
 
     def read_series_spans_many(
         self, kind: str, keys: Sequence[tuple[str, str]], raw_spans: Sequence[tuple[int, int]],

@@ -37,6 +37,7 @@ from collectors.synthetic import (
 )
 from sloboard.settings import PrometheusSettings
 from sloboard.store import Store
+from tests.series_reads import read_series, read_series_hourly
 
 from . import prom
 from .sloboard_cli import cli_env, run_sloboard
@@ -192,18 +193,18 @@ def check_golden_signals(fleet: Fleet, store: Store) -> None:
     for profile in DEMO_SERVICES:
         total = sum(fleet.requests(profile.name, code) for code in CODES).astype(np.float64)
         errors = (fleet.requests(profile.name, "500") + fleet.requests(profile.name, "503")).astype(np.float64)
-        got_ts, traffic = store.read_series("golden", profile.name, "traffic", 0, AT)
+        got_ts, traffic = read_series(store, "golden", profile.name, "traffic", 0, AT)
         assert np.array_equal(got_ts, fleet.ts)
         np.testing.assert_allclose(traffic, total / STEP, rtol=1e-12)
-        got_ts, ratio = store.read_series("golden", profile.name, "error_ratio", 0, AT)
+        got_ts, ratio = read_series(store, "golden", profile.name, "error_ratio", 0, AT)
         has_requests = total > 0
         assert np.array_equal(got_ts, fleet.ts[has_requests])  # no requests: no ratio, not 0
         np.testing.assert_allclose(ratio, errors[has_requests] / total[has_requests], rtol=1e-9, atol=1e-15)
-        got_ts, saturation = store.read_series("golden", profile.name, "saturation", 0, AT)
+        got_ts, saturation = read_series(store, "golden", profile.name, "saturation", 0, AT)
         assert np.array_equal(got_ts, fleet.ts)
         # cAdvisor's CPU seconds over the CPU limit: float counters, exact to round-off.
         np.testing.assert_allclose(saturation, fleet.series(profile.name).saturation, rtol=0, atol=1e-9)
-        got_ts, p95 = store.read_series("golden", profile.name, "latency_p95", 0, AT)
+        got_ts, p95 = read_series(store, "golden", profile.name, "latency_p95", 0, AT)
         assert np.array_equal(got_ts, fleet.ts[has_requests])
         expected = histogram_quantile(0.95, LATENCY_BOUNDS_S, fleet.series(profile.name).buckets)
         np.testing.assert_allclose(p95, expected[has_requests], rtol=1e-9)
@@ -262,7 +263,7 @@ def _snapshot(store: Store, slo_ids) -> dict:
         out[("sli", slo_id)] = [a.tolist() for a in store.read_sli_samples(slo_id, 0, AT)]
     for kind in ("golden", "cost"):
         for scope, name in store.series_keys(kind):
-            out[(kind, scope, name)] = [a.tolist() for a in store.read_series(kind, scope, name, 0, AT)]
+            out[(kind, scope, name)] = [a.tolist() for a in read_series(store, kind, scope, name, 0, AT)]
     out["deployments"] = store.deployments()
     out["runs"] = store.runs(limit=10_000)
     return out
@@ -342,9 +343,9 @@ def test_steps_past_the_retention_are_collected_as_exact_hourly_sums(prometheus2
             objective = entry["objective"]
             truth = (1 - good[keep].sum() / total[keep].sum()) / (1 - objective)
             assert entry["burn_rates"][label] == pytest.approx(truth, rel=1e-9), (slo_id, label)
-    traffic = store.read_series_hourly_many("golden", [("checkout", "traffic")], 0, AT)[("checkout", "traffic")]
+    traffic = read_series_hourly(store, "golden", [("checkout", "traffic")], 0, AT)[("checkout", "traffic")]
     assert traffic[0].size == 48
-    assert store.read_series("golden", "checkout", "traffic", 0, AT)[0].min() == horizon + STEP
+    assert read_series(store, "golden", "checkout", "traffic", 0, AT)[0].min() == horizon + STEP
 
 
 # (SLO, which count, the same count as Prometheus's own increase() over a window W)
@@ -407,9 +408,9 @@ def test_error_ratio_is_zero_not_missing_before_the_first_5xx(prometheus_with, s
     finally:
         source.close()
     assert summary.failed == []
-    ts, calm = store.read_series("golden", "calm", "error_ratio", 0, AT)
+    ts, calm = read_series(store, "golden", "calm", "error_ratio", 0, AT)
     assert np.array_equal(ts, start + STEP * np.arange(1, steps + 1)) and not calm.any()
-    ts, flaky = store.read_series("golden", "flaky", "error_ratio", 0, AT)
+    ts, flaky = read_series(store, "golden", "flaky", "error_ratio", 0, AT)
     # Before its first sample the 5xx series adds nothing; from sample 201 on, errors per step.
     expected = np.where(np.arange(1, steps + 1) > 200, errors[1:], 0) / (ok["flaky"][1:] + np.where(
         np.arange(1, steps + 1) > 200, errors[1:], 0))

@@ -25,6 +25,7 @@ from collectors.targets import targets_for
 from sloboard.settings import PrometheusSettings
 from sloboard.specs import load_specs
 from sloboard.store import Store
+from tests.series_reads import read_series
 
 from .sloboard_cli import DEMO_SPECS, cli_env, run_sloboard
 from .stub_http import prometheus_matrix
@@ -75,7 +76,7 @@ def _assert_same_contents(store: Store, clean: Store, slos) -> None:
         assert store.series_keys(kind) == clean.series_keys(kind)
         for scope, name in clean.series_keys(kind):
             (ts, values), (want_ts, want_values) = (
-                s.read_series(kind, scope, name, 0, AT) for s in (store, clean)
+                read_series(s, kind, scope, name, 0, AT) for s in (store, clean)
             )
             assert np.array_equal(ts, want_ts), (kind, scope, name)
             np.testing.assert_allclose(values, want_values, rtol=1e-12, err_msg=f"{kind} {scope} {name}")
@@ -93,9 +94,6 @@ class StopsServerAfter:
         if self.calls == self.n:
             self.server.stop()
         return self.inner.query_range(promql, start, end, step)
-
-    def query(self, promql, at):
-        return self.inner.query(promql, at)
 
 
 def _source(url: str) -> PrometheusSource:

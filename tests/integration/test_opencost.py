@@ -27,6 +27,7 @@ from collectors.targets import CostTarget, GroupedGoldenSignalTarget
 from sloboard.settings import PrometheusSettings
 from sloboard.reads.status import status_report
 from tests.factories import read_options
+from tests.series_reads import read_series
 
 from . import prom
 
@@ -167,10 +168,10 @@ def test_opencost_with_only_node_totals_prices_every_service_and_the_idle_rest_a
     idle = bill - sum(services.values())
     assert idle.min() > 0  # the fleet leaves capacity free: the check below can fail
     for service, usd in services.items():
-        ts, got = store.read_series("cost", f"service:{service}", "opencost", 0, AT)
+        ts, got = read_series(store, "cost", f"service:{service}", "opencost", 0, AT)
         np.testing.assert_array_equal(ts, STEPS, err_msg=service)
         np.testing.assert_allclose(got, usd, rtol=1e-9, err_msg=service)
-    ts, got_idle = store.read_series("cost", "service:__idle__", "opencost", 0, AT)
+    ts, got_idle = read_series(store, "cost", "service:__idle__", "opencost", 0, AT)
     np.testing.assert_array_equal(ts, STEPS)
     np.testing.assert_allclose(got_idle, idle, rtol=1e-9)
     assert sorted(scope for scope, _ in store.series_keys("cost")) == sorted(
@@ -204,9 +205,9 @@ def test_a_node_without_capacity_series_is_all_idle(prometheus_with, opencost_fl
     assert sorted(scope for scope, _ in store.series_keys("cost")) == sorted(
         ["service:__idle__", *(f"service:{s}" for s in services)])
     for service, usd in services.items():
-        np.testing.assert_allclose(store.read_series("cost", f"service:{service}", "opencost", 0, AT)[1], usd,
+        np.testing.assert_allclose(read_series(store, "cost", f"service:{service}", "opencost", 0, AT)[1], usd,
                                    rtol=1e-9, err_msg=service)
-    _ts, idle = store.read_series("cost", "service:__idle__", "opencost", 0, AT)
+    _ts, idle = read_series(store, "cost", "service:__idle__", "opencost", 0, AT)
     np.testing.assert_allclose(idle, bill - sum(services.values()), rtol=1e-9)
     assert idle.sum() > NODES[N3][0] * HOURS  # at least the whole node
 
@@ -295,7 +296,7 @@ def test_saturation_from_cadvisor_and_kube_state_metrics_and_node_exporter(prome
     inside = segment_of(STEPS - 150) == segment_of(STEPS)
     assert inside.sum() > STEPS.size * 0.6
     for service, per_segment in truth.items():
-        ts, got = store.read_series("golden", service, "saturation", 0, AT)
+        ts, got = read_series(store, "golden", service, "saturation", 0, AT)
         assert ts.size >= STEPS.size - 2, service  # every step but the first has its value
         expected = per_segment[segment_of(ts) + 1]
         keep = inside[np.searchsorted(STEPS, ts)]

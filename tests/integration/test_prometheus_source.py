@@ -142,9 +142,6 @@ class RecordingSource:
         self.ranges.append((start, end, step))
         return self.inner.query_range(promql, start, end, step)
 
-    def query(self, promql, at):
-        return self.inner.query(promql, at)
-
 
 def test_chunked_fetch_equals_the_unchunked_one_and_the_truth(prometheus, truth):
     query = per_step_count_query(BY_CODE, QueryMode.COUNTER, STEP)
@@ -173,16 +170,17 @@ def test_a_query_longer_than_any_url_is_answered(prometheus, truth):
     assert total(result) == truth.count(ALL_CODES, first, last, STEP)
 
 
-def test_instant_query_returns_the_counter_value_written(prometheus, series):
+def test_a_one_point_range_returns_the_counter_value_written(prometheus, series):
     at = START + 500 * 60
-    samples = source_for(prometheus.url).query('http_requests_total{code="200"}', at)
-    assert [(s.label_map["code"], s.ts, s.value) for s in samples] == [("200", at, series[0].values[500])]
+    answer = source_for(prometheus.url).query_range('http_requests_total{code="200"}', at, at, STEP)
+    assert [(s.label_map["code"], s.ts.tolist(), s.values.tolist()) for s in answer] == [
+        ("200", [at], [series[0].values[500]])]
 
 
 def test_a_syntax_error_is_rejected_with_prometheus_own_message(prometheus):
     started = time.monotonic()
     with pytest.raises(QueryRejected) as caught:
-        source_for(prometheus.url, retry_max_s=30.0).query("sum(rate(http_requests_total[5m])", START + 600)
+        source_for(prometheus.url, retry_max_s=30.0).query_range("sum(rate(http_requests_total[5m])", START + 600, START + 600, STEP)
     assert "parse error" in str(caught.value) and "unclosed left parenthesis" in str(caught.value)
     assert prometheus.url in str(caught.value)
     assert time.monotonic() - started < 2.0  # not retried for 30 s
@@ -191,7 +189,7 @@ def test_a_syntax_error_is_rejected_with_prometheus_own_message(prometheus):
 def test_a_query_prometheus_cannot_execute_is_rejected(prometheus):
     many_to_many = "http_requests_total + on(service) http_requests_total"
     with pytest.raises(QueryRejected, match="many-to-many matching not allowed"):
-        source_for(prometheus.url).query(many_to_many, START + 600)
+        source_for(prometheus.url).query_range(many_to_many, START + 600, START + 600, STEP)
 
 
 def test_a_stopped_prometheus_is_unavailable_within_the_retry_budget_then_recovers(prometheus_with, series):
@@ -224,14 +222,14 @@ def test_http_500_is_unavailable_and_retried(stub_http):
 def test_http_503_from_a_query_timeout_carries_prometheus_message(stub_http):
     stub_http.reply(503, prometheus_error("timeout", "query timed out in expression evaluation"))
     with pytest.raises(SourceUnavailable, match="query timed out in expression evaluation"):
-        source_for(stub_http.url, retry_max_s=0.0).query("up", START)
+        source_for(stub_http.url, retry_max_s=0.0).query_range("up", START, START, STEP)
     assert len(stub_http.requests) == 1  # a zero budget allows exactly one attempt
 
 
 def test_too_many_requests_is_unavailable(stub_http):
     stub_http.reply(429, "slow down", content_type="text/plain")
     with pytest.raises(SourceUnavailable, match="HTTP 429"):
-        source_for(stub_http.url, retry_max_s=0.0).query("up", START)
+        source_for(stub_http.url, retry_max_s=0.0).query_range("up", START, START, STEP)
 
 
 @pytest.mark.parametrize(
@@ -255,7 +253,7 @@ def test_a_slow_server_times_out_within_the_bounds(stub_http):
     timeout_s, retry_max_s = 0.3, 0.8
     started = time.monotonic()
     with pytest.raises(SourceUnavailable, match=r"no answer within 0\.3 s"):
-        source_for(stub_http.url, timeout_s=timeout_s, retry_max_s=retry_max_s).query("up", START)
+        source_for(stub_http.url, timeout_s=timeout_s, retry_max_s=retry_max_s).query_range("up", START, START, STEP)
     # The budget can be overrun by at most the one request that started inside it.
     assert time.monotonic() - started <= retry_max_s + timeout_s + 0.5
 
@@ -263,7 +261,7 @@ def test_a_slow_server_times_out_within_the_bounds(stub_http):
 def test_bad_data_from_the_stub_is_rejected_once_not_retried(stub_http):
     stub_http.reply(400, prometheus_error("bad_data", '1:5: parse error: unexpected "}"'))
     with pytest.raises(QueryRejected, match='parse error: unexpected "}"'):
-        source_for(stub_http.url, retry_max_s=5.0).query("up}", START)
+        source_for(stub_http.url, retry_max_s=5.0).query_range("up}", START, START, STEP)
     assert len(stub_http.requests) == 1
 
 
@@ -298,7 +296,7 @@ def test_errors_never_carry_the_credentials(stub_http):
     url_with_password = stub_http.url.replace("http://", "http://reader:url-secret@")
     source = source_for(url_with_password, headers={"X-Scope-OrgID": "t"})
     with pytest.raises(SourceError, match="HTTP 401") as caught:
-        source.query("up", START)
+        source.query_range("up", START, START, STEP)
     # Neither retried (a wrong credential stays wrong) nor blamed on the query.
     assert not isinstance(caught.value, (SourceUnavailable, QueryRejected))
     assert "url-secret" not in str(caught.value)
