@@ -1,5 +1,5 @@
 """sloboard's log: one JSON object a line, ``time``, ``level``, ``event``, ``actor``,
-``objects`` (and ``message`` for prose), so that a log pipeline can filter by event and
+``objects`` (and ``message`` for prose, ``logger`` and ``pid``), so that a log pipeline can filter by event and
 actor without parsing sentences.
 
 - A record whose message is itself a JSON object (``log.info(json.dumps({"event": ...}))``,
@@ -82,6 +82,7 @@ class JsonLines(logging.Formatter):
             "actor": actor,
             "objects": objects,
             "logger": record.name,
+            "pid": record.process,  # which worker of several wrote it
         }
         if message is not None:
             line["message"] = message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_a_json_message_gives_event_actor_and_objects(lines):
     logging.getLogger("sloboard.audit").info(json.dumps({"event": "audit.head", "actor": "user:ana", "id": 7,
                                                          "hash": "ab" * 32}))
     (line,) = lines()
-    assert set(line) == {"time", "level", "event", "actor", "objects", "logger"}
+    assert set(line) == {"time", "level", "event", "actor", "objects", "logger", "pid"} and line["pid"] == os.getpid()
     assert (line["level"], line["event"], line["actor"], line["logger"]) == ("info", "audit.head", "user:ana",
                                                                              "sloboard.audit")
     assert line["objects"] == {"id": 7, "hash": "ab" * 32}
