@@ -229,14 +229,21 @@ class GroupedGoldenSignalTarget:
 
         The shared watermark would start a new service at the pass it joined in; its
         history comes from the same query asked for it alone. A service counts as new
-        while it has neither rows of this signal nor a watermark of its own.
+        while it has neither rows of this signal nor a watermark of its own. A history
+        cut short (a killed or failed pass) continues while its watermark is behind the
+        shared one: from there on the shared query covers the service.
         """
-        if store.watermark(self.key) is None:
+        shared = store.watermark(self.key)
+        if shared is None:
             return []  # the first pass backfills every service
         stored = {scope for scope, name in store.series_keys("golden") if name == self.signal}
+
+        def unfinished(service: str) -> bool:
+            own = store.watermark(f"golden:{service}:{self.signal}")
+            return service not in stored if own is None else own < shared
+
         return [NewServiceBackfill(self.signal, frozenset({service}), self.queries, self.lookback_s)
-                for service in sorted(self.services - stored)
-                if store.watermark(f"golden:{service}:{self.signal}") is None]
+                for service in sorted(self.services) if unfinished(service)]
 
 
 @dataclass(frozen=True)
