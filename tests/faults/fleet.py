@@ -1,4 +1,4 @@
-"""What the fault tests collect, and how they compare stores.
+"""What the fault tests collect, how they collect it, and how they compare stores.
 
 Thirty days (and a margin) of ``http_requests_total{service, instance, code}`` as real
 scrapes record them (``tests/integration/scrapes``: 30 s and 60 s intervals at
@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+import yaml
 
+from collectors.collect import PassSummary, collect_once
 from sloboard.settings import Settings
 from sloboard.store import models
+from sloboard.wiring import load_slos, prometheus_source
 from tests.integration import prom, scrapes
 from tests.integration.scrapes import Target
 
@@ -37,9 +41,23 @@ TARGETS = (
 SERVICES = ("checkout", "search")
 
 
-def openmetrics() -> str:
-    series = [s for i, t in enumerate(TARGETS) for s in scrapes.metric_series(scrapes.scrape(t, START, AT, seed=i))]
+def openmetrics(start: int = START) -> str:
+    """The targets' scrapes from ``start`` to ``AT`` as OpenMetrics text for a backfill."""
+    series = [s for i, t in enumerate(TARGETS) for s in scrapes.metric_series(scrapes.scrape(t, start, AT, seed=i))]
     return prom.to_openmetrics(series)
+
+
+# The golden signals these counters answer; the product's other queries (latency, saturation,
+# cost) would find no series here and only lengthen every pass.
+GOLDEN = ("traffic", "error_ratio")
+
+
+def write_queries(path: Path) -> Path:
+    """The product's own queries file, cut to ``GOLDEN`` and the deployments query."""
+    default = yaml.safe_load(resources.files("sloboard.data").joinpath("queries.yaml").read_text(encoding="utf-8"))
+    golden = {name: default["golden_signals"][name] for name in GOLDEN}
+    path.write_text(yaml.safe_dump({"golden_signals": golden, "deployments": default["deployments"]}))
+    return path
 
 
 def write_specs(folder: Path) -> Path:
@@ -51,12 +69,23 @@ def write_specs(folder: Path) -> Path:
 
 
 def settings_for(prometheus_url: str, database_url: str, data_dir: Path, specs_dir: Path, **collect) -> Settings:
-    """A collector's settings: every step kept (the data lies in the past), quick retries."""
+    """A collector's settings: ``GOLDEN`` signals only, every step kept (the data lies in the
+    past), quick retries."""
     return Settings(
         data_dir=data_dir, specs_dir=specs_dir, database_url=database_url,
+        queries_file=write_queries(specs_dir.parent / f"{specs_dir.name}-queries.yaml"),
         prometheus={"url": prometheus_url, "retry_max_s": 0.5, "timeout_s": 20},
         collect={"raw_retention": "36500d", "golden_raw_retention": "36500d", "lookback": "5m", **collect},
     )
+
+
+def collect(settings: Settings, store, *, until: int, since_s: int) -> PassSummary:
+    """One collection pass, as `sloboard collect` and `sloboard run` make it."""
+    source = prometheus_source(settings)
+    try:
+        return collect_once(settings, store, load_slos(settings).slos, source, until=until, since_s=since_s)
+    finally:
+        source.close()
 
 
 @dataclass(frozen=True)

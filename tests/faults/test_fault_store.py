@@ -19,10 +19,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from collectors.collect import collect_once
 from sloboard.errors import StoreError
 from sloboard.store import Store
-from sloboard.wiring import load_slos
 from tests.missing import missing
 
 from . import fleet
@@ -50,7 +48,7 @@ def _settings(prometheus, url, folder, specs):
 
 
 def _pass(settings, store):
-    return collect_once(settings, store, load_slos(settings).slos, until=fleet.AT, since_s=SINCE_S)
+    return fleet.collect(settings, store, until=fleet.AT, since_s=SINCE_S)
 
 
 @pytest.fixture(scope="module")
