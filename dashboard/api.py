@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sloboard.deployments import record_deployment
 from sloboard.engine.policy import FAIL_CLOSED
-from sloboard.gate import UnknownService
+from sloboard.gate import GateRules, UnknownService
 from sloboard.gate import ask as ask_gate
 from sloboard.errors import StoreError
 from sloboard.timeparse import iso, parse_time
@@ -115,10 +115,8 @@ def register_api(server: flask.Flask, ctx: DashboardContext) -> None:
         if not service:
             return _error("give the service: /api/v1/gate?service=NAME", 400)
         try:
-            answer = ask_gate(ctx.store, ctx.slos, service, ctx.clock(), step_s=ctx.step_s,
-                              read_entries=lambda at: ctx.report(at).slos,
-                              interval_s=ctx.settings.collect.interval_s, fail_open=ctx.settings.gate.fail_open,
-                              actor=flask.g.api_actor)
+            answer = ask_gate(ctx.store, ctx.slos, service, ctx.clock(), GateRules.from_settings(ctx.settings),
+                              read_entries=lambda at: ctx.report(at).slos, actor=flask.g.api_actor)
         except UnknownService as exc:
             return _error(str(exc), 404)
         return flask.jsonify(answer.to_dict()), (200 if answer.allowed else 423)

@@ -50,23 +50,22 @@ def gate_check(obj, service: str, as_json: bool) -> None:
     """May SERVICE deploy now? Deny (exit 3) when an SLO of SERVICE has its budget below its
     policy's freeze level or a page alert firing, or, unless gate.fail_open is set, when the
     store is unreachable or an SLO's data is stale; an active override allows (exit 0)."""
-    from .gate import ask, instant, service_slos, unreachable
+    from .gate import GateRules, ask, service_slos, unreachable
     from .reads.status import status_report
     from .wiring import status_options
 
     settings = obj.settings
     slos = service_slos(obj.load_specs().slos, service)
-    now, step_s = time.time(), settings.collect.step_s
-    fail_open, actor = settings.gate.fail_open, cli_actor()
+    now, rules, actor = time.time(), GateRules.from_settings(settings), cli_actor()
     try:
         store = obj.open_store()
     except StoreError as exc:
-        answer = unreachable(service, instant(now, step_s), exc, fail_open=fail_open, actor=actor)
+        answer = unreachable(service, rules.instant(now), exc, fail_open=rules.fail_open, actor=actor)
     else:
         try:
-            answer = ask(store, slos, service, now, step_s=step_s,
+            answer = ask(store, slos, service, now, rules,
                          read_entries=lambda t: status_report(store, slos, t, **status_options(settings)).slos,
-                         interval_s=settings.collect.interval_s, fail_open=fail_open, actor=actor)
+                         actor=actor)
         finally:
             store.close()
     if as_json:

@@ -3,7 +3,8 @@
 
 The decision itself is ``engine.policy.gate_decision`` over each SLO of the service: its
 budget and policy (``reads.status``), its firing page alerts, and whether its data can be
-trusted, judged by the stale banner's rule (``reads.health.sample_staleness``). An
+trusted, judged by the stale banner's rule (``reads.health.sample_staleness``, allowing
+the collector's designed lag). An
 active admin override (``sloboard gate override``) allows, naming who gave it, until when
 and why. A store that cannot be read fails closed unless ``gate.fail_open`` is set. Every
 decision that reaches the store is audited with who asked.
@@ -85,27 +86,42 @@ def service_slos(slos: Sequence[SLO], service: str) -> list[SLO]:
     return found
 
 
-def instant(now: float, step_s: int) -> int:
-    """The instant the gate evaluates: now floored to the collection step, as the dashboard's pages."""
-    return int(now) // step_s * step_s
+@dataclass(frozen=True)
+class GateRules:
+    """What the gate reads from the settings: the collection's step, interval and lag (to
+    judge staleness) and ``gate.fail_open``."""
+
+    step_s: int
+    interval_s: int
+    lag_s: int
+    fail_open: bool
+
+    @classmethod
+    def from_settings(cls, settings) -> "GateRules":
+        c = settings.collect
+        return cls(c.step_s, c.interval_s, c.lag_s, settings.gate.fail_open)
+
+    def instant(self, now: float) -> int:
+        """The instant the SLOs are judged at: now floored to the step, as the dashboard's pages."""
+        return int(now) // self.step_s * self.step_s
 
 
-def ask(store, slos: Sequence[SLO], service: str, now: float, *, step_s: int,
-        read_entries: Callable[[int], Sequence[SLOEntry]], interval_s: int, fail_open: bool, actor: str) -> GateAnswer:
+def ask(store, slos: Sequence[SLO], service: str, now: float, rules: GateRules, *,
+        read_entries: Callable[[int], Sequence[SLOEntry]], actor: str) -> GateAnswer:
     """The gate's answer for ``service`` at ``now``, audited under ``actor``.
 
-    The SLOs are judged at :func:`instant`, overrides at ``now`` itself. ``read_entries(at)``
-    gives the status entries of (at least) the service's SLOs: the dashboard passes its
-    cached report, the CLI a read of those SLOs alone. A StoreError while reading or
-    auditing gives the fail-closed (or fail-open) answer instead.
+    The SLOs are judged at ``rules.instant(now)``, overrides at ``now`` itself.
+    ``read_entries(at)`` gives the status entries of (at least) the service's SLOs: the
+    dashboard passes its cached report, the CLI a read of those SLOs alone. A StoreError
+    while reading or auditing gives the fail-closed (or fail-open) answer instead.
     """
     ours = service_slos(slos, service)
-    at = instant(now, step_s)
+    at = rules.instant(now)
     try:
-        answer = _decide(store, ours, at, now, read_entries, interval_s, fail_open)
+        answer = _decide(store, ours, at, now, read_entries, rules)
         store.append_audit(actor, AUDIT_ACTION, _audit_payload(answer))
     except StoreError as exc:
-        return unreachable(service, at, exc, fail_open=fail_open, actor=actor)
+        return unreachable(service, at, exc, fail_open=rules.fail_open, actor=actor)
     return answer
 
 
@@ -117,12 +133,12 @@ def unreachable(service: str, at: int, error: Exception, *, fail_open: bool, act
     return answer
 
 
-def _decide(store, slos: Sequence[SLO], at: int, now: float, read_entries, interval_s: int,
-            fail_open: bool) -> GateAnswer:
+def _decide(store, slos: Sequence[SLO], at: int, now: float, read_entries, rules: GateRules) -> GateAnswer:
     by_id = {e.id: e for e in read_entries(at)}
-    newest = {s.id: newest_sample(store, [s.id], at, STALE_INTERVALS * interval_s) for s in slos}
-    entries = [_policy_entry(s, by_id[s.id], newest[s.id], at, interval_s) for s in sorted(slos, key=lambda s: s.id)]
-    decision = gate_decision(slos[0].service, entries, fail_open=fail_open)
+    recent_s = STALE_INTERVALS * rules.interval_s + rules.lag_s
+    newest = {s.id: newest_sample(store, [s.id], at, recent_s) for s in slos}
+    entries = [_policy_entry(s, by_id[s.id], newest[s.id], at, rules) for s in sorted(slos, key=lambda s: s.id)]
+    decision = gate_decision(slos[0].service, entries, fail_open=rules.fail_open)
     overrides = store.gate_overrides(service=slos[0].service, active_at=now)
     if not overrides:
         return GateAnswer(at, decision, None, newest)
@@ -131,10 +147,11 @@ def _decide(store, slos: Sequence[SLO], at: int, now: float, read_entries, inter
     return GateAnswer(at, replace(decision, allowed=True, reasons=(line, *decision.reasons)), o, newest)
 
 
-def _policy_entry(slo: SLO, entry: SLOEntry, newest: int | None, at: int, interval_s: int) -> PolicyEntry:
+def _policy_entry(slo: SLO, entry: SLOEntry, newest: int | None, at: int, rules: GateRules) -> PolicyEntry:
     paging = tuple(PageAlert(a.long, a.short, a.long_burn_rate, a.short_burn_rate, a.threshold)
                    for a in entry.alerts if a.severity == "page" and a.firing)
-    stale = sample_staleness(newest, at, interval_s)
+    # The collector stays collect.lag_s behind now on purpose: that much age is not staleness.
+    stale = sample_staleness(newest, at, rules.interval_s, lag_s=rules.lag_s)
     if stale is not None and newest is not None:
         stale = f"data stale since {iso(newest)}: {stale}"
     return PolicyEntry(slo.id, entry.budget_remaining, entry.policy, slo.policy, paging, stale)

@@ -8,7 +8,8 @@ current. Every expected number is worked out here from the samples written:
 - frozen/availability, 99.9 %, freeze below 60 %: the same samples, 50.0 % < 60 %: deny.
 - paging/availability, 99.9 %: good but for 2 % bad since an hour ago: burn rate
   0.02 / 0.001 = 20x over 1h and 5m, above the page threshold 14.4x: deny.
-- stale/availability: samples end an hour ago, more than 3 collection intervals (180 s).
+- stale/availability: samples end an hour ago, more than 3 collection intervals (180 s) beyond
+  the collector's lag (120 s).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def test_stale_data_fails_closed_by_default_and_open_when_set(fleet):
     since = f"stale/availability: fail-closed: data stale since {iso(now - 3600)}: newest sample is 1h"
     closed = gate(home, "stale")
     assert closed.returncode == 3 and closed.stdout.splitlines()[1].startswith(f"  {since}"), closed.stdout
-    assert "(more than 3 collection intervals of 60s); the gate denies what it cannot judge " \
+    assert "(more than 3 collection intervals of 60s after the collector's lag of 120s); the gate denies what it cannot judge " \
            "(gate.fail_open is false)" in closed.stdout
     opened = gate(home, "stale", "--json", SLOBOARD_GATE__FAIL_OPEN="true")
     answer = json.loads(opened.stdout)

@@ -38,7 +38,7 @@ def fleet(tmp_path_factory):
 
 
 def client(home, store, **gate_settings):
-    settings = Settings(data_dir=home / "var", specs_dir=home / "specs", api_tokens={"old-ci": LEGACY},
+    settings = Settings(data_dir=home / "var", specs_dir=home / "specs", api_tokens={"gate-http-legacy": LEGACY},
                         gate=gate_settings)
     return create_app(settings, store=store).server.test_client()
 

@@ -128,15 +128,18 @@ def newest_sample(store, slo_ids: Sequence[str] | None, at_epoch: int, recent_s:
     return max(newest, default=None)
 
 
-def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS) -> str | None:
+def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
+                     lag_s: int = 0) -> str | None:
     """Why samples whose newest is at ``newest`` are stale at ``at`` (None: they are current);
-    the stale banner and the deploy gate judge by this one rule."""
+    the stale banner and the deploy gate judge by this one rule. ``lag_s``: how far behind
+    now the collector stays by design (``collect.lag_s``), allowed on top."""
     if newest is None:
         return "no SLI samples stored yet"
     age = int(at_epoch - newest)
-    if age > factor * interval_s:
+    if age > factor * interval_s + lag_s:
+        lag = f" after the collector's lag of {lag_s}s" if lag_s else ""
         return (f"newest sample is {format_duration(timedelta(seconds=age))} old "
-                f"(more than {factor} collection intervals of {interval_s}s)")
+                f"(more than {factor} collection intervals of {interval_s}s{lag})")
     return None
 
 
