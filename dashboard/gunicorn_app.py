@@ -13,11 +13,11 @@ also reloads the SLO specs.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from sloboard import log_lines
 from sloboard.settings import Settings
 
 
@@ -65,7 +65,7 @@ def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the gunicorn master until it is stopped (SIGTERM, SIGINT); for a process of its own.
 
     A spawned process starts with no logging set up: the dashboard's log lines (spec
-    reloads, a shared cache that does not answer) go to stderr, as gunicorn's do, with the
+    reloads, a shared cache that does not answer) go to stderr as JSON lines, with the
     pid of the worker that wrote them."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
+    log_lines.configure(settings)  # JSON lines, secrets masked, each with the pid of the worker that wrote it
     DashboardApplication(settings, host, port, workers).run()
