@@ -4,7 +4,7 @@ Data, 31 days of 1-minute samples ending at ``fleet.END_EPOCH``, from one fleet 
 ``SERVICES`` services (``collectors.synthetic``, same seed as the stores):
 
 - the three demo services (checkout, payments, search) with every family a real
-  exporter would have (``collectors.openmetrics``): what the demo specs query;
+  exporter would have (``tests/openmetrics_backfill.py``): what the demo specs query;
 - the other services with ``http_requests_total{code,service}`` only: all that an
   availability SLO reads. Writing every family for 100 services would be 30 times
   the samples and make promtool take many minutes for data no benchmark reads.
@@ -29,9 +29,9 @@ from typing import Callable
 
 import numpy as np
 
-from collectors.openmetrics import write_openmetrics
 from collectors.synthetic import CODES, DAY_S, Fleet, ServiceProfile, generate_fleet
 from tests.integration.prom import MAX_BLOCK_DURATION, PrometheusServer, find_binaries
+from tests.openmetrics_backfill import write_openmetrics
 
 from .cache import exclusive
 from .fleet import END_EPOCH, SEED, STEP_S

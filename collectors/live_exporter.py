@@ -3,7 +3,7 @@
 A process that started at ``origin`` serves, at wall time ``t``, the counters a real
 fleet's exporters would show: every count of the fleet's steps in ``(origin, t]``
 (the step ends at or before ``t``), under the same family names and labels as the
-OpenMetrics backfill (``collectors/openmetrics.py``), in the Prometheus text format
+tests' OpenMetrics backfill (``collectors/fleet_metrics.py``), in the Prometheus text format
 0.0.4. So Prometheus can scrape it live, and the shipped queries and the demo specs
 work on it unchanged.
 
@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .openmetrics import CPU_LIMIT_CORES, STATUS_LABELS, _container_labels, _deployments_per_step, _labels
+from .fleet_metrics import CPU_LIMIT_CORES, STATUS_LABELS, container_labels, deployments_per_step, label_set
 from .synthetic import CODES, DAY_S, GIB, LE_LABELS, Fleet, ServiceProfile, stretch_fleet
 
 # A day per stretch: long enough for the fleet's deployments (planned between 08:30
@@ -93,9 +93,9 @@ def _fleet_series(fleet: Fleet):
         yield _Series(family, f"{family}_sum", {"service": service}, _cumulative(series.duration_sum))
         for status in sorted(STATUS_LABELS, key=STATUS_LABELS.get):
             yield _Series("deployments_total", "deployments_total", {"service": service, "status": STATUS_LABELS[status]},
-                          _cumulative(_deployments_per_step(fleet, service, status)))
+                          _cumulative(deployments_per_step(fleet, service, status)))
     for pod in sorted(fleet.pods, key=lambda p: (p.service, p.node.name, p.name)):
-        labels = _container_labels(pod)
+        labels = container_labels(pod)
         saturation = fleet.series(pod.service).saturation
         yield _Series("container_cpu_usage_seconds_total", "container_cpu_usage_seconds_total", labels,
                       _cumulative(saturation * CPU_LIMIT_CORES * fleet.step_s))
@@ -161,7 +161,7 @@ class LiveFleet:
         by_family: dict[str, list[str]] = {}
         for sample, labels, value in self.samples(t):
             family = next(f for f in _FAMILIES if sample.startswith(f.name))
-            by_family.setdefault(family.name, []).append(f"{sample}{_labels(labels)} {_number(value)}\n")
+            by_family.setdefault(family.name, []).append(f"{sample}{label_set(labels)} {_number(value)}\n")
         lines = []
         for family in _FAMILIES:
             lines.append(f"# HELP {family.name} {family.help}\n# TYPE {family.name} {family.kind}\n")

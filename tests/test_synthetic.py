@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collectors.openmetrics import openmetrics_text, write_openmetrics
 from collectors.queries import GOLDEN_SIGNALS
 from collectors.synthetic import (
     DEMO_SERVICES,
@@ -34,6 +33,7 @@ from sloboard.specs import load_specs
 from sloboard.store import Retention, Store
 from tests.factories import make_indicator, make_slo
 from tests.missing import missing
+from tests.openmetrics_backfill import openmetrics_text, write_openmetrics
 from tests.series_reads import read_series, read_series_hourly
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from collectors.collect import collect_pass
-from collectors.openmetrics import openmetrics_text
 from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
 from collectors.targets import GoldenSignalTarget, GroupedGoldenSignalTarget
@@ -37,6 +36,7 @@ from collectors.synthetic import (
 )
 from sloboard.settings import PrometheusSettings
 from sloboard.store import Store
+from tests.openmetrics_backfill import openmetrics_text
 from tests.series_reads import read_series, read_series_hourly
 
 from . import prom

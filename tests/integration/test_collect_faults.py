@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from collectors.collect import LOCK_NAME, collect_pass
-from collectors.openmetrics import openmetrics_text
 from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
 from collectors.synthetic import DEMO_SERVICES, Fleet, generate_fleet
@@ -25,6 +24,7 @@ from collectors.targets import targets_for
 from sloboard.settings import PrometheusSettings
 from sloboard.specs import load_specs
 from sloboard.store import Store
+from tests.openmetrics_backfill import openmetrics_text
 from tests.series_reads import read_series
 
 from .sloboard_cli import DEMO_SPECS, cli_env, run_sloboard

@@ -1,4 +1,5 @@
-"""Write a synthetic fleet as the OpenMetrics text a real exporter would have produced.
+"""Write a synthetic fleet as the OpenMetrics text a real exporter would have produced:
+the tests' and the bench's Prometheus backfill (names and labels: ``collectors/fleet_metrics.py``).
 
 The file is meant for ``promtool tsdb create-blocks-from openmetrics`` (backfilling a
 test Prometheus) and follows the OpenMetrics 1.0 text format: one ``# HELP`` /
@@ -40,18 +41,10 @@ from typing import Callable, Iterable, Iterator, TextIO
 
 import numpy as np
 
-from sloboard.domain import DeployStatus
-
-from .synthetic import CODES, GIB, LE_LABELS, Fleet
+from collectors.fleet_metrics import CPU_LIMIT_CORES, STATUS_LABELS, container_labels, deployments_per_step, label_set
+from collectors.synthetic import CODES, GIB, LE_LABELS, Fleet
 
 _LINES_PER_WRITE = 50_000
-# Every pod's CPU limit: its usage is its service's saturation times this.
-CPU_LIMIT_CORES = 2.0
-
-# deployments_total's status label, in the spelling release pipelines use.
-STATUS_LABELS = {DeployStatus.SUCCEEDED: "success", DeployStatus.FAILED: "failed",
-                 DeployStatus.ROLLED_BACK: "rolled_back"}
-
 Points = Callable[[], Iterator[tuple[dict[str, str], np.ndarray, np.ndarray]]]
 
 
@@ -87,17 +80,17 @@ def _write_all(fleet: Fleet, out: TextIO) -> None:
     def cpu_usage() -> Iterator:
         for pod in pods:
             seconds = fleet.series(pod.service).saturation * CPU_LIMIT_CORES * fleet.step_s
-            yield _container_labels(pod), counter_ts, np.concatenate([[0.0], np.cumsum(seconds)])
+            yield container_labels(pod), counter_ts, np.concatenate([[0.0], np.cumsum(seconds)])
 
     def cpu_limits() -> Iterator:
         for pod in pods:
-            labels = {**_container_labels(pod), "resource": "cpu", "unit": "core"}
+            labels = {**container_labels(pod), "resource": "cpu", "unit": "core"}
             yield labels, steps, np.full(steps.size, CPU_LIMIT_CORES)
 
     def deployments() -> Iterator:
         for service in names:
             for status in sorted(STATUS_LABELS, key=STATUS_LABELS.get):
-                per_step = _deployments_per_step(fleet, service, status)
+                per_step = deployments_per_step(fleet, service, status)
                 yield {"service": service, "status": STATUS_LABELS[status]}, counter_ts, _cumulative(per_step)
 
     def node_gauge(price: Callable) -> Points:
@@ -105,11 +98,11 @@ def _write_all(fleet: Fleet, out: TextIO) -> None:
 
     def cpu_allocation() -> Iterator:
         for pod in pods:
-            yield _container_labels(pod), steps, fleet.series(pod.service).cpu_allocation
+            yield container_labels(pod), steps, fleet.series(pod.service).cpu_allocation
 
     def memory_allocation() -> Iterator:
         for pod in pods:
-            yield _container_labels(pod), steps, np.full(steps.size, pod.memory_bytes, dtype=np.int64)
+            yield container_labels(pod), steps, np.full(steps.size, pod.memory_bytes, dtype=np.int64)
 
     _family(out, "container_cpu_allocation", "gauge",
             "CPU cores allocated to the container: max(request, usage)", cpu_allocation)
@@ -136,20 +129,9 @@ def _write_all(fleet: Fleet, out: TextIO) -> None:
     out.write("# EOF\n")
 
 
-def _container_labels(pod) -> dict[str, str]:
-    return {"container": pod.service, "namespace": pod.service, "node": pod.node.name, "pod": pod.name}
-
-
 def _cumulative(per_step: np.ndarray) -> np.ndarray:
     """Counter values at ``start`` (0) and at each step end."""
     return np.concatenate([[0], np.cumsum(per_step, dtype=np.int64)])
-
-
-def _deployments_per_step(fleet: Fleet, service: str, status: DeployStatus) -> np.ndarray:
-    finished = [int(d.finished_at.timestamp()) for d in fleet.deployments
-                if d.service == service and d.status is status and d.finished_at is not None]
-    steps = -(-(np.asarray(finished, dtype=np.int64) - fleet.start) // fleet.step_s) - 1
-    return np.bincount(steps, minlength=fleet.ts.size)[: fleet.ts.size].astype(np.int64)
 
 
 def _header(out: TextIO, family: str, kind: str, help_text: str, unit: str | None = None) -> None:
@@ -166,7 +148,7 @@ def _family(out: TextIO, family: str, kind: str, help_text: str, points: Points,
     _header(out, family, kind, help_text, unit)
     sample = f"{family}_total" if kind == "counter" else family
     for labels, ts, values in points():
-        prefix = f"{sample}{_labels(labels)} "
+        prefix = f"{sample}{label_set(labels)} "
         times = ts.tolist()
         for lo in range(0, len(times), _LINES_PER_WRITE):
             hi = lo + _LINES_PER_WRITE
@@ -182,8 +164,8 @@ def _histogram(out: TextIO, fleet: Fleet, names: list[str], counter_ts: np.ndarr
         columns = [np.concatenate([[0], np.cumsum(series.buckets[:, i])]) for i in range(len(LE_LABELS))]
         columns.append(columns[-1])  # _count equals the +Inf bucket
         columns.append(np.concatenate([[0.0], np.round(np.cumsum(series.duration_sum), 3)]))
-        prefixes = [f'{family}_bucket{_labels({"le": le, "service": service})} ' for le in LE_LABELS]
-        prefixes += [f'{family}_count{_labels({"service": service})} ', f'{family}_sum{_labels({"service": service})} ']
+        prefixes = [f'{family}_bucket{label_set({"le": le, "service": service})} ' for le in LE_LABELS]
+        prefixes += [f'{family}_count{label_set({"service": service})} ', f'{family}_sum{label_set({"service": service})} ']
         times = counter_ts.tolist()
         rows = len(prefixes)
         for lo in range(0, len(times), _LINES_PER_WRITE // rows):
@@ -200,15 +182,6 @@ def _numbers(values: np.ndarray) -> Iterable[str]:
     if np.issubdtype(values.dtype, np.integer):
         return map(str, values.tolist())
     return map(repr, values.tolist())
-
-
-def _labels(labels: dict[str, str]) -> str:
-    body = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
-    return "{" + body + "}"
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def _escape_help(text: str) -> str:
