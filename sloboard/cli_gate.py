@@ -55,7 +55,11 @@ def gate_check(obj, service: str, as_json: bool) -> None:
     from .wiring import status_options
 
     settings = obj.settings
-    slos = service_slos(obj.load_specs().slos, service)
+    specs = obj.load_specs()
+    for problem in specs.problems:
+        if problem.severity == "error":  # its SLOs are not judged: say so where the job log shows it
+            click.echo(f"skipped invalid spec: {problem}", err=True)
+    slos = service_slos(specs.slos, service)
     now, rules, actor = time.time(), GateRules.from_settings(settings), cli_actor()
     try:
         store = obj.open_store()

@@ -202,3 +202,13 @@ def test_bad_gate_commands_are_one_line_and_exit_2(fleet, args, message):
     home, _ = fleet
     result = gate(home, *args)
     assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
+
+
+def test_an_invalid_spec_is_named_on_stderr_and_the_valid_ones_are_judged(fleet, tmp_path):
+    home, _ = fleet
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    (copy / "specs" / "broken.yaml").write_text("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\n")
+    result = gate(copy, "steady")
+    assert result.returncode == 0 and result.stdout.startswith("allow: steady")
+    assert result.stderr.startswith("skipped invalid spec: ") and "broken.yaml" in result.stderr
