@@ -65,7 +65,7 @@ def _builder() -> html.Div:
                                          value="weekly", clearable=False, searchable=False,
                                          style={"minWidth": "210px"})], className="filter"),
                 html.Label([html.Span("Period", className="filter-label"),
-                            dcc.Input(id="report-period", type="text", className="filter-search", debounce=True)],
+                            dcc.Input(id="report-period", type="text", className="filter-search")],
                            className="filter"),
                 html.Button("Build", id="report-build", className="export"),
                 html.Button("Build and send", id="report-send", className="export",
