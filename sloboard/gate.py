@@ -4,10 +4,10 @@
 The decision itself is ``engine.policy.gate_decision`` over each SLO of the service: its
 budget and policy (``reads.status``), its firing page alerts, and whether its data can be
 trusted, judged by the stale banner's rule (``reads.health.sample_staleness``, allowing
-the collector's designed lag). An
-active admin override (``sloboard gate override``) allows, naming who gave it, until when
-and why. A store that cannot be read fails closed unless ``gate.fail_open`` is set. Every
-decision that reaches the store is audited with who asked.
+the collector's designed lag). An active admin override (``sloboard gate override``)
+allows, naming who gave it, until when and why. A store that cannot be read fails closed
+unless ``gate.fail_open`` is set. Every decision that reaches the store is audited with
+who asked.
 """
 
 from __future__ import annotations
