@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Callable
 
 import sloboard.store as store_package
-from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet, seed_store
+from collectors.synthetic import BLOCK_DAYS, DAY_S, generate_fleet
+from collectors.synthetic_store import seed_store
 from sloboard.domain import SLO
 from sloboard.settings import CollectSettings
 from sloboard.specs import load_specs

@@ -22,7 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from collectors.synthetic import generate_fleet, seed_store
+from collectors.synthetic import generate_fleet
+from collectors.synthetic_store import seed_store
 from sloboard.settings import Settings
 from sloboard.store import Store
 from tests.test_report_trail import check_trail, deployments

@@ -32,7 +32,8 @@ def demo(obj: CliContext, host: str, port: int, days: int, seed: int, no_serve: 
     Prometheus to scrape."""
     if click.get_current_context().invoked_subcommand is not None:
         return  # a subcommand (exporter) runs instead of the seeded demo
-    from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+    from collectors.synthetic import DEMO_SERVICES, generate_fleet
+    from collectors.synthetic_store import seed_store
 
     from .settings import DEMO_SETTINGS_FILE, write_demo_settings
 
@@ -184,7 +185,8 @@ def _keep_demo_moving(settings, slos, end: int, seed: int, stop) -> None:
     """Append the synthetic fleet's steps up to now, just after each step ends, until
     ``stop``: the demo's data stays as fresh as a collector's, and the stale-data banner
     (which tells users to run `sloboard collect`) never shows."""
-    from collectors.synthetic import DEMO_SERVICES, extend_store
+    from collectors.synthetic import DEMO_SERVICES
+    from collectors.synthetic_store import extend_store
 
     step = settings.collect.step_s
     store = open_store(settings)

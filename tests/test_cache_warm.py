@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+from collectors.synthetic import DEMO_SERVICES, generate_fleet
+from collectors.synthetic_store import seed_store
 from dashboard.app import create_app
 from dashboard.cache_compute import deployments_version
 from dashboard.context import EXTENSION_KEY

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from bench.dashboard import flask_client, replay_initial_load
-from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+from collectors.synthetic import DEMO_SERVICES, generate_fleet
+from collectors.synthetic_store import seed_store
 from dashboard.app import create_app
 from dashboard.context import EXTENSION_KEY
 from dashboard.serve import serve

@@ -20,7 +20,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+from collectors.synthetic import DEMO_SERVICES, generate_fleet
+from collectors.synthetic_store import seed_store
 from sloboard.cli import cli
 from sloboard.settings import DEMO_SETTINGS_FILE, Settings
 from sloboard.specs import load_specs

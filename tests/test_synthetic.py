@@ -18,15 +18,8 @@ import numpy as np
 import pytest
 
 from collectors.queries import GOLDEN_SIGNALS
-from collectors.synthetic import (
-    DEMO_SERVICES,
-    LATENCY_BOUNDS_S,
-    LE_LABELS,
-    generate_fleet,
-    golden_signals,
-    histogram_quantile,
-    seed_store,
-)
+from collectors.synthetic import DEMO_SERVICES, LATENCY_BOUNDS_S, LE_LABELS, generate_fleet
+from collectors.synthetic_store import golden_signal_values, histogram_quantile, seed_store
 from sloboard.domain import DeployStatus
 from sloboard.errors import InputError
 from sloboard.specs import load_specs
@@ -413,7 +406,7 @@ def test_histogram_quantile_interpolates_like_prometheus():
 
 def test_golden_signals_are_per_step_rates_and_ratios(day_fleet):
     s = day_fleet.series("checkout")
-    signals = golden_signals(s, STEP)
+    signals = golden_signal_values(s, STEP)
     assert set(signals) == set(GOLDEN_SIGNALS)  # the names the Prometheus collector stores
     np.testing.assert_allclose(signals["traffic"] * STEP, day_fleet.requests("checkout"))
     i = int(np.argmax(day_fleet.requests("checkout", "5xx")))

@@ -208,7 +208,7 @@ def demo_specs():
 
 def seeded_demo_url(base_temp: Path) -> str:
     """A SQLite store holding the demo fleet, seeded on first use in this session's temp dir."""
-    from collectors.synthetic import seed_store
+    from collectors.synthetic_store import seed_store
     from sloboard.store import Store
 
     path = base_temp / "demo-fleet.db"

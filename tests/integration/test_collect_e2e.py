@@ -24,16 +24,8 @@ from collectors.collect import collect_pass
 from collectors.prometheus import PrometheusSource
 from collectors.queries import load_queries
 from collectors.targets import GoldenSignalTarget, GroupedGoldenSignalTarget
-from collectors.synthetic import (
-    CODES,
-    DEMO_SERVICES,
-    GIB,
-    LATENCY_BOUNDS_S,
-    LE_LABELS,
-    Fleet,
-    generate_fleet,
-    histogram_quantile,
-)
+from collectors.synthetic import CODES, DEMO_SERVICES, GIB, LATENCY_BOUNDS_S, LE_LABELS, Fleet, generate_fleet
+from collectors.synthetic_store import histogram_quantile
 from sloboard.settings import PrometheusSettings
 from sloboard.store import Store
 from tests.openmetrics_backfill import openmetrics_text

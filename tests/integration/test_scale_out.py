@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from collectors.synthetic import DEMO_SERVICES, generate_fleet, seed_store
+from collectors.synthetic import DEMO_SERVICES, generate_fleet
+from collectors.synthetic_store import seed_store
 from sloboard.store import Store
 from tests.redis_keys import redis_keys  # noqa: F401 (a fixture)
 
