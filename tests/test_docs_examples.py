@@ -32,3 +32,17 @@ def test_the_readme_has_its_ci_jobs():
     assert len(jobs) == 2  # GitHub Actions and GitLab CI
     assert jobs[0]["jobs"]["deploy"]["steps"][0]["name"] == "Error-budget gate"
     assert jobs[1]["deploy"]["script"][0].startswith("curl --fail-with-body")
+
+
+def test_the_readme_screenshots_are_whole_pages_not_blank_ones():
+    from PIL import Image  # comes with matplotlib and WeasyPrint
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = sorted(set(re.findall(r"\((docs/screenshot-[\w-]+\.png)\)", text)))
+    assert shots == ["docs/screenshot-overview.png", "docs/screenshot-slo.png"]
+    for shot in shots:
+        with Image.open(ROOT / shot) as image:
+            assert image.format == "PNG" and image.width == 1280 and image.height >= 800, shot
+            colours = image.convert("RGB").getcolors(maxcolors=100_000)
+            assert colours is not None and len(colours) > 50, f"{shot} looks blank"
+            assert (ROOT / shot).stat().st_size < 200_000, f"{shot} is large: run tools/docs_screenshots.py"
