@@ -92,6 +92,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("audit-entries", "children"), Output("audit-page-info", "children"), Output("audit-page", "data"),
+        Output("audit-newer", "disabled"), Output("audit-older", "disabled"),
         *[Input(f"audit-{key}", "value") for key, _, _ in FIELDS],
         Input("audit-newer", "n_clicks"), Input("audit-older", "n_clicks"), State("audit-page", "data"),
     )
@@ -105,7 +106,7 @@ def register_callbacks(app) -> None:
                                 target=(target or "").strip(), start=_time("From", start, ctx.at()),
                                 end=_time("To", end, ctx.at()))
         except ValueError as exc:
-            return html.P(str(exc), className="badge badge-bad", id="audit-filter-error"), "", page
+            return html.P(str(exc), className="badge badge-bad", id="audit-filter-error"), "", page, True, True
         found = ctx.store.audit_search(where, page=page, page_size=PAGE_SIZE)
         tz = ctx.settings.timezone
         rows = [{"id": e.id, "at": fmt.when(e.at, tz), "actor": e.actor, "action": e.action,
@@ -114,7 +115,7 @@ def register_callbacks(app) -> None:
         table = data_table("audit-table", COLUMNS, rows, empty_title="No audit entries match",
                            empty_hint="Clear a filter or widen the time range.", page_size=PAGE_SIZE)
         info = f"page {found.page} of {found.pages} · {found.matching} matching entries"
-        return table, info, found.page
+        return table, info, found.page, found.page == 1, found.page == found.pages
 
 
 def _anchor(text: str | None) -> tuple[Anchor | None, str | None]:

@@ -79,9 +79,10 @@ def test_an_admin_sees_the_chain_state_and_filters_and_pages_the_entries(chrome,
     assert len(rows) == 50 and rows[0][0] == str(newest.id) and rows[0][3] == newest.action
     screenshot(chrome, "audit-admin")
 
+    assert not chrome.find_element(By.ID, "audit-newer").is_enabled()  # already the newest page
     chrome.find_element(By.ID, "audit-older").click()
     wait_until(lambda: _page_info(chrome).startswith("page 2 of"), what="the second page")
-    assert _rows(chrome)[0][0] == str(newest.id - 50)
+    assert _rows(chrome)[0][0] == str(newest.id - 50) and chrome.find_element(By.ID, "audit-newer").is_enabled()
 
     action = chrome.find_element(By.ID, "audit-action")
     action.send_keys("collector\n")
