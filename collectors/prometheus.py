@@ -34,7 +34,7 @@ from urllib3.util.retry import Retry
 from sloboard.errors import ConfigError, QueryRejected, SourceError, SourceUnavailable
 from sloboard.settings import PrometheusSettings
 
-from .source import Series
+from .source import SourceSeries
 
 # Backoff between attempts: uniform in [0, min(MAX, FIRST * 2**n)] seconds ("full jitter").
 _BACKOFF_FIRST_S = 0.25
@@ -130,7 +130,7 @@ class PrometheusSource:
     def close(self) -> None:
         self._session.close()
 
-    def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]:
+    def query_range(self, promql: str, start: int, end: int, step: int) -> list[SourceSeries]:
         """Evaluate ``promql`` at every ``step`` seconds from ``start`` through ``end``."""
         form = {"query": promql, "start": str(int(start)), "end": str(int(end)), "step": str(int(step))}
         return self._retrying(lambda: self._matrix(self._post("query_range", form)))
@@ -205,9 +205,9 @@ class PrometheusSource:
             return SourceError(f"{text}; check prometheus.bearer_token, basic auth or headers")
         return SourceError(text)
 
-    def _matrix(self, result: Any) -> list[Series]:
+    def _matrix(self, result: Any) -> list[SourceSeries]:
         try:
-            return [Series(item["metric"], *_columns(item["values"])) for item in result]
+            return [SourceSeries(item["metric"], *_columns(item["values"])) for item in result]
         except (KeyError, TypeError, ValueError) as exc:
             raise SourceUnavailable(f"{self._where}: malformed range result: {exc}") from exc
 

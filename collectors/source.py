@@ -23,11 +23,11 @@ def make_labels(labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> Labels
 
 
 @dataclass(frozen=True, eq=False)
-class Series:
+class SourceSeries:
     """One labelled time series: ``ts`` (int64 epoch seconds, ascending) and ``values`` (float64).
 
     Equality compares labels and both arrays (NaN equals NaN), so two fetches of the
-    same data compare equal; a Series is not hashable because its arrays are mutable.
+    same data compare equal; a SourceSeries is not hashable because its arrays are mutable.
     """
 
     labels: Labels
@@ -48,7 +48,7 @@ class Series:
         return dict(self.labels)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Series):
+        if not isinstance(other, SourceSeries):
             return NotImplemented
         return (
             self.labels == other.labels
@@ -63,11 +63,11 @@ class Source(Protocol):
     """Where time series come from. Times are epoch seconds; ``step`` is seconds.
 
     ``query_range`` evaluates ``promql`` at ``start, start + step, ...`` up to and
-    including ``end`` and returns one Series per label set. Implementations raise
+    including ``end`` and returns one SourceSeries per label set. Implementations raise
     ``sloboard.errors.SourceError`` subclasses.
     """
 
-    def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]: ...
+    def query_range(self, promql: str, start: int, end: int, step: int) -> list[SourceSeries]: ...
 
 
 def step_grid_chunks(start: int, end: int, step: int, max_points: int) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ from sloboard.errors import EmptyAnswer, Problem, QueryRejected, SourceError, Sp
 from .indicator_queries import per_step_queries
 from .promql import DEFAULT_LOOKBACK_S, presence_query
 from .queries import Queries, fill
-from .source import Series, Source
+from .source import Source, SourceSeries
 
 
 class Target(Protocol):
@@ -40,7 +40,7 @@ class Target(Protocol):
         """Fetch ``[start, end]`` and write it with watermark ``end``; return samples written."""
 
 
-def grid(series: list[Series], start: int, end: int, step: int) -> np.ndarray:
+def grid(series: list[SourceSeries], start: int, end: int, step: int) -> np.ndarray:
     """Sum the series onto the step grid; NaN where no series has a point (no data)."""
     n = (end - start) // step + 1
     out = np.full(n, np.nan)
@@ -62,7 +62,7 @@ class StepsMissing(Exception):
         self.samples = samples
 
 
-def fetch(source: Source, promql: str, start: int, end: int, step: int, what: str) -> list[Series]:
+def fetch(source: Source, promql: str, start: int, end: int, step: int, what: str) -> list[SourceSeries]:
     """``source.query_range``, with a query the source refuses named after ``what`` (the
     target's label), so the failed run says which SLO or signal to fix."""
     try:
@@ -217,7 +217,7 @@ class GroupedGoldenSignalTarget:
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         query = self.queries.golden(self.signal, step, self.lookback_s, services=self.services)
         series = fetch(source, query, start, end, step, self.label)
-        by_service: dict[str, list[Series]] = {}
+        by_service: dict[str, list[SourceSeries]] = {}
         for s in series:
             service = s.label_map.get("service")
             if service in self.services:
@@ -272,7 +272,7 @@ def _iso(epoch: int) -> str:
 
 
 def write_per_scope(
-    store, kind: str, name: str, by_scope: dict[str, list[Series]], start: int, end: int, step: int,
+    store, kind: str, name: str, by_scope: dict[str, list[SourceSeries]], start: int, end: int, step: int,
     key: str, per_step=lambda values: values,
 ) -> int:
     """Write one series ``(kind, scope, name)`` per scope, gridded and mapped through ``per_step``,
@@ -316,7 +316,7 @@ class CostTarget:
         allocation_query, total_query = self.queries.cost_queries(step)
         series = fetch(source, allocation_query, start, end, step, self.label)
         totals = fetch(source, total_query, start, end, step, self.label) if total_query else None
-        by_scope: dict[str, list[Series]] = {}
+        by_scope: dict[str, list[SourceSeries]] = {}
         for s in series:
             by_scope.setdefault(f"service:{self.service_of(s.label_map)}", []).append(s)
         if totals is not None:
@@ -324,7 +324,7 @@ class CostTarget:
             idle = idle_remainder(grid(totals, start, end, step),
                                   [grid(parts, start, end, step) for parts in by_scope.values()])
             if not np.isnan(idle).all():
-                by_scope[IDLE_SCOPE] = [Series((), start + step * np.arange(idle.size, dtype=np.int64), idle)]
+                by_scope[IDLE_SCOPE] = [SourceSeries((), start + step * np.arange(idle.size, dtype=np.int64), idle)]
         return write_per_scope(store, "cost", "opencost", by_scope, start, end, step, self.key,
                                per_step=lambda usd_per_hour: usd_per_hour * step / 3600.0)
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from collectors.promql import presence_query
-from collectors.source import Series
+from collectors.source import SourceSeries
 from collectors.targets import SLITarget
-from tests.test_collection_pass import CHECKOUT, GRID, SEARCH, STEPS, FakeSource, _answers, _pass, source, truth  # noqa: F401
+from tests.test_collection_pass import (  # noqa: F401 (source and truth are fixtures)
+    CHECKOUT, GRID, SEARCH, STEPS, FakeSource, _answers, _pass, source, truth)
 
 
 def _entries(store, prefix):
@@ -37,9 +38,9 @@ def test_an_incomplete_run_is_audited_with_its_warning(store, truth):
     (total,) = answers[total_query]
     hole = np.ones(STEPS, bool)
     hole[100:120] = False
-    answers[total_query] = [Series((), GRID[hole], total.values[hole])]
+    answers[total_query] = [SourceSeries((), GRID[hole], total.values[hole])]
     answers[presence_query(CHECKOUT.indicator.total, CHECKOUT.indicator.mode, 60)] = [
-        Series((), GRID, np.full(STEPS, 3.0))]
+        SourceSeries((), GRID, np.full(STEPS, 3.0))]
     _pass(store, FakeSource(answers), slos=(CHECKOUT,))
     (entry,) = _entries(store, "collector.")
     assert entry.action == "collector.incomplete" and entry.payload["status"] == "incomplete"

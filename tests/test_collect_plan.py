@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from collectors.collect import plan_range
-from collectors.source import Series
+from collectors.source import SourceSeries
 from collectors.targets import grid
 
 
@@ -27,8 +27,8 @@ def test_first_run_covers_exactly_the_backfill_window():
 
 
 def test_grid_sums_series_and_keeps_missing_steps_missing():
-    a = Series((("route", "a"),), [60, 120, 240], [1.0, 2.0, 4.0])
-    b = Series((("route", "b"),), [120, 180], [10.0, np.nan])
+    a = SourceSeries((("route", "a"),), [60, 120, 240], [1.0, 2.0, 4.0])
+    b = SourceSeries((("route", "b"),), [120, 180], [10.0, np.nan])
     out = grid([a, b], 60, 300, 60)
     expected = np.array([1.0, 12.0, np.nan, 4.0, np.nan])
     assert np.array_equal(out, expected, equal_nan=True)

@@ -10,7 +10,7 @@ import pytest
 from collectors.collect import LOCK_NAME, collect_pass
 from collectors.promql import presence_query
 from collectors.queries import GOLDEN_SIGNALS, Queries, fill, load_queries
-from collectors.source import Series
+from collectors.source import SourceSeries
 from collectors.targets import (
     CostTarget,
     DeploymentCounterTarget,
@@ -52,14 +52,14 @@ class FakeSource:
     ``on_call(n)`` runs before call n answers.
     """
 
-    def __init__(self, answers: dict[str, list[Series]]):
+    def __init__(self, answers: dict[str, list[SourceSeries]]):
         self.answers = answers
         self.calls: list[tuple[str, int, int, int]] = []
         self.down_from_call: int | None = None
         self.rejected: dict[str, str] = {}
         self.on_call = lambda n: None
 
-    def query_range(self, promql: str, start: int, end: int, step: int) -> list[Series]:
+    def query_range(self, promql: str, start: int, end: int, step: int) -> list[SourceSeries]:
         self.calls.append((promql, start, end, step))
         self.on_call(len(self.calls))
         if self.down_from_call is not None and len(self.calls) >= self.down_from_call:
@@ -69,7 +69,7 @@ class FakeSource:
         out = []
         for s in self.answers.get(promql, []):
             keep = (s.ts >= start) & (s.ts <= end) & ((s.ts - start) % step == 0)
-            out.append(Series(s.labels, s.ts[keep], s.values[keep]))
+            out.append(SourceSeries(s.labels, s.ts[keep], s.values[keep]))
         return out
 
 
@@ -90,14 +90,14 @@ def truth() -> dict[str, Counts]:
     return out
 
 
-def _answers(truth: dict[str, Counts], ts: np.ndarray = GRID) -> dict[str, list[Series]]:
+def _answers(truth: dict[str, Counts], ts: np.ndarray = GRID) -> dict[str, list[SourceSeries]]:
     answers = {}
     for slo in (CHECKOUT, SEARCH):
         num_query, total_query = SLITarget(slo).per_step_queries(STEP)
         counts = truth[slo.id]
         numerator = counts.good if slo.indicator.good is not None else counts.total - counts.good
-        answers[num_query] = [Series((), ts, numerator)]
-        answers[total_query] = [Series((), ts, counts.total)]
+        answers[num_query] = [SourceSeries((), ts, numerator)]
+        answers[total_query] = [SourceSeries((), ts, counts.total)]
     return answers
 
 
@@ -204,9 +204,9 @@ def test_steps_missing_where_the_series_had_samples_are_written_around_and_repor
     (total,) = answers[total_query]
     hole = np.ones(STEPS, bool)
     hole[100:120] = False
-    answers[total_query] = [Series((), GRID[hole], total.values[hole])]
+    answers[total_query] = [SourceSeries((), GRID[hole], total.values[hole])]
     answers[presence_query(CHECKOUT.indicator.total, CHECKOUT.indicator.mode, STEP)] = [
-        Series((), GRID, np.full(STEPS, 3.0))]
+        SourceSeries((), GRID, np.full(STEPS, 3.0))]
     summary = _pass(store, FakeSource(answers), slos=(CHECKOUT,))
     (result,) = summary.results
     assert result.error is None and result.samples == STEPS - 20
@@ -222,7 +222,7 @@ def test_steps_without_samples_at_the_source_are_no_data_not_a_problem(store, tr
     answers = _answers(truth)
     for slo in (CHECKOUT, SEARCH):
         for query in SLITarget(slo).per_step_queries(STEP):
-            answers[query] = [Series((), GRID[50:], answers[query][0].values[50:])]
+            answers[query] = [SourceSeries((), GRID[50:], answers[query][0].values[50:])]
     summary = _pass(store, FakeSource(answers))
     assert [(r.error, r.warning) for r in summary.results] == [(None, None), (None, None)]
     assert {r.status for r in store.runs()} == {"ok"}
@@ -262,8 +262,8 @@ def test_targets_are_collected_concurrently_within_the_bound_and_reported_in_ord
         base = CHECKOUT if slo.indicator.good is not None else SEARCH
         num_query, total_query = SLITarget(slo).per_step_queries(STEP)
         counts = truth[base.id]
-        answers[num_query] = [Series((), GRID, counts.good if base.indicator.good is not None else counts.total - counts.good)]
-        answers[total_query] = [Series((), GRID, counts.total)]
+        answers[num_query] = [SourceSeries((), GRID, counts.good if base.indicator.good is not None else counts.total - counts.good)]
+        answers[total_query] = [SourceSeries((), GRID, counts.total)]
     in_flight, peak, guard = 0, 0, threading.Lock()
 
     class SlowSource(FakeSource):
@@ -331,8 +331,8 @@ def test_deployment_counter_gives_one_event_per_increment_once(store):
     rolled = np.zeros(STEPS)
     rolled[300] = 1
     source = FakeSource({query: [
-        Series((("service", "checkout"), ("status", "success")), GRID, ok),
-        Series((("service", "checkout"), ("status", "rolled_back")), GRID, rolled),
+        SourceSeries((("service", "checkout"), ("status", "success")), GRID, ok),
+        SourceSeries((("service", "checkout"), ("status", "rolled_back")), GRID, rolled),
     ]})
     target = DeploymentCounterTarget(queries)
     summary = _pass(store, source, targets=[target], slos=())
@@ -355,7 +355,7 @@ def test_deployment_counter_with_an_unknown_status_fails_that_target_only(store,
     queries = _queries(deployments=DEPLOYMENTS)
     answers = _answers(truth)
     answers[fill(DEPLOYMENTS, STEP)] = [
-        Series((("service", "checkout"), ("status", "exploded")), GRID, np.ones(STEPS))
+        SourceSeries((("service", "checkout"), ("status", "exploded")), GRID, np.ones(STEPS))
     ]
     summary = _pass(store, FakeSource(answers), targets=[DeploymentCounterTarget(queries), SLITarget(CHECKOUT)],
                     slos=(CHECKOUT,))
@@ -367,8 +367,8 @@ def test_deployment_counter_with_an_unknown_status_fails_that_target_only(store,
 def test_cost_target_turns_usd_per_hour_into_usd_per_step_per_namespace(store):
     queries = _queries(cost="sum by (namespace) (cost_per_hour)", cost_scope_label="namespace")
     source = FakeSource({"sum by (namespace) (cost_per_hour)": [
-        Series((("namespace", "checkout"),), GRID, np.full(STEPS, 1.2)),
-        Series((), GRID[:10], np.full(10, 6.0)),  # no namespace label: unallocated
+        SourceSeries((("namespace", "checkout"),), GRID, np.full(STEPS, 1.2)),
+        SourceSeries((), GRID[:10], np.full(10, 6.0)),  # no namespace label: unallocated
     ]})
     summary = _pass(store, source, targets=[CostTarget(queries)], slos=())
     assert summary.samples == STEPS + 10
@@ -390,7 +390,7 @@ def test_steps_without_total_are_no_data_and_a_missing_bad_series_means_zero_bad
     num_query, total_query = SLITarget(SEARCH).per_step_queries(STEP)
     total = truth[SEARCH.id].total
     answers = {
-        total_query: [Series((), GRID[:100], total[:100]), Series((), GRID[200:], total[200:])],
+        total_query: [SourceSeries((), GRID[:100], total[:100]), SourceSeries((), GRID[200:], total[200:])],
         num_query: [],  # no 5xx series exists yet
     }
     _pass(store, FakeSource(answers), slos=(SEARCH,))
@@ -415,15 +415,15 @@ def _golden_queries(**templates: str) -> Queries:
     return _queries(golden_signals=templates, deployments=None, cost=None)
 
 
-def _grouped_answer() -> list[Series]:
+def _grouped_answer() -> list[SourceSeries]:
     """checkout and search (both with SLOs), billing (no SLO) and a series without the label."""
     search = _traffic(2)
     search[40:60] = np.nan  # Prometheus had no point there: no data, not 0
     return [
-        Series((("service", "checkout"),), GRID, _traffic(1)),
-        Series((("service", "search"),), GRID, search),
-        Series((("service", "billing"),), GRID, _traffic(3)),
-        Series((), GRID, _traffic(4)),
+        SourceSeries((("service", "checkout"),), GRID, _traffic(1)),
+        SourceSeries((("service", "search"),), GRID, search),
+        SourceSeries((("service", "billing"),), GRID, _traffic(3)),
+        SourceSeries((), GRID, _traffic(4)),
     ]
 
 
@@ -546,8 +546,8 @@ def test_a_template_with_service_is_one_query_per_service(store):
     assert [t.key for t in targets] == ["golden:*:saturation", "golden:checkout:traffic", "golden:search:traffic"]
     assert all(isinstance(t, GoldenSignalTarget) for t in targets[1:])
     source = FakeSource({
-        fill("sum(rate(checkout_requests_total[$window]))", STEP): [Series((), GRID, _traffic(1))],
-        fill("sum(rate(search_requests_total[$window]))", STEP): [Series((), GRID, _traffic(2))],
+        fill("sum(rate(checkout_requests_total[$window]))", STEP): [SourceSeries((), GRID, _traffic(1))],
+        fill("sum(rate(search_requests_total[$window]))", STEP): [SourceSeries((), GRID, _traffic(2))],
     })
     summary = _pass(store, source, targets=targets[1:])
     assert summary.failed == [] and summary.samples == 2 * STEPS

@@ -1,4 +1,4 @@
-"""The Source seam: Series, and step-grid chunking over a fake Source (collectors.source)."""
+"""The Source seam: SourceSeries, and step-grid chunking over a fake Source (collectors.source)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.source import Series, step_grid_chunks
+from collectors.source import SourceSeries, step_grid_chunks
 
 
 def fetch_in_chunks(source, promql, start, end, step, max_points):
@@ -17,7 +17,7 @@ def fetch_in_chunks(source, promql, start, end, step, max_points):
         for series in source.query_range(promql, lo, hi, step):
             pieces.setdefault(series.labels, []).append(series)
     return [
-        Series(labels, np.concatenate([s.ts for s in group]), np.concatenate([s.values for s in group]))
+        SourceSeries(labels, np.concatenate([s.ts for s in group]), np.concatenate([s.values for s in group]))
         for labels, group in pieces.items()
     ]
 
@@ -35,9 +35,9 @@ class GridSource:
         self.requests.append((start, end, step))
         ts = np.arange(start, end + 1, step, dtype=np.int64)
         even = ts[ts % 120 == 0]
-        result = [Series({"s": "a"}, ts, ts.astype(float))]
+        result = [SourceSeries({"s": "a"}, ts, ts.astype(float))]
         if len(even):
-            result.append(Series({"s": "b"}, even, even.astype(float)))
+            result.append(SourceSeries({"s": "b"}, even, even.astype(float)))
         return result
 
 
@@ -83,19 +83,19 @@ def test_step_grid_chunks_refuses_nonsense(args, message):
 
 
 def test_series_labels_are_sorted_pairs_and_arrays_are_typed():
-    s = Series({"b": "2", "a": "1"}, [60, 120], [1, 2])
+    s = SourceSeries({"b": "2", "a": "1"}, [60, 120], [1, 2])
     assert s.labels == (("a", "1"), ("b", "2"))
     assert s.ts.dtype == np.int64 and s.values.dtype == np.float64
     assert s.label_map == {"a": "1", "b": "2"}
 
 
 def test_series_equality_treats_nan_as_equal_and_compares_values():
-    a = Series({}, [60, 120], [1.0, np.nan])
-    assert a == Series({}, [60, 120], [1.0, np.nan])
-    assert a != Series({}, [60, 120], [1.0, 2.0])
-    assert a != Series({"x": "1"}, [60, 120], [1.0, np.nan])
+    a = SourceSeries({}, [60, 120], [1.0, np.nan])
+    assert a == SourceSeries({}, [60, 120], [1.0, np.nan])
+    assert a != SourceSeries({}, [60, 120], [1.0, 2.0])
+    assert a != SourceSeries({"x": "1"}, [60, 120], [1.0, np.nan])
 
 
 def test_series_refuses_mismatched_lengths():
     with pytest.raises(ValueError, match="as many timestamps as values"):
-        Series({}, [60, 120], [1.0])
+        SourceSeries({}, [60, 120], [1.0])

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from collectors.prometheus import PrometheusSource
 from collectors.promql import per_step_count_query
-from collectors.source import Series
+from collectors.source import SourceSeries
 from sloboard.domain import QueryMode
 from sloboard.errors import QueryRejected, SourceError, SourceUnavailable
 from sloboard.settings import PrometheusSettings
@@ -74,7 +74,7 @@ def source_for(url: str, **overrides) -> PrometheusSource:
     return PrometheusSource(PrometheusSettings(**settings))
 
 
-def total(result: list[Series]) -> float:
+def total(result: list[SourceSeries]) -> float:
     return float(sum(s.values.sum() for s in result))
 
 
