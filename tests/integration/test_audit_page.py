@@ -16,8 +16,8 @@ from sloboard import credentials
 from sloboard.settings import Settings
 from sloboard.store import Store
 
-from .browser import SPECS_DIR, DashboardServer, chrome, screenshot, severe_console_messages, wait_for_callbacks  # noqa: F401
-from .browser import wait_until
+from .browser import (  # noqa: F401 (chrome is a fixture)
+    SPECS_DIR, DashboardServer, chrome, screenshot, severe_console_messages, wait_for_callbacks, wait_until)
 
 pytestmark = pytest.mark.integration
 PASSWORD = "audit page password 42"
@@ -133,7 +133,8 @@ def test_a_viewer_or_an_editor_is_refused(chrome, site, user, role):
     # Inside the app (a link to /audit from another page) the layout says so too.
     chrome.get(f"{server.url}/")
     wait_for_callbacks(chrome)
-    chrome.execute_script("window.history.pushState({}, '', '/audit'); window.dispatchEvent(new PopStateEvent('popstate'))")
+    chrome.execute_script("window.history.pushState({}, '', '/audit');"
+                          "window.dispatchEvent(new PopStateEvent('popstate'))")
     wait_until(lambda: chrome.find_elements(By.ID, "not-allowed"), what="the page's own refusal")
     assert not chrome.find_elements(By.ID, "audit-table")
 
@@ -148,7 +149,8 @@ def test_a_pasted_anchor_past_the_end_shows_the_log_cut_short(chrome, site):
     chrome.find_element(By.ID, "audit-check").click()
     wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text, what="the anchor check")
     findings = chrome.find_element(By.ID, "audit-findings").text
-    assert f"audit log truncated: the anchor names entry {head.id + 5} (hash abababababab...), which is gone" in findings
+    assert (f"audit log truncated: the anchor names entry {head.id + 5} (hash abababababab...), which is gone"
+            in findings)
     anchor = chrome.find_element(By.ID, "audit-anchor")
     anchor.clear()
     anchor.send_keys("not json")
