@@ -22,8 +22,9 @@ import numpy as np
 from sloboard.domain import SLO, Deployment, Window
 from sloboard.engine.cost import cost_in_window
 from sloboard.engine.dora import BandScales, DoraMetrics, dora_metrics
-from sloboard.reads.cost import cost_by_scope
+from sloboard.reads.cost import merge_cost_scopes
 from sloboard.reads.health import SampleGaps, sample_gaps
+from sloboard.reads.plan import read_series_sums
 from sloboard.reads.status import SLOEntry, read_slo_rows, slo_status
 
 from .periods import UNITS, Period
@@ -97,10 +98,18 @@ class PeriodCost:
 
 
 def period_cost(store, slos: Sequence[SLO], period: Period) -> PeriodCost:
-    """The cost the dashboard's ``total`` scope sums (``reads.cost.cost_by_scope``), over ``(start, end]``."""
+    """The cost the dashboard's ``total`` scope sums (``reads.cost.merge_cost_scopes``), over ``(start, end]``.
+
+    The database sums each local day (``reads.plan.read_series_sums``: hourly rollups for
+    whole hours), so a quarter is a few rows per series, and months older than the
+    per-step retention still have their cost.
+    """
     team_of = {s.service: s.team for s in slos if s.team}
-    ts, usd = cost_by_scope(store, period.start, period.end, team_of).get("total", (np.empty(0, np.int64), np.empty(0)))
-    days = tuple(cost_in_window(ts, usd, a, b) for a, b in local_days(period))
+    days = local_days(period)
+    rows = read_series_sums(store, "cost", store.series_keys("cost"), [a for a, _ in days], period.end)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
+    ts, usd = merged.get("total", (np.empty(0, np.int64), np.empty(0)))
+    days = tuple(cost_in_window(ts, usd, a, b) for a, b in days)
     return PeriodCost(cost_in_window(ts, usd, period.start, period.end), days)
 
 
