@@ -29,10 +29,12 @@ class DemoSite:
                         collect={"raw_retention": "36500d", "golden_raw_retention": "36500d"}, **overrides)
 
 
-def seed_demo(folder: Path, days: int = DAYS) -> DemoSite:
+def seed_demo(folder: Path, days: int = DAYS, end: int = END) -> DemoSite:
+    """``days`` of the demo fleet up to ``end`` in a new SQLite store in ``folder``."""
     db_url = f"sqlite:///{folder / 'sloboard.db'}"
     slos = load_specs([DEMO_SPECS]).slos
-    fleet = generate_fleet(DEMO_SERVICES, END - days * 86_400, END, step_s=STEP, seed=11)
+    end = end // STEP * STEP
+    fleet = generate_fleet(DEMO_SERVICES, end - days * 86_400, end, step_s=STEP, seed=11)
     with Store.open(db_url) as store:
         seed_store(store, fleet, slos)
     env = {"SLOBOARD_DATA_DIR": str(folder), "SLOBOARD_SPECS_DIR": str(DEMO_SPECS),
