@@ -16,16 +16,34 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ["sloboard", "collectors", "dashboard", "reports"]
 
 
-def test_bandit_finds_nothing_of_high_severity(tmp_path):
+def high_severity_scan(paths: list[str], cwd: Path, out: Path) -> tuple[list[str], dict, int]:
+    """bandit over ``paths`` at high severity: the findings as lines, the JSON report, the exit code."""
     try:
         import bandit  # noqa: F401
     except ImportError:
         missing("bandit is not installed: pip install -e '.[test]'")
-    out = tmp_path / "bandit.json"
-    result = subprocess.run([sys.executable, "-m", "bandit", "-r", *PRODUCT, "--severity-level", "high",
-                             "-f", "json", "-o", str(out), "-q"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "bandit", "-r", *paths, "--severity-level", "high",
+                             "-f", "json", "-o", str(out), "-q"], cwd=cwd, capture_output=True, text=True, timeout=300)
     report = json.loads(out.read_text())
     findings = [f"{r['filename']}:{r['line_number']}: {r['test_id']} {r['issue_text']}" for r in report["results"]]
+    return findings, report, result.returncode
+
+
+def test_bandit_finds_nothing_of_high_severity(tmp_path):
+    findings, report, returncode = high_severity_scan(PRODUCT, ROOT, tmp_path / "bandit.json")
     assert not findings, "\n".join(findings)
-    assert result.returncode == 0, result.stderr
+    assert returncode == 0
     assert report["metrics"]["_totals"]["loc"] > 10_000  # it scanned the product, not an empty folder
+
+
+def test_the_scan_fails_on_a_high_severity_finding_and_not_on_a_medium_one(tmp_path):
+    """The gate itself: a shell command built from input (B602, high) fails it; yaml.load (B506, medium) does not."""
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "medium.py").write_text("import yaml\n\ndef read(text):\n    return yaml.load(text)\n")
+    findings, _, returncode = high_severity_scan(["planted"], tmp_path, tmp_path / "medium.json")
+    assert findings == [] and returncode == 0
+    (planted / "high.py").write_text("import subprocess\n\ndef run(name):\n"
+                                     "    return subprocess.call('ls ' + name, shell=True)\n")
+    findings, _, returncode = high_severity_scan(["planted"], tmp_path, tmp_path / "high.json")
+    assert [f.split(": ", 1)[1].split()[0] for f in findings] == ["B602"] and returncode == 1, findings
