@@ -153,3 +153,11 @@ def test_weasyprint_stays_out_of_other_commands_start_up():
     probe = "import sys, sloboard.cli, reports.pdf, reports.periods; print('weasyprint' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "False"
+
+
+def test_matplotlib_stays_out_of_start_up_until_a_chart_is_drawn():
+    probe = ("import sys, sloboard.cli, reports.service, reports.weekly, reports.monthly, reports.quarterly, "
+             "reports.charts as charts\nbefore = 'matplotlib' in sys.modules\n"
+             "charts.bars(['a', 'b'], [1.0, 2.0], y_label='USD')\nprint(before, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["False", "True"]
