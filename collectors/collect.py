@@ -7,25 +7,30 @@
 - Exclusive: a store lock keeps a second collector from writing at the same time; the
   pass renews its lease after every target, so a long backfill keeps the lock.
 - Resilient: a target whose source or spec fails is recorded as a failed run and the
-  pass goes on; a store failure stops the pass.
+  pass goes on; a store failure stops the pass. ``collect_once`` repeats a pass that a
+  busy or unreachable database stopped (SQLite locked past its busy timeout, PostgreSQL
+  restarting) for up to ``STORE_RETRY_S``; it resumes from the watermarks.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from sloboard.domain import SLO
-from sloboard.errors import SourceError, SpecError
+from sloboard.errors import SourceError, SpecError, StoreUnavailable
 
 from .source import Source, step_grid_chunks
 from .targets import StepsMissing, Target
 
 LOCK_NAME = "collector"
+STORE_RETRY_S = 60.0  # how long a pass is repeated while the database is busy or unreachable
+log = logging.getLogger("sloboard.collect")
 
 
 @dataclass(frozen=True)
@@ -143,10 +148,12 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
 
 
 def collect_once(settings, store, slos, source: Source, *, until: int, since_s: int | None = None,
-                 on_progress=lambda result, done, count: None) -> PassSummary:
+                 on_progress=lambda result, done, count: None, store_retry_s: float = STORE_RETRY_S,
+                 sleep: Callable[[float], None] = time.sleep) -> PassSummary:
     """One pass of the settings' queries and collection parameters, into ``store`` from
     ``source`` (built by ``sloboard.wiring.prometheus_source``; the caller closes it):
-    what the CLI and the scheduler run."""
+    what the CLI and the scheduler run. A pass the database stopped is repeated
+    (``repeat_while_store_unavailable``)."""
     from sloboard.domain import parse_duration
 
     from .queries import load_queries
@@ -155,15 +162,54 @@ def collect_once(settings, store, slos, source: Source, *, until: int, since_s: 
     if since_s is None:
         since_s = int(parse_duration(settings.collect.backfill).total_seconds())
     targets = targets_for(slos, load_queries(settings.queries_file), settings.collect.lookback_s)
-    return collect_pass(
-        store,
-        source,
-        targets,
-        until=until,
-        since_s=since_s,
-        step=settings.collect.step_s,
-        max_points=settings.collect.max_points_per_query,
-        slos=slos,
-        on_progress=on_progress,
-        concurrency=settings.collect.concurrency,
+    return repeat_while_store_unavailable(
+        lambda progress: collect_pass(
+            store,
+            source,
+            targets,
+            until=until,
+            since_s=since_s,
+            step=settings.collect.step_s,
+            max_points=settings.collect.max_points_per_query,
+            slos=slos,
+            on_progress=progress,
+            concurrency=settings.collect.concurrency,
+        ),
+        on_progress, store_retry_s, sleep,
     )
+
+
+def repeat_while_store_unavailable(
+    run_pass: Callable[[Callable[[TargetResult, int, int], None]], PassSummary],
+    on_progress: Callable[[TargetResult, int, int], None],
+    budget_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PassSummary:
+    """Run ``run_pass(on_progress)``; while it stops with ``StoreUnavailable``, run it again
+    after 0.5, 1, 2, ... (at most 8) seconds, for up to ``budget_s``, then let the error out.
+
+    A repeat resumes from the watermarks, so nothing is written twice; the summary counts
+    the samples the stopped attempts wrote too.
+    """
+    deadline, delay = time.monotonic() + budget_s, 0.5
+    earlier: dict[str, int] = {}
+    while True:
+        attempt: list[TargetResult] = []
+
+        def progress(result: TargetResult, done: int, count: int) -> None:
+            attempt.append(result)
+            on_progress(result, done, count)
+
+        try:
+            summary = run_pass(progress)
+            break
+        except StoreUnavailable as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            for result in attempt:
+                earlier[result.key] = earlier.get(result.key, 0) + result.samples
+            log.warning("the database stopped the pass; repeating it in %.1f s: %s", delay, exc)
+            sleep(delay)
+            delay = min(2 * delay, 8.0)
+    summary.results = [replace(r, samples=r.samples + earlier.get(r.key, 0)) for r in summary.results]
+    return summary

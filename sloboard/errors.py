@@ -4,7 +4,8 @@
     ├── ConfigError                settings file or environment is wrong (exit 2)
     ├── SpecError                  one or more SLO specs are invalid (exit 2)
     ├── StoreError                 the database cannot be used (exit 1)
-    │   └── StoreLockedError       another process holds the collector lock
+    │   ├── StoreLockedError       another process holds the collector lock
+    │   └── StoreUnavailable       the database is busy or unreachable for now: worth repeating
     ├── SourceError                a data source (Prometheus) failed (exit 1)
     │   ├── SourceUnavailable      down, timed out, 5xx, or malformed answer: retried
     │   └── QueryRejected          the source refused the query (bad PromQL): not retried
@@ -64,6 +65,10 @@ class StoreError(SloboardError):
 
 
 class StoreLockedError(StoreError):
+    pass
+
+
+class StoreUnavailable(StoreError):
     pass
 
 

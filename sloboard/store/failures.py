@@ -14,7 +14,7 @@ from typing import Iterator
 
 import sqlalchemy as sa
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreUnavailable
 
 
 def database_errors() -> tuple[type[BaseException], ...]:
@@ -41,12 +41,25 @@ def describe(exc: BaseException) -> str:
     return text
 
 
+def unavailable(exc: BaseException) -> bool:
+    """True for a database that is busy or unreachable for now (SQLite locked past the busy
+    timeout; PostgreSQL refusing, dropping or shutting down connections, or a lock timeout),
+    where the same work may succeed a moment later; False for a missing table, bad SQL, ...."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(orig, psycopg.OperationalError)
+
+
 @contextmanager
 def guard(database: str, doing: str) -> Iterator[None]:
-    """Re-raise database errors as ``StoreError("<database>: <doing> failed: <reason>")``."""
+    """Re-raise database errors as ``StoreError("<database>: <doing> failed: <reason>")``
+    (``StoreUnavailable`` when it is ``unavailable``)."""
     try:
         yield
     except Exception as exc:
         if isinstance(exc, database_errors()):
-            raise StoreError(f"database {database}: {doing} failed: {describe(exc)}") from exc
+            kind = StoreUnavailable if unavailable(exc) else StoreError
+            raise kind(f"database {database}: {doing} failed: {describe(exc)}") from exc
         raise
