@@ -1,17 +1,16 @@
 """The database failing under a collection pass from a real Prometheus.
 
 - SQLite locked by another writer (a second connection holding BEGIN EXCLUSIVE): for
-  less than the busy timeout the pass waits and completes; for longer it stops with a
-  clear StoreError, keeps its watermarks at whole chunks, and the next pass (the retry
-  that `sloboard run` makes on its next tick) completes. Either way the store then holds
-  exactly a clean pass's rows.
+  less than the busy timeout the pass waits and completes; for longer the pass is stopped
+  by a StoreUnavailable ("database is locked") and repeated until the lock is gone.
 - PostgreSQL restarted mid-pass (a private server, so the shared one is untouched): the
-  pass survives or stops with a StoreError naming the lost connection, the next pass
-  completes, and the rows are a clean pass's.
+  pass stopped by the lost connection is repeated and completes.
+Either way the store then holds exactly a clean pass's rows.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -136,8 +135,8 @@ def test_sqlite_locked_for_less_than_the_busy_timeout_waits_and_completes(
     assert fleet.store_rows(url).differences(want) == []
 
 
-def test_sqlite_locked_past_the_busy_timeout_stops_the_pass_and_the_next_pass_completes(
-    prometheus, specs, clean, tmp_path, figure
+def test_sqlite_locked_past_the_busy_timeout_the_pass_repeats_and_completes(
+    prometheus, specs, clean, tmp_path, figure, caplog
 ):
     _, want = clean
     path = tmp_path / "store.db"
@@ -147,20 +146,42 @@ def test_sqlite_locked_past_the_busy_timeout_stops_the_pass_and_the_next_pass_co
         background = Background(settings, store)
         with sqlite3.connect(path) as reader:
             _wait_for_rows(lambda: _count_sli_rows(reader), "the lock")
-        _hold_exclusive(str(path), 2.0)
-        with pytest.raises(StoreError) as stopped:
-            background.result()
-        marks = dict(fleet.store_rows(url).watermarks)
-        retry = _pass(settings, store)
-    figure("the stopped pass's error", str(stopped.value))
-    assert "database is locked (another connection holds a write transaction" in str(stopped.value)
-    chunk_s = COLLECT["max_points_per_query"] * fleet.STEP
-    first_step = (fleet.AT - SINCE_S) // fleet.STEP * fleet.STEP
-    assert all((mark - first_step) % chunk_s == 0 or mark == fleet.AT for mark in marks.values()), marks
-    assert len(marks) < len(dict(want.watermarks)) or min(marks.values()) < fleet.AT, "nothing was left to retry"
-    assert retry.failed == []
-    assert _pass(settings, store).failed == []  # and the next tick
+        with caplog.at_level(logging.WARNING, logger="sloboard.collect"):
+            _hold_exclusive(str(path), 3.0)
+            summary = background.result()
+        assert _pass(settings, store).failed == []  # the next tick, as the clean store had
+    repeats = [r.getMessage() for r in caplog.records if "repeating it" in r.getMessage()]
+    figure("repeats of the pass while another writer held the lock for 3 s (busy timeout 0.5 s)", len(repeats))
+    figure("the first repeat's reason", repeats[0] if repeats else None)
+    assert repeats and all("database is locked (another connection holds a write transaction" in m for m in repeats)
+    assert summary.failed == []
     assert fleet.store_rows(url).differences(want) == []
+
+
+def test_a_pass_is_repeated_only_while_the_store_is_unavailable_and_within_its_budget():
+    from collectors.collect import PassSummary, repeat_while_store_unavailable
+    from sloboard.errors import StoreUnavailable
+
+    calls, sleeps = [], []
+
+    def failing(times, error):
+        def run_pass(progress):
+            calls.append(1)
+            if len(calls) <= times:
+                raise error
+            return PassSummary()
+        return run_pass
+
+    assert repeat_while_store_unavailable(failing(2, StoreUnavailable("busy")), print, 60, sleeps.append).results == []
+    assert (len(calls), sleeps) == (3, [0.5, 1.0])
+    calls.clear()
+    with pytest.raises(StoreError, match="no such table"):  # not worth repeating: at once
+        repeat_while_store_unavailable(failing(1, StoreError("no such table")), print, 60, sleeps.append)
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(StoreUnavailable):  # the budget ran out
+        repeat_while_store_unavailable(failing(99, StoreUnavailable("down")), print, 0.0, sleeps.append)
+    assert len(calls) == 1
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +194,8 @@ def private_postgres():
     server.remove()
 
 
-def test_postgres_restarted_mid_pass_then_the_next_pass_completes(
-    prometheus, specs, clean, private_postgres, tmp_path, figure
+def test_postgres_restarted_mid_pass_the_pass_repeats_and_completes(
+    prometheus, specs, clean, private_postgres, tmp_path, figure, caplog
 ):
     _, want = clean
     url = private_postgres.url
@@ -189,19 +210,14 @@ def test_postgres_restarted_mid_pass_then_the_next_pass_completes(
         finally:
             engine.dispose()
         assert background.thread.is_alive(), "the pass ended before the restart: nothing was tested"
-        down_s = private_postgres.restart()
-        try:
-            first = background.result()
-            stopped = None
-        except StoreError as exc:
-            first, stopped = None, exc
-        retry = _pass(settings, store)
+        with caplog.at_level(logging.WARNING, logger="sloboard.collect"):
+            down_s = private_postgres.restart()
+            summary = background.result()
         assert _pass(settings, store).failed == []  # and the next tick
+    repeats = [r.getMessage() for r in caplog.records if "repeating it" in r.getMessage()]
     figure("PostgreSQL restart (s)", round(down_s, 2))
-    figure("the pass during the restart", "completed" if stopped is None else f"stopped: {stopped}")
-    if stopped is not None:
-        assert "terminating connection" in str(stopped) or "cannot connect" in str(stopped), stopped
-    else:
-        assert first is not None
-    assert retry.failed == []
+    figure("repeats of the pass during the restart", len(repeats))
+    figure("the first repeat's reason", repeats[0] if repeats else None)
+    assert summary.failed == []
+    assert all("terminating connection" in m or "cannot connect" in m or "server closed" in m for m in repeats), repeats
     assert fleet.store_rows(url).differences(want) == []
