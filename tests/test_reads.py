@@ -201,6 +201,9 @@ def test_freshness_flags_old_samples_and_failed_runs(store, clock):
     old = freshness(store, AT + 181, interval_s=60)
     assert old.stale and old.age_s == 181
     assert "newest sample is 3m1s old" in old.reasons[0]
+    # The collector's lag (collect.lag_s) is allowed on top, as the deploy gate allows it.
+    assert not freshness(store, AT + 181 + 119, interval_s=60, lag_s=120).stale
+    assert freshness(store, AT + 181 + 120, interval_s=60, lag_s=120).stale
 
     run = store.start_run("prometheus", "sli:checkout/availability", AT - 60, AT)
     store.finish_run(run, status="failed", samples_written=0, error="connection refused")

@@ -76,7 +76,8 @@ def register_callbacks(app) -> None:
         ctx = current()
         at = ctx.at()
         tz = display_zone((browser or {}).get("tz"), ctx.settings.timezone)
-        state = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos])
+        state = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
+                          lag_s=ctx.settings.collect.lag_s)
         as_of = f"as of {fmt.when(at, tz)} {tz}"
         if state.newest is not None:
             as_of += f" · newest sample {fmt.when(state.newest, tz)}"

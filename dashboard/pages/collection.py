@@ -131,7 +131,8 @@ def register_callbacks(app) -> None:
         # The collector stays collect.lag_s behind now: the newest steps are not missing, only not due.
         not_due_s = ctx.settings.collect.lag_s + ctx.step_s
         gaps = sample_gaps(ctx.store, ctx.slos, at, ctx.step_s, not_due_s=not_due_s)
-        fresh = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos])
+        fresh = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
+                          lag_s=ctx.settings.collect.lag_s)
         failing = sum(r.status == "failed" for r in runs)
         missing = sum(g.missing for g in gaps)
         errors = [p for p in ctx.problems if p.severity == "error"]

@@ -144,13 +144,14 @@ def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor:
 
 
 def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
-              slo_ids: Sequence[str] | None = None) -> Freshness:
+              slo_ids: Sequence[str] | None = None, lag_s: int = 0) -> Freshness:
     """The freshness of the samples of ``slo_ids`` (of every SLO in the store when None)
-    and of the last collector runs at ``at``."""
-    newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s)
+    and of the last collector runs at ``at``; ``lag_s`` as in ``sample_staleness``, so the
+    banner and the gate call the same samples stale."""
+    newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s + lag_s)
     failed = [r for r in last_runs(store) if r.status == "failed"]
     age = None if newest is None else int(at_epoch - newest)
-    too_old = sample_staleness(newest, at_epoch, interval_s, factor)
+    too_old = sample_staleness(newest, at_epoch, interval_s, factor, lag_s=lag_s)
     reasons = [] if too_old is None else [too_old]
     if failed:
         names = ", ".join(r.query_key for r in failed[:3]) + (" …" if len(failed) > 3 else "")
