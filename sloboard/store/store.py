@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import sqlalchemy as sa
 
 from ..domain import SLO
+from ..errors import StoreError
 from . import locking, migrate, samples, slo_sync
 from .accounts import AccountsMixin
 from .audit_query import AuditQueryMixin
@@ -190,9 +191,19 @@ class Store(SamplesMixin, DeploymentsMixin, CollectionLogMixin, AuditTrailMixin,
             locking.acquire(conn, name, owner, self._clock(), ttl_s)
         try:
             yield
-        finally:
-            with self._transaction(f"releasing the {name} lock", write=True) as conn:
-                locking.release(conn, name, owner)
+        except BaseException:
+            # The block's error is the one to report: a release the same outage makes fail
+            # too leaves the lock to its lease (or to this owner's next try).
+            try:
+                self._release_lock(name, owner)
+            except StoreError:
+                pass
+            raise
+        self._release_lock(name, owner)
+
+    def _release_lock(self, name: str, owner: str) -> None:
+        with self._transaction(f"releasing the {name} lock", write=True) as conn:
+            locking.release(conn, name, owner)
 
     def renew_lock(self, name: str, owner: str, ttl_s: int = 600) -> None:
         """Extend a held lock to now + ``ttl_s``; raises StoreLockedError if another owner took it."""
