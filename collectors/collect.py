@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from sloboard.domain import SLO
-from sloboard.errors import SourceError, SpecError, StoreUnavailable
+from sloboard.errors import SourceError, SpecError, StoreError, StoreUnavailable
 
 from .source import Source, step_grid_chunks
 from .targets import StepsMissing, Target
@@ -140,7 +140,10 @@ def _collect_target(store, source, target, until, since_s, step, max_points, clo
         store.finish_run(run_id, status="failed", samples_written=written, error=str(exc))
         return TargetResult(target.key, target.label, written, clock() - began, error=str(exc))
     except BaseException as exc:  # a store failure or Ctrl-C: record it, then let it stop the pass
-        store.finish_run(run_id, status="failed", samples_written=written, error=f"{type(exc).__name__}: {exc}")
+        try:
+            store.finish_run(run_id, status="failed", samples_written=written, error=f"{type(exc).__name__}: {exc}")
+        except StoreError:
+            pass  # the same outage: the error to report is the one that stopped the target
         raise
     warning = "; ".join(warnings) or None
     store.finish_run(run_id, status="incomplete" if warning else "ok", samples_written=written, error=warning)
