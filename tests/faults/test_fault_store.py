@@ -219,5 +219,6 @@ def test_postgres_restarted_mid_pass_the_pass_repeats_and_completes(
     figure("repeats of the pass during the restart", len(repeats))
     figure("the first repeat's reason", repeats[0] if repeats else None)
     assert summary.failed == []
-    assert all("terminating connection" in m or "cannot connect" in m or "server closed" in m for m in repeats), repeats
+    # Whatever the restart's phase (shutting down, refusing, dropping), the reason is the connection.
+    assert all("connection" in m.split(" failed: ", 1)[1] for m in repeats), repeats
     assert fleet.store_rows(url).differences(want) == []
