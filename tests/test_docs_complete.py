@@ -9,6 +9,8 @@ documents it.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -33,8 +35,12 @@ def _sections(text: str) -> dict[str, str]:
 COMMANDS = list(cli_reference.commands())
 
 
-def test_the_command_reference_is_up_to_date(capsys):
-    assert cli_reference.main(["--check"]) == 0, capsys.readouterr().err
+def test_the_command_reference_is_up_to_date():
+    # A fresh interpreter: click caches each command's help option once made, and a test
+    # that invokes a subcommand on its own (without the group's -h) changes what it prints.
+    done = subprocess.run([sys.executable, "-m", "sloboard.cli_reference", "--check"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_walk_finds_commands_registered_from_other_modules():
