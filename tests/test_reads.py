@@ -217,6 +217,17 @@ def test_freshness_flags_old_samples_and_failed_runs(store, clock):
     assert [r.status for r in last_runs(store)] == ["ok"]
 
 
+def test_freshness_names_three_failed_queries_and_counts_the_rest(store, clock):
+    slo = daily_slo()
+    write_two_days(store, slo, {})
+    for n in range(5):
+        run = store.start_run("prometheus", f"golden:q{n}", AT - 60, AT)
+        store.finish_run(run, status="failed", samples_written=0, error="HTTP 500")
+    (reason,) = freshness(store, AT + 60, interval_s=60).reasons
+    # The banner ends the reasons with a full stop: a trailing ellipsis would read "…. Run".
+    assert reason.startswith("last run failed for 5 queries: golden:q") and reason.endswith(" and 2 more")
+
+
 @pytest.mark.parametrize("at_offset", [120, 180, 181, 3 * DAY], ids=lambda o: f"at newest + {o}s")
 def test_freshness_of_named_slos_equals_the_store_wide_answer(store, at_offset):
     """The dashboard names its SLOs (one read of their recent samples); the answer is the

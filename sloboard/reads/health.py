@@ -154,6 +154,6 @@ def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVA
     too_old = sample_staleness(newest, at_epoch, interval_s, factor, lag_s=lag_s)
     reasons = [] if too_old is None else [too_old]
     if failed:
-        names = ", ".join(r.query_key for r in failed[:3]) + (" …" if len(failed) > 3 else "")
+        names = ", ".join(r.query_key for r in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
         reasons.append(f"last run failed for {len(failed)} quer{'y' if len(failed) == 1 else 'ies'}: {names}")
     return Freshness(newest, age, failed, bool(reasons), reasons)
