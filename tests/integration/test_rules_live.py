@@ -6,7 +6,8 @@ running Prometheus would have (at each group's own evaluation times, which lie a
 offset from the minute). It asks the server for each rule separately, so rules that read
 other recorded series are backfilled level by level: counts first, then what sums them,
 restarting Prometheus on the new blocks in between (the file keeps its path, so every
-level is evaluated at the same offsets).
+level is evaluated at the same offsets), a path at which a probe shows promtool evaluating
+every group at every interval across a 2-hour block boundary (``_stage_path``).
 
 The counters are sampled on the minute grid, so a count the rules record at an offset
 ``d`` past a minute equals the collector's count of the step that ends at that minute:
@@ -134,11 +135,52 @@ def _levels(groups: list[dict]) -> dict[str, int]:
     return level
 
 
+def _create_blocks(binaries, server: prom.PrometheusServer, rules: Path, start: int, end: int, out: Path) -> None:
+    """Blocks in ``out`` of the recording rules in ``rules``, evaluated from ``start`` to ``end`` on ``server``."""
+    done = subprocess.run([binaries.promtool, "tsdb", "create-blocks-from", "rules", f"--start={start}",
+                           f"--end={end}", f"--url={server.url}", f"--output-dir={out}", "--quiet", str(rules)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr or done.stdout
+
+
+def _evaluations(binaries, server: prom.PrometheusServer, rules: Path, start: int, end: int) -> dict[str, list[int]]:
+    """The times (ms) at which promtool evaluates each group of ``rules``, from a probe rule per group."""
+    out = rules.parent / "probe-blocks"
+    _create_blocks(binaries, server, rules, start, end, out)
+    (out / "wal").mkdir()  # tsdb dump opens a head, which needs one
+    dump = subprocess.run([binaries.promtool, "tsdb", "dump", str(out)], capture_output=True, text=True, timeout=120)
+    assert dump.returncode == 0, dump.stderr
+    shutil.rmtree(out)
+    times: dict[str, list[int]] = {}
+    for group, at in re.findall(r'group="([^"]+)"\} 1 (\d+)$', dump.stdout, re.M):
+        times.setdefault(group, []).append(int(at))
+    return times
+
+
+def _stage_path(binaries, server: prom.PrometheusServer, groups: list[dict], work: Path) -> Path:
+    """A path for the staged rules at which promtool evaluates every group at every interval.
+
+    promtool queries each 2-hour block separately, from and to whole seconds, so a group whose
+    offset (a hash of its name and file) puts an evaluation in the last second before a block
+    boundary loses that evaluation, with exit code 0: 12 one-step slices a day, about one path
+    in 60. A probe over the boundary at AT shows it; another path gives other offsets."""
+    for attempt in range(10):
+        stage = work / f"stage-{attempt}" / "rules.yml"
+        stage.parent.mkdir()
+        stage.write_text(yaml.safe_dump({"groups": [
+            {**g, "rules": [{"record": "probe", "expr": "vector(1)", "labels": {"group": g["name"]}}]}
+            for g in groups]}, sort_keys=False))
+        times = _evaluations(binaries, server, stage, AT - 3600, AT + 3600)
+        assert times.keys() == {g["name"] for g in groups}, times.keys()
+        if all(len(set(np.diff(t))) == 1 for t in times.values()):
+            return stage
+    raise AssertionError(f"promtool skipped an evaluation at the block boundary {AT} for 10 rule file paths")
+
+
 def _backfill_rules(binaries, server: prom.PrometheusServer, rules_file: Path, work: Path) -> None:
     groups = yaml.safe_load(rules_file.read_text())["groups"]
     level = _levels(groups)
-    stage = work / "stage" / "rules.yml"  # one path for every level: same evaluation offsets
-    stage.parent.mkdir()
+    stage = _stage_path(binaries, server, groups, work)  # one path for every level: same evaluation offsets
     for depth in range(1, max(level.values()) + 1):
         # Per-step series (counts, one-step slices) over all the data, as the windows sum them;
         # what reads them only near AT, where the test looks.
@@ -153,10 +195,7 @@ def _backfill_rules(binaries, server: prom.PrometheusServer, rules_file: Path, w
                 {**g, "rules": [r for r in g["rules"] if chosen(r)]} for g in groups
                 if any(chosen(r) for r in g["rules"])]}, sort_keys=False))
             out = work / f"blocks-{depth}-{per_step}"
-            done = subprocess.run([binaries.promtool, "tsdb", "create-blocks-from", "rules", f"--start={start}",
-                                   f"--end={AT}", f"--url={server.url}", f"--output-dir={out}", "--quiet",
-                                   str(stage)], capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0, done.stderr or done.stdout
+            _create_blocks(binaries, server, stage, start, AT, out)
             server.stop()
             for block in out.iterdir():
                 shutil.move(str(block), server.data_dir / block.name)
