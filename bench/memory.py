@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.integration.prom import free_port
+from tests.processes import stop_process
 from tests.integration.sloboard_cli import KEEP_EVERY_STEP_ENV
 
 from .dashboard import http_client, replay_initial_load
@@ -99,12 +100,7 @@ def _measure(ctx, built: BuiltFleet) -> Result:
     except RuntimeError as exc:
         return not_run(name, str(exc))
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
     is_large = built.size.name == "large"
     return Result(
         name,

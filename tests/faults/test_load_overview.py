@@ -24,6 +24,7 @@ from bench.dashboard import load_page
 from sloboard import credentials
 from sloboard.store import Store
 from tests.integration.prom import free_port
+from tests.processes import stop_process
 
 from .demo_site import seed_demo
 
@@ -62,12 +63,7 @@ def served(tmp_path_factory):
             time.sleep(0.1)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
         log.close()
 
 

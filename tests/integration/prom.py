@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.processes import stop_process
+
 STEP_S = 60
 # Longer than any test data's age: retention would otherwise delete backfilled blocks.
 RETENTION = "36500d"
@@ -201,13 +203,7 @@ class PrometheusServer:
         """Stop the process by its PID: SIGTERM, then SIGKILL if it does not exit in time."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout_s)
         self.process = None
 
     def restart(self) -> None:
