@@ -20,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 from .domain import SLO
 from .engine.policy import GateDecision, PageAlert, PolicyEntry, gate_decision, store_down_decision
 from .errors import InputError, StoreError
-from .reads.health import STALE_INTERVALS, newest_sample, sample_staleness
+from .reads.health import newest_sample, sample_staleness, staleness_limit_s
 from .reads.status import SLOEntry
 from .store.overrides import GateOverride
 from .timeparse import iso
@@ -135,7 +135,7 @@ def unreachable(service: str, at: int, error: Exception, *, fail_open: bool, act
 
 def _decide(store, slos: Sequence[SLO], at: int, now: float, read_entries, rules: GateRules) -> GateAnswer:
     by_id = {e.id: e for e in read_entries(at)}
-    recent_s = STALE_INTERVALS * rules.interval_s + rules.lag_s
+    recent_s = staleness_limit_s(rules.interval_s, lag_s=rules.lag_s)
     newest = {s.id: newest_sample(store, [s.id], at, recent_s) for s in slos}
     entries = [_policy_entry(s, by_id[s.id], newest[s.id], at, rules) for s in sorted(slos, key=lambda s: s.id)]
     decision = gate_decision(slos[0].service, entries, fail_open=rules.fail_open)

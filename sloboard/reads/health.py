@@ -128,6 +128,12 @@ def newest_sample(store, slo_ids: Sequence[str] | None, at_epoch: int, recent_s:
     return max(newest, default=None)
 
 
+def staleness_limit_s(interval_s: int, factor: int = STALE_INTERVALS, lag_s: int = 0) -> int:
+    """The age past which the newest sample is stale: ``factor`` collection intervals,
+    plus the lag the collector keeps behind now by design (``collect.lag_s``)."""
+    return factor * interval_s + lag_s
+
+
 def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor: int = STALE_INTERVALS, *,
                      lag_s: int = 0) -> str | None:
     """Why samples whose newest is at ``newest`` are stale at ``at`` (None: they are current);
@@ -136,7 +142,7 @@ def sample_staleness(newest: int | None, at_epoch: int, interval_s: int, factor:
     if newest is None:
         return "no SLI samples stored yet"
     age = int(at_epoch - newest)
-    if age > factor * interval_s + lag_s:
+    if age > staleness_limit_s(interval_s, factor, lag_s):
         lag = f" after the collector's lag of {lag_s}s" if lag_s else ""
         return (f"newest sample is {format_duration(timedelta(seconds=age))} old "
                 f"(more than {factor} collection intervals of {interval_s}s{lag})")
@@ -148,7 +154,7 @@ def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVA
     """The freshness of the samples of ``slo_ids`` (of every SLO in the store when None)
     and of the last collector runs at ``at``; ``lag_s`` as in ``sample_staleness``, so the
     banner and the gate call the same samples stale."""
-    newest = newest_sample(store, slo_ids, at_epoch, factor * interval_s + lag_s)
+    newest = newest_sample(store, slo_ids, at_epoch, staleness_limit_s(interval_s, factor, lag_s))
     failed = [r for r in last_runs(store) if r.status == "failed"]
     age = None if newest is None else int(at_epoch - newest)
     too_old = sample_staleness(newest, at_epoch, interval_s, factor, lag_s=lag_s)
