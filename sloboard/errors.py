@@ -65,7 +65,11 @@ class StoreError(SloboardError):
 
 
 class StoreLockedError(StoreError):
-    pass
+    """A named lock another process holds; ``owner`` names the holder (``host:pid``) when known."""
+
+    def __init__(self, message: str, *, owner: str | None = None):
+        self.owner = owner
+        super().__init__(message)
 
 
 class StoreUnavailable(StoreError):

@@ -24,6 +24,7 @@ def test_a_held_lock_refuses_another_owner_with_a_clear_message(store, open_stor
         r"or stop it: the lock is taken over after it expires at 2027-01-15T08:10:00Z",
         message,
     ), message
+    assert info.value.owner == "host-a:101"  # for callers that name the holder in their own words
     # Released: the other owner gets it now.
     with other.lock("collector", "host-b:202"):
         pass

@@ -42,7 +42,8 @@ def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float
     raise StoreLockedError(
         f"{name} lock held by {holder.owner} since {_iso(holder.acquired_at)}; "
         f"wait for that process to finish, or stop it: the lock is taken over after it "
-        f"expires at {_iso(holder.expires_at)}"
+        f"expires at {_iso(holder.expires_at)}",
+        owner=holder.owner,
     )
 
 
