@@ -4,6 +4,10 @@ Each entry stores ``prev_hash`` (the previous entry's ``hash``, or 64 zeros for 
 first) and ``hash = SHA-256(canonical JSON of [prev_hash, at, actor, action, payload])``,
 where ``payload`` is the canonical JSON text exactly as stored. Changing, removing or
 reordering any stored entry breaks the chain at that entry or the one after it.
+
+Each entry also stores its ``target`` (what it is about, ``target_of``) in a column of its
+own so that it can be searched in SQL. The column is not hashed: it is derived from the
+hashed payload, and ``audit verify`` names any row whose column no longer equals it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,22 @@ GENESIS = "0" * 64
 def canonical_json(payload: dict[str, Any]) -> str:
     """Sorted keys, no whitespace, UTF-8 kept: one text per payload. Raises ValueError if not JSON."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+TARGET_KEYS = ("target", "user", "service")  # the payload's own target, a login's user, a gate decision's service
+
+
+def target_of(action: str, payload: Any) -> str | None:
+    """What an entry is about: the payload's ``target``, else the ``user`` of a login, else
+    the ``service`` of a gate decision; None when it names none of them.
+
+    The rule reads the payload alone today; ``action`` is part of the signature so that a
+    rule for one action changes this function, not its callers (the writer, the 0007
+    backfill, ``audit verify`` and the Audit page).
+    """
+    if not isinstance(payload, dict):
+        return None
+    return next((str(payload[key]) for key in TARGET_KEYS if payload.get(key) is not None), None)
 
 
 def entry_hash(prev_hash: str, at: float, actor: str, action: str, payload_text: str) -> str:

@@ -33,6 +33,7 @@ class AuditWriter:
 
     def append(self, actor: str, action: str, payload: dict) -> AuditEntry:
         text = audit.canonical_json(payload)
+        stored = json.loads(text)  # the payload as a reader (and verify) will see it
         if self._head is None:
             head = self._conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
             self._head = head or audit.GENESIS
@@ -40,10 +41,11 @@ class AuditWriter:
         digest = audit.entry_hash(self._head, at, actor, action, text)
         entry_id = self._conn.execute(
             sa.insert(audit_log)
-            .values(at=at, actor=actor, action=action, payload=text, prev_hash=self._head, hash=digest)
+            .values(at=at, actor=actor, action=action, payload=text, prev_hash=self._head, hash=digest,
+                    target=audit.target_of(action, stored))
             .returning(audit_log.c.id)
         ).scalar_one()
-        entry = AuditEntry(entry_id, at, actor, action, json.loads(text), self._head, digest)
+        entry = AuditEntry(entry_id, at, actor, action, stored, self._head, digest)
         self._head = digest
         self.appended.append(entry)
         return entry

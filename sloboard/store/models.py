@@ -163,6 +163,11 @@ audit_log = sa.Table(
     # Unique: two writers that read the same chain head cannot both append (no fork).
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("hash", sa.String(64), nullable=False),
+    # audit.target_of(action, payload), kept for searching: derived, not hashed, checked by verify.
+    # NULL when the entry names no target. text_pattern_ops: PostgreSQL serves a prefix LIKE
+    # from the index whatever the database's collation.
+    sa.Column("target", sa.Text),
+    sa.Index("ix_audit_log_target", "target", postgresql_ops={"target": "text_pattern_ops"}),
 )
 
 report_runs = sa.Table(
