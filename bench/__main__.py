@@ -17,7 +17,8 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import collection, dashboard, ingest, memory, peer_slo_generator, report_speed, startup, status_speed, store_size
+from . import (collection, collection_incremental, dashboard, ingest, memory, peer_slo_generator, report_speed,
+               startup, status_speed, store_size)
 from .context import Context
 from .report import Result, table
 
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "store-size": store_size.run,
     "reports": report_speed.run,
     "collection": collection.run,
+    "collection-incremental": collection_incremental.run,
     "peer": peer_slo_generator.run,
     "dashboard": dashboard.run,
 }

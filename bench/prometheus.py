@@ -67,16 +67,23 @@ def _key() -> str:
 def start_bench_prometheus(root: Path, scratch: Path, log: Callable[[str], None]) -> BenchPrometheus:
     """Build the TSDB once (cached), copy it into ``scratch`` and start Prometheus on the copy:
     a server writes into its data folder and locks it, so concurrent runs each need their own."""
+    start = END_EPOCH - DAYS * DAY_S
+    fleet = generate_fleet(SERVICES, start, END_EPOCH, step_s=STEP_S, seed=SEED)
+    server = start_cached(root / "prometheus" / f"fleet-{_key()}", scratch / "prometheus",
+                          lambda folder, promtool: _build(folder, fleet, promtool, log))
+    return BenchPrometheus(server, start, END_EPOCH, fleet.profiles)
+
+
+def start_cached(folder: Path, scratch: Path, build: Callable[[Path, str], None]) -> PrometheusServer:
+    """A Prometheus on a copy of the TSDB cached in ``folder``; ``build(folder, promtool)``
+    makes it first if no finished build (``manifest.json``) is there, one builder at a time."""
     binaries = find_binaries()
     if binaries is None:
         raise PrometheusUnavailable("prometheus and promtool are not on PATH; run `make system-deps`")
-    start = END_EPOCH - DAYS * DAY_S
-    fleet = generate_fleet(SERVICES, start, END_EPOCH, step_s=STEP_S, seed=SEED)
-    folder = root / "prometheus" / f"fleet-{_key()}"
     with exclusive(folder):
         if not (folder / "manifest.json").exists():
-            _build(folder, fleet, binaries.promtool, log)
-    data = scratch / "prometheus" / "data"
+            build(folder, binaries.promtool)
+    data = scratch / "data"
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(folder / "data", data)
     server = PrometheusServer(binaries.prometheus, data)
@@ -84,7 +91,20 @@ def start_bench_prometheus(root: Path, scratch: Path, log: Callable[[str], None]
         server.start(ready_timeout_s=180)
     except RuntimeError as exc:
         raise PrometheusUnavailable(str(exc)) from exc
-    return BenchPrometheus(server, start, END_EPOCH, fleet.profiles)
+    return server
+
+
+def backfill(promtool: str, openmetrics: Path, data: Path) -> None:
+    """``promtool tsdb create-blocks-from openmetrics`` of one file into ``data``.
+
+    Several files into one folder give overlapping blocks, which Prometheus >= 2.39 merges."""
+    done = subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={MAX_BLOCK_DURATION}",
+         str(openmetrics), str(data)],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise PrometheusUnavailable(f"promtool failed on {openmetrics.name}: {(done.stderr or done.stdout)[-500:]}")
 
 
 def _build(folder: Path, fleet: Fleet, promtool: str, log: Callable[[str], None]) -> None:
@@ -98,14 +118,7 @@ def _build(folder: Path, fleet: Fleet, promtool: str, log: Callable[[str], None]
     write_openmetrics(demo, files[0])
     _write_request_counters(fleet, fleet.profiles[FULL_SERVICES:], files[1])
     for path in files:
-        # Two runs into one folder give overlapping blocks, which Prometheus >= 2.39 merges.
-        done = subprocess.run(
-            [promtool, "tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={MAX_BLOCK_DURATION}",
-             str(path), str(staging / "data")],
-            capture_output=True, text=True,
-        )
-        if done.returncode != 0:
-            raise PrometheusUnavailable(f"promtool failed on {path.name}: {(done.stderr or done.stdout)[-500:]}")
+        backfill(promtool, path, staging / "data")
         log(f"  {path.name}: {path.stat().st_size / 1e6:.0f} MB backfilled, {time.perf_counter() - began:.0f} s")
         path.unlink()
     (staging / "manifest.json").write_text(json.dumps(
