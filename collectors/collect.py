@@ -5,7 +5,8 @@
   with its watermark in one transaction (a chunk split into several series moves the
   watermark with its last one, so a crash repeats the chunk, harmlessly).
 - Exclusive: a store lock keeps a second collector from writing at the same time; the
-  pass renews its lease after every target, so a long backfill keeps the lock.
+  pass renews its lease after every target, so a long backfill keeps the lock. Taking
+  the lock closes the runs a killed collector left running as interrupted.
 - Resilient: a target whose source or spec fails is recorded as a failed run and the
   pass goes on; a store failure stops the pass. ``collect_once`` repeats a pass that a
   busy or unreachable database stopped (SQLite locked past its busy timeout, PostgreSQL
@@ -87,7 +88,7 @@ def collect_pass(
     """
     summary = PassSummary()
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    with store.lock(LOCK_NAME, owner):
+    with store.collection_lock(LOCK_NAME, owner):
         if slos is not None:
             store.sync_slos(slos)
             store.audit_spec_changes(slos, actor="collector")  # spec changes seen on this load, once each

@@ -7,12 +7,16 @@ upsert returns the row only if it wrote it, so two processes cannot both win.
 Owners are ``host:pid``. A holder on this host whose process is gone (killed with
 SIGKILL, so it never released the lock) is taken over at once rather than after its
 lease: a restarted collector continues where the killed one stopped.
+
+``acquire`` returns the holder it replaced, so that a caller can close, in the same
+transaction, what a holder that lost the lock left open (``CollectionLogMixin.collection_lock``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -22,12 +26,29 @@ from .dialect import insert
 from .models import locks
 
 
-def _iso(epoch: float) -> str:
+def iso_utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float) -> None:
-    """Take or renew ``name`` for ``owner`` until ``now + ttl_s``; raises StoreLockedError if held."""
+@dataclass(frozen=True)
+class Holder:
+    """Who held a lock, and since when (epoch seconds)."""
+
+    owner: str
+    since: float
+
+
+def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float) -> Holder | None:
+    """Take or renew ``name`` for ``owner`` until ``now + ttl_s``; raises StoreLockedError if held.
+
+    Returns the holder the lock had before: None if it was free, ``owner`` itself for a
+    renewal, another owner for a takeover (its lease ran out or its process is gone)."""
+    # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): the
+    # holder read here is the one the upsert below replaces, not one a concurrent taker put.
+    before = conn.execute(
+        sa.select(locks.c.owner, locks.c.acquired_at).where(locks.c.name == name).with_for_update()
+    ).first()
+    previous = None if before is None else Holder(before.owner, before.acquired_at)
     stmt = insert(conn, locks).values(name=name, owner=owner, acquired_at=now, expires_at=now + ttl_s)
     stmt = stmt.on_conflict_do_update(
         index_elements=[locks.c.name],
@@ -35,14 +56,14 @@ def acquire(conn: sa.Connection, name: str, owner: str, now: float, ttl_s: float
         where=sa.or_(locks.c.expires_at <= now, locks.c.owner == owner),
     )
     if conn.execute(stmt.returning(locks.c.name)).scalar() is not None:
-        return
+        return previous
     holder = conn.execute(sa.select(locks).where(locks.c.name == name)).one()
     if _process_gone(holder.owner) and _take_over(conn, name, holder.owner, owner, now, ttl_s):
-        return
+        return Holder(holder.owner, holder.acquired_at)
     raise StoreLockedError(
-        f"{name} lock held by {holder.owner} since {_iso(holder.acquired_at)}; "
+        f"{name} lock held by {holder.owner} since {iso_utc(holder.acquired_at)}; "
         f"wait for that process to finish, or stop it: the lock is taken over after it "
-        f"expires at {_iso(holder.expires_at)}",
+        f"expires at {iso_utc(holder.expires_at)}",
         owner=holder.owner,
     )
 

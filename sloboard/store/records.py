@@ -45,7 +45,7 @@ class CollectorRun:
     query_key: str
     started_at: float
     finished_at: float | None
-    status: str  # running | ok | failed
+    status: str  # collection_log.RUN_STATUSES: running | ok | incomplete | failed | interrupted
     samples_written: int
     error: str | None
     range_start: int

@@ -186,9 +186,17 @@ class Store(SamplesMixin, DeploymentsMixin, CollectionLogMixin, AuditTrailMixin,
         Raises StoreLockedError ("collector lock held by <owner> since <time>; ...") if
         another owner holds it and its lease has not expired; a lease older than
         ``ttl_s`` (a crashed process) is taken over. Long holders call ``renew_lock``.
+        A collection pass takes its lock with ``collection_lock``, which also closes the
+        runs that earlier holders left running.
         """
         with self._transaction(f"taking the {name} lock", write=True) as conn:
             locking.acquire(conn, name, owner, self._clock(), ttl_s)
+        with self._released_after(name, owner):
+            yield
+
+    @contextmanager
+    def _released_after(self, name: str, owner: str) -> Iterator[None]:
+        """Release the lock ``name`` that ``owner`` took when the ``with`` block ends."""
         try:
             yield
         except BaseException:
