@@ -8,6 +8,9 @@ a process forked from the test after the imports (a fresh interpreter would spen
 of each short life importing). Each kill comes a seeded random delay after the restart
 took the collector lock (where its work begins), drawn from the clean run's measured
 duration, so the kills land all over the backfill: mid-query, mid-chunk, mid-write.
+
+A shorter test kills three collectors while a run is open: the next pass closes each cut
+run as "interrupted" with its audit entry, and the rows are still exactly the clean run's.
 """
 
 from __future__ import annotations
@@ -87,6 +90,17 @@ def _sample_rows(url: str) -> int:
         engine.dispose()
 
 
+def _statuses(url: str) -> dict[str, int]:
+    """Collector runs per status."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            runs = models.collector_runs
+            return dict(conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all())
+    finally:
+        engine.dispose()
+
+
 def _settings(prometheus, url, data_dir, specs):
     # One target at a time: the ~40 chunks of the backfill are written one after another,
     # so kill points spread over the run land between and inside every one of them (with
@@ -143,12 +157,83 @@ def test_twenty_sigkills_during_a_30_day_backfill_leave_exactly_a_clean_runs_row
     figure(f"{backend} kill delays (s)", [round(d, 2) for d in delays])
     figure(f"{backend} kills that hit a running collector", f"{killed_mid_run} of {KILLS}")
     figure(f"{backend} sample rows after each kill", progress)
+    figure(f"{backend} collector runs by status", _statuses(store_url))
     figure(f"{backend} rows compared with the clean run's", len(got.sli) + len(got.sli_hourly)
            + len(got.series_keys) + len(got.series_hourly_keys) + len(got.deployments) + len(got.watermarks))
     assert got.differences(want) == []
+    assert _statuses(store_url).get("running", 0) == 0, "a killed collector's run was never closed"
     assert killed_mid_run >= KILLS // 2, "too few kills landed while the collector ran"
     assert len(set(progress)) >= 5, f"the kills did not land across the backfill: {progress}"
     assert progress[0] < len(want.sli) + len(want.series_keys), "the first kill came after the whole backfill"
+
+
+def _kill_mid_run(settings, rng: random.Random) -> tuple[str, list[int]] | None:
+    """Start a collector and SIGKILL it a seeded 0-50 ms after one of its runs is seen
+    running. Returns its owner and the runs it left running (None: none, it ended first)."""
+    child = FORK.Process(target=_collect, args=(settings,), daemon=True)
+    child.start()
+    owner = f"{socket.gethostname()}:{child.pid}"
+    # Taking the lock closed the runs earlier kills left: those still running from here on are its own.
+    _wait_for_lock(settings.db_url, owner, child)
+    engine = sa.create_engine(settings.db_url)
+    running = sa.select(models.collector_runs.c.id).where(models.collector_runs.c.status == "running")
+    try:
+        while child.is_alive():
+            with engine.connect() as conn:
+                if conn.execute(running).first():
+                    break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
+        if not child.is_alive():
+            child.join()
+            return None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        with engine.connect() as conn:  # what the dead process left: it writes nothing more
+            left = [row.id for row in conn.execute(running.order_by(models.collector_runs.c.id))]
+    finally:
+        engine.dispose()
+    return (owner, left) if left else None
+
+
+def test_runs_a_kill_cuts_are_closed_as_interrupted_by_the_next_pass_and_audited(
+    prometheus, clean, store_url, tmp_path, figure
+):
+    """Three kills mid-run, each followed by the next collector's pass: no run stays
+    "running", each cut run is "interrupted" with its audit entry, the rows stay exact."""
+    _clean_s, want = clean
+    settings = _settings(prometheus, store_url, tmp_path, fleet.write_specs(tmp_path / "specs"))
+    Store.open(store_url).close()
+    rng = random.Random(SEED + 1)
+    kills: list[tuple[str, list[int]]] = []
+    for _attempt in range(10):  # a collector that ends before its kill is simply not counted
+        if len(kills) == 3:
+            break
+        killed = _kill_mid_run(settings, rng)
+        if killed is not None:
+            kills.append(killed)
+    assert len(kills) == 3, f"only {len(kills)} of 10 kills landed mid-run"
+    _passes(settings, 2)
+
+    store = Store.open(store_url)
+    try:
+        runs = {run.id: run for run in store.runs(limit=None)}
+        entries = {e.payload["run"]: e for e in store.audit_entries(limit=None, action="collector.interrupted")}
+        assert store.check_audit().ok
+    finally:
+        store.close()
+    assert [run.id for run in runs.values() if run.status == "running"] == []
+    cut = {run_id: owner for owner, left in kills for run_id in left}
+    assert sorted(run.id for run in runs.values() if run.status == "interrupted") == sorted(cut) == sorted(entries)
+    for run_id, owner in cut.items():
+        run, payload = runs[run_id], entries[run_id].payload
+        assert run.finished_at is not None and run.finished_at >= run.started_at
+        assert f"this run of {owner} never finished" in run.error and f"lock from {owner} at" in run.error
+        assert (payload["owner"], payload["started"], payload["error"]) == (owner, run.started_at, run.error)
+        assert payload["taken_over_by"] != owner
+    assert fleet.store_rows(store_url).differences(want) == []
+    backend = store_url.split(":")[0]
+    figure(f"{backend} runs cut by 3 kills and closed as interrupted", len(cut))
 
 
 def test_a_lock_whose_holder_process_is_gone_is_taken_over_and_a_live_ones_is_not(store, open_store):
