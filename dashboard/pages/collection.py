@@ -33,15 +33,22 @@ def layout(**query):
     )
 
 
+# Each status with an icon and a word (and a row colour in runs_table), so that it reads in grey scale too.
+RUN_LABELS = {"ok": "✓ ok", "incomplete": "⚠ incomplete", "failed": "✕ failed", "interrupted": "⊘ interrupted",
+              "running": "… running"}
+FINISHED = ("ok", "incomplete", "failed")  # closed by their own collector: a duration and a count
+
+
 def runs_table(runs, tz: str):
     rows = [
         {
             "query": r.query_key,
             "collector": r.collector,
-            "status": {"ok": "✓ ok", "incomplete": "⚠ incomplete", "failed": "✕ failed"}.get(r.status, f"… {r.status}"),
+            "status": RUN_LABELS.get(r.status, f"… {r.status}"),
             "started": fmt.when(r.started_at, tz),
-            "duration_s": None if r.finished_at is None else round(r.finished_at - r.started_at, 3),
-            "samples": r.samples_written,
+            # A run still going, or one killed (closed later by the next collector), has neither.
+            "duration_s": round(r.finished_at - r.started_at, 3) if r.status in FINISHED else None,
+            "samples": r.samples_written if r.status in FINISHED else None,
             "range": f"{fmt.when(r.range_start, tz)} → {fmt.when(r.range_end, tz)}",
             "error": r.error or "",
         }
@@ -58,7 +65,10 @@ def runs_table(runs, tz: str):
         {"id": "error", "name": "Error"},
     ]
     styles = [{"if": {"filter_query": '{status} contains "failed"'}, "backgroundColor": "var(--bad-bg)"},
-              {"if": {"filter_query": '{status} contains "incomplete"'}, "backgroundColor": "var(--warn-bg)"}]
+              {"if": {"filter_query": '{status} contains "incomplete"'}, "backgroundColor": "var(--warn-bg)"},
+              {"if": {"filter_query": '{status} contains "interrupted"'}, "backgroundColor": "var(--info-bg)"},
+              # An error says what happened and who did it: wrapped, not cut at the cell's width.
+              {"if": {"column_id": "error"}, "whiteSpace": "normal", "minWidth": "260px"}]
     return data_table("collection-runs-table", columns, rows, empty_title="No collector runs yet",
                       empty_hint="Run `sloboard collect` once, or `sloboard run` to collect every minute.",
                       style_data_conditional=styles)
@@ -133,7 +143,7 @@ def register_callbacks(app) -> None:
         gaps = sample_gaps(ctx.store, ctx.slos, at, ctx.step_s, not_due_s=not_due_s)
         fresh = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
                           lag_s=ctx.settings.collect.lag_s)
-        failing = sum(r.status == "failed" for r in runs)
+        failing = len(fresh.failed_runs) + len(fresh.interrupted_runs)
         missing = sum(g.missing for g in gaps)
         errors = [p for p in ctx.problems if p.severity == "error"]
         stale_after = STALE_INTERVALS * ctx.settings.collect.interval_s
@@ -142,7 +152,7 @@ def register_callbacks(app) -> None:
                 tile("Queries", str(len(runs)), GOOD if runs else UNKNOWN, "with at least one run",
                      tile_id="tile-queries"),
                 tile("Failing queries", str(failing), BAD if failing else GOOD if runs else UNKNOWN,
-                     "last run failed", tile_id="tile-failing"),
+                     "last run failed or was cut short", tile_id="tile-failing"),
                 tile("Newest sample", fmt.age(fresh.age_s),
                      UNKNOWN if fresh.age_s is None else WARN if fresh.age_s > stale_after else GOOD,
                      fmt.when(fresh.newest, tz), tile_id="tile-newest"),

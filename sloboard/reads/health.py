@@ -94,17 +94,33 @@ def last_runs(store, limit: int = 1000) -> list:
     return [latest[key] for key in sorted(latest)]
 
 
+def cut_short(store, runs: Sequence) -> list:
+    """The interrupted ``runs`` whose range is not all written: their query's watermark is
+    short of the run's end, so its data stops early until the next pass resumes it. (A run
+    killed after its last chunk was written is interrupted too, but its data is whole.)"""
+    return [r for r in runs if r.status == "interrupted"
+            and (store.watermark(r.query_key) or r.range_start) < r.range_end]
+
+
+def _queries(runs: Sequence) -> str:
+    """``N query/queries: a, b, c and M more``."""
+    names = ", ".join(r.query_key for r in runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+    return f"{len(runs)} quer{'y' if len(runs) == 1 else 'ies'}: {names}"
+
+
 @dataclass(frozen=True)
 class Freshness:
     """Whether the data behind the pages is current.
 
     Stale when the newest SLI sample is older than ``factor`` collection intervals,
-    when there is no sample at all, or when the last run of any query failed.
+    when there is no sample at all, or when the last run of any query failed or was
+    interrupted before its range was written (``cut_short``).
     """
 
     newest: int | None
     age_s: int | None
     failed_runs: list
+    interrupted_runs: list
     stale: bool
     reasons: list[str]
 
@@ -155,11 +171,14 @@ def freshness(store, at_epoch: int, interval_s: int, factor: int = STALE_INTERVA
     and of the last collector runs at ``at``; ``lag_s`` as in ``sample_staleness``, so the
     banner and the gate call the same samples stale."""
     newest = newest_sample(store, slo_ids, at_epoch, staleness_limit_s(interval_s, factor, lag_s))
-    failed = [r for r in last_runs(store) if r.status == "failed"]
+    runs = last_runs(store)
+    failed = [r for r in runs if r.status == "failed"]
+    interrupted = cut_short(store, runs)
     age = None if newest is None else int(at_epoch - newest)
     too_old = sample_staleness(newest, at_epoch, interval_s, factor, lag_s=lag_s)
     reasons = [] if too_old is None else [too_old]
     if failed:
-        names = ", ".join(r.query_key for r in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
-        reasons.append(f"last run failed for {len(failed)} quer{'y' if len(failed) == 1 else 'ies'}: {names}")
-    return Freshness(newest, age, failed, bool(reasons), reasons)
+        reasons.append(f"last run failed for {_queries(failed)}")
+    if interrupted:
+        reasons.append(f"last run interrupted before its end for {_queries(interrupted)}")
+    return Freshness(newest, age, failed, interrupted, bool(reasons), reasons)

@@ -89,8 +89,8 @@ class CollectionLogMixin:
                                       .where(collector_runs.c.id == run_id)).first()
                 if closed is None:
                     raise StoreError(f"database {self._label}: no collector run with id {run_id}")
-                raise StoreLockedError(f"database {self._label}: collector run {run_id} is no longer running "
-                                       f"({closed.error})")
+                raise StoreLockedError(f"database {self._label}: collector run {run_id} was closed as "
+                                       f"{closed.status} by another collector: {closed.error}")
             if status != "ok":  # a failed or incomplete run is audited with it (audit_runs.py)
                 audit_runs.audit_unsuccessful_run(conn, log, run_id)
 
@@ -146,8 +146,7 @@ class CollectionLogMixin:
 
 
 def _interruption(name: str, owner: str, now: float, previous: locking.Holder | None, run_owner: str | None) -> str:
-    """The error text of a run closed as interrupted: whose it was, and who took the lock from whom, when."""
-    whose = f"run of {run_owner}" if run_owner else "run of an earlier collector"
+    """The error text of a run closed as interrupted: who took the lock from whom, when."""
+    unknown = "" if run_owner else " (its collector is unknown)"
     source = f"from {previous.owner}" if previous is not None else "while it was free"
-    return (f"interrupted: this {whose} never finished; {owner} took the {name} lock {source} "
-            f"at {locking.iso_utc(now)} and resumes the query from its watermark")
+    return f"never finished{unknown}: {owner} took the {name} lock {source} at {locking.iso_utc(now)}"

@@ -228,7 +228,7 @@ def test_runs_a_kill_cuts_are_closed_as_interrupted_by_the_next_pass_and_audited
     for run_id, owner in cut.items():
         run, payload = runs[run_id], entries[run_id].payload
         assert run.finished_at is not None and run.finished_at >= run.started_at
-        assert f"this run of {owner} never finished" in run.error and f"lock from {owner} at" in run.error
+        assert run.error.startswith(f"never finished: {payload['taken_over_by']} took the collector lock from {owner} at ")
         assert (payload["owner"], payload["started"], payload["error"]) == (owner, run.started_at, run.error)
         assert payload["taken_over_by"] != owner
     assert fleet.store_rows(store_url).differences(want) == []

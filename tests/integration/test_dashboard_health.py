@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -98,6 +102,68 @@ def test_collection_page_shows_runs_gaps_and_spec_problems(chrome, small):
     assert gaps["checkout/latency"]["longest_gap"] == "27d23h57m"  # the whole window, up to the due steps
     assert severe_console_messages(chrome) == []
     screenshot(chrome, "collection-health")
+
+
+def test_collection_page_shows_an_interrupted_run_apart_from_the_other_statuses(chrome, tmp_path):
+    """A collector killed mid-run, and the next one taking the lock: the killed run reads
+    "interrupted" in its own colour, icon and word, without a duration or a count, and the
+    query counts as failing (its range was not written) until a pass resumes it."""
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    copy_checkout_specs(specs_dir)
+    settings = Settings(data_dir=tmp_path, specs_dir=specs_dir)
+    now = [AT - 600.0]
+    store = Store.open(f"sqlite:///{tmp_path / 'runs.db'}", clock=lambda: now[0])
+    store.sync_slos(load_specs([specs_dir]).slos)
+    ts = np.arange(AT - 86_400 + STEP, AT + 1, STEP, dtype=np.int64)
+    store.write_sli_samples("checkout/availability", ts, np.full(ts.size, 999.0), np.full(ts.size, 1000.0))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed, live = f"{socket.gethostname()}:{dead.pid}", f"{socket.gethostname()}:{os.getpid()}"
+    held = store.collection_lock("collector", killed)
+    held.__enter__()  # never exited: SIGKILLed below, mid-run
+    for key, status, error in (("sli:checkout/latency", "ok", None),
+                               ("golden:checkout:traffic", "incomplete", "Prometheus gave no data for 3 step(s)"),
+                               ("golden:checkout:latency", "failed", "Prometheus rejected the query: parse error")):
+        store.finish_run(store.start_run("prometheus", key, AT - 3600, AT), status=status, samples_written=60,
+                         error=error)
+    store.start_run("prometheus", "sli:checkout/availability", AT - 3600, AT)
+    store.set_watermark("sli:checkout/availability", AT - 1800)  # half of its range written, then killed
+    now[0] = AT - 300.0
+    taker = store.collection_lock("collector", live)
+    taker.__enter__()  # the next collector, still running its first target
+    store.start_run("prometheus", "golden:checkout:errors", AT - 3600, AT)
+    server = DashboardServer.start(settings, store=store, clock=lambda: AT + 30)
+    try:
+        chrome.get(server.url + "/collection")
+        rows = wait_until(lambda: {r["query"]: r for r in table_rows(chrome, "collection-runs-table")},
+                          what="the runs table")
+        assert {q: r["status"] for q, r in rows.items()} == {
+            "sli:checkout/availability": "⊘ interrupted", "sli:checkout/latency": "✓ ok",
+            "golden:checkout:traffic": "⚠ incomplete", "golden:checkout:latency": "✕ failed",
+            "golden:checkout:errors": "… running"}
+        interrupted = rows["sli:checkout/availability"]
+        assert (interrupted["duration_s"], interrupted["samples"]) == ("", "")
+        assert interrupted["error"] == f"never finished: {live} took the collector lock from {killed} at 2027-01-15T09:55:00Z"
+        colours = chrome.execute_script(
+            """const out = {};
+            document.querySelectorAll('#collection-runs-table tr').forEach(tr => {
+              const query = tr.querySelector('td[data-dash-column="query"]');
+              const status = tr.querySelector('td[data-dash-column="status"]');
+              if (query && status) out[query.innerText.trim()] = getComputedStyle(status).backgroundColor;
+            });
+            return out;""")
+        assert colours["sli:checkout/availability"] == "rgb(221, 244, 255)"  # --info-bg
+        others = {q: c for q, c in colours.items() if q != "sli:checkout/availability"}
+        assert len(others) == 4 and colours["sli:checkout/availability"] not in others.values()
+        assert chrome.find_element("id", "tile-failing").text.splitlines()[1] == "2"  # failed, and cut short
+        banner = wait_until(lambda: chrome.find_element("id", "stale-banner").text, what="the stale banner")
+        assert "last run interrupted before its end for 1 query: sli:checkout/availability" in banner
+        assert severe_console_messages(chrome) == []
+        screenshot(chrome, "collection-interrupted-run")
+    finally:
+        server.stop()
+        store.close()
 
 
 @pytest.mark.parametrize(
