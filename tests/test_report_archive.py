@@ -112,11 +112,17 @@ def archived(tmp_path) -> Path:
 
 
 def test_audit_verify_confirms_an_untouched_archive(archived):
+    engine = sa.create_engine(f"sqlite:///{archived / 'sloboard.db'}")
+    with engine.connect() as conn:
+        entries = conn.exec_driver_sql("SELECT count(*) FROM audit_log").scalar_one()
+    engine.dispose()
     result = _verify(archived)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["audit log intact", "report archive intact: 2 PDF(s) match their recorded SHA-256",
                                           "records intact: 2 deployment(s), user(s), token(s) and report run(s) "
-                                          "match their audit entries"]
+                                          "match their audit entries",
+                                          f"target columns intact: each of the {entries} entries walked holds "
+                                          "its payload's target"]
 
 
 def test_audit_verify_names_a_tampered_pdf_and_exits_non_zero(archived):

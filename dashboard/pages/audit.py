@@ -1,6 +1,7 @@
 """Audit (admins only): the chain's state as ``sloboard audit verify`` finds it (chain,
-anchor, covered records, report archive), then the log itself, newest first, filtered by
-actor, action, target and time, 50 entries a page.
+anchor, target columns, covered records, report archive), then the log itself, newest
+first, filtered by actor, action, target (from its start, ``audit.target_of``) and time,
+50 entries a page.
 
 The state is computed when the page opens and on "Check" (against an anchor pasted from
 ``sloboard audit anchor``, which is how a log cut from its end shows); the filters and the
@@ -18,7 +19,7 @@ from dashboard.components import format as fmt
 from dashboard.components.tables import column, data_table
 from dashboard.context import current
 from sloboard.audit_verify import verify
-from sloboard.store.audit import canonical_json
+from sloboard.store.audit import canonical_json, target_of
 from sloboard.store.audit_check import Anchor
 from sloboard.store.audit_query import AuditFilter
 from sloboard.timeparse import parse_time
@@ -29,8 +30,8 @@ dash.register_page(__name__, path="/audit", name="Audit", title="Audit · sloboa
 PAGE_SIZE = 50
 # Filter fields: (query key and id suffix, label, placeholder)
 FIELDS = (("actor", "Actor", "user:ana, cli:root, token:ci"), ("action", "Action", "login, deployment.stored"),
-          ("target", "Target", "a user, service, SLO or spec file"), ("from", "From", "2026-12-01 or now-7d"),
-          ("to", "To", "now"))
+          ("target", "Target", "starts with: user:ana, slo:, deployment:checkout"),
+          ("from", "From", "2026-12-01 or now-7d"), ("to", "To", "now"))
 COLUMNS = [column("id", "#", "numeric"), column("at", "Time"), column("actor", "Actor"),
            column("action", "Action"), column("target", "Target"), column("payload", "Details"),
            column("hash", "Hash")]
@@ -110,7 +111,8 @@ def register_callbacks(app) -> None:
         found = ctx.store.audit_search(where, page=page, page_size=PAGE_SIZE)
         tz = ctx.settings.timezone
         rows = [{"id": e.id, "at": fmt.when(e.at, tz), "actor": e.actor, "action": e.action,
-                 "target": _target(e.payload), "payload": _details(e.payload), "hash": e.hash[:12]}
+                 "target": target_of(e.action, e.payload) or "", "payload": _details(e.payload),
+                 "hash": e.hash[:12]}
                 for e in found.entries]
         table = data_table("audit-table", COLUMNS, rows, empty_title="No audit entries match",
                            empty_hint="Clear a filter or widen the time range.", page_size=PAGE_SIZE)
@@ -134,11 +136,6 @@ def _time(label: str, text: str | None, now: float) -> float | None:
         return float(parse_time(text, now))
     except ValueError as exc:
         raise ValueError(f"{label}: {exc}") from exc
-
-
-def _target(payload: dict) -> str:
-    """What the entry is about: its ``target``, else the user of a login or the service of a gate decision."""
-    return str(next((payload[k] for k in ("target", "user", "service") if payload.get(k) is not None), ""))
 
 
 def _details(payload: dict) -> str:

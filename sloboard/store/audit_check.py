@@ -9,6 +9,8 @@ Three questions, each answered with the rows named:
 2. Was the end cut off? A chain trimmed from its end still holds, so it is compared with
    an anchor kept elsewhere (``audit anchor``, or the ``audit.head`` lines of the JSON
    log): the anchored entry must still be there with the anchored hash.
+   Each entry walked must also hold in its ``target`` column what ``audit.target_of`` finds
+   in its payload: the column is not hashed, so an edit to it is caught here.
 3. Do the records agree with it? Every deployment, user, token and gate override must equal the record
    its newest audit entry left (``coverage.py``); every report run with a PDF must equal
    its ``report.archive`` entry. A row without an entry, a row that differs, and an entry
@@ -27,6 +29,7 @@ from . import audit, coverage
 from .models import api_tokens, audit_log, deployments, gate_overrides, report_runs, users
 
 REPORT_ACTION = "report.archive"  # written by sloboard.report_archive.record_archived
+MAX_NAMED = 20  # target columns named one by one; a column rewritten wholesale is counted, not listed
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,12 @@ class AuditReport:
     truncation: str | None = None
     records: list[str] = field(default_factory=list)  # each record that disagrees, named
     records_checked: int = 0
+    targets: list[str] = field(default_factory=list)  # each entry whose target column disagrees, named
+    targets_differing: int = 0  # all of them; ``targets`` names the first MAX_NAMED
 
     @property
     def ok(self) -> bool:
-        return self.broken is None and self.truncation is None and not self.records
+        return self.broken is None and self.truncation is None and not self.records and not self.targets_differing
 
 
 def _when(at: float) -> str:
@@ -84,7 +89,7 @@ def check(conn: sa.Connection, *, start: float | None = None, end: float | None 
 
 def _check_chain(conn, report: AuditReport, start, end) -> None:
     columns = (audit_log.c.id, audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.payload,
-               audit_log.c.prev_hash, audit_log.c.hash)
+               audit_log.c.prev_hash, audit_log.c.hash, audit_log.c.target)
     query = sa.select(*columns).order_by(audit_log.c.id)
     expected_prev, last_id = audit.GENESIS, 0
     if start is not None:
@@ -95,8 +100,10 @@ def _check_chain(conn, report: AuditReport, start, end) -> None:
             expected_prev, last_id = before.hash, before.id
     if end is not None:
         query = query.where(audit_log.c.at <= end)
-    for entry_id, at, actor, action, payload, prev_hash, stored in conn.execution_options(yield_per=2000).execute(query):
+    for entry_id, at, actor, action, payload, prev_hash, stored, target in (
+            conn.execution_options(yield_per=2000).execute(query)):
         report.entries += 1
+        _check_target(report, entry_id, at, action, payload, target)
         if report.broken is not None:
             continue
         if stored != audit.entry_hash(prev_hash, at, actor, action, payload):
@@ -110,6 +117,19 @@ def _check_chain(conn, report: AuditReport, start, end) -> None:
             report.broken = (f"entry {entry_id} ({action} at {_when(at)}): does not chain to entry {last_id}; "
                              "an entry before it was replaced or re-hashed")
         expected_prev, last_id = stored, entry_id
+
+
+def _check_target(report: AuditReport, entry_id: int, at: float, action: str, payload: str, target: str | None) -> None:
+    try:
+        expected = audit.target_of(action, json.loads(payload))
+    except ValueError:
+        return  # a payload that is no longer JSON was edited: the chain names that entry
+    if target == expected:
+        return
+    report.targets_differing += 1
+    if len(report.targets) < MAX_NAMED:
+        report.targets.append(f"entry {entry_id} ({action} at {_when(at)}): target column {target!r}, "
+                              f"its payload names {expected!r}")
 
 
 def _check_anchor(conn, anchor: Anchor, head: Anchor | None) -> str | None:

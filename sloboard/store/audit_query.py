@@ -1,4 +1,4 @@
-"""The audit log as a reader searches it: filtered by actor, action, target and time,
+"""The audit log as a reader searches it: filtered by actor, action, target prefix and time,
 newest first, one page at a time (the dashboard's Audit page).
 
 Every value a user types is a bound parameter; ``LIKE`` wildcards in it are escaped, so
@@ -18,9 +18,10 @@ from .records import AuditEntry
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Empty fields match everything. ``action`` matches from its start (``login`` finds
-    ``login.ok`` and ``login.failed``); ``actor`` and ``target`` anywhere in the actor and in
-    the entry's payload (where the target, a user, a service or a spec file, is named)."""
+    """Empty fields match everything. ``action`` and ``target`` match from their start
+    (``login`` finds ``login.ok`` and ``login.failed``; ``user:`` every user's entries), the
+    target in the entry's ``target`` column (``audit.target_of``, indexed); ``actor``
+    anywhere in the actor."""
 
     actor: str = ""
     action: str = ""
@@ -35,7 +36,7 @@ class AuditFilter:
         if self.action:
             found.append(audit_log.c.action.startswith(self.action, autoescape=True))
         if self.target:
-            found.append(audit_log.c.payload.contains(self.target, autoescape=True))
+            found.append(audit_log.c.target.startswith(self.target, autoescape=True))
         if self.start is not None:
             found.append(audit_log.c.at >= self.start)
         if self.end is not None:
