@@ -96,7 +96,8 @@ def _metrics(ctx: DashboardContext) -> flask.Response:
             latest.setdefault(run.query_key, run)
         lines += gauge_family(
             "sloboard_collector_last_run_ok",
-            "1 when the last run of the query succeeded, 0 when it failed or is still running.",
+            "1 when the last run of the query succeeded; 0 when it failed, came back incomplete, "
+            "was interrupted or is still running.",
             [((("query", key),), float(run.status == "ok")) for key, run in sorted(latest.items())],
         )
         report_status = Counter((r.kind, r.status) for r in reports)
