@@ -18,7 +18,7 @@ import traceback
 from datetime import datetime, timezone
 
 from . import (collection, collection_incremental, dashboard, ingest, memory, peer_slo_generator, report_speed,
-               startup, status_speed, store_size)
+               scale_out, startup, status_speed, store_size)
 from .context import Context
 from .report import Result, table
 
@@ -33,6 +33,7 @@ BENCHMARKS = {
     "collection-incremental": collection_incremental.run,
     "peer": peer_slo_generator.run,
     "dashboard": dashboard.run,
+    "scale-out": scale_out.run,
 }
 
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="also run the large fleet (1,000 SLOs, 400 days)")
     parser.add_argument("--only", metavar="NAME", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL server for the ingest benchmark (a schema is created and dropped)")
+                        help="PostgreSQL server for the ingest and scale-out benchmarks (a schema is created and dropped)")
     args = parser.parse_args(argv)
     names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
