@@ -1,7 +1,8 @@
 """``sloboard audit verify|anchor``: the tamper-evident audit log, as an auditor checks it.
 
 ``verify`` walks the chain (optionally one time window), compares its head with an
-exported anchor, holds every deployment, user, token and report run to its audit entry,
+exported anchor, holds each entry's target column to its payload and every deployment,
+user, token and report run to its audit entry,
 and checks the archived report PDFs (``sloboard/report_archive.py``); every problem is one line on
 stderr naming the entry, row or file, and the exit code is 1. ``anchor`` prints the head
 to keep elsewhere (a ticket, a WORM bucket, the CI log): a log cut from its end still
@@ -31,10 +32,11 @@ def audit() -> None:
 @click.pass_obj
 def audit_verify(obj, start: str | None, end: str | None, anchor_file: Path | None) -> None:
     """Recompute the hash chain and name its first broken link (an edited entry, a gap of
-    deleted ones); with --anchor, report a log cut short; name every deployment, user,
-    token and report run that differs from its audit entry or has none; and check that
-    each archived report PDF still has the SHA-256 its run and the audit log recorded.
-    Exit 1 on any problem."""
+    deleted ones); with --anchor, report a log cut short; name every entry whose target
+    column differs from the target its payload names; name every deployment, user, token
+    and report run that differs from its audit entry or has none; and check that each
+    archived report PDF still has the SHA-256 its run and the audit log recorded. Exit 1
+    on any problem."""
     from .audit_verify import verify
     from .cli_common import parse_cli_time
     from .store.audit_check import Anchor

@@ -45,7 +45,8 @@ def _store_at_0006_with_entries(url: str) -> list[tuple[int, str]]:
         payload, _ = KINDS[i % len(KINDS)]
         text, at = audit.canonical_json({**payload, "n": i}), 1_800_000_000.0 + i
         digest = audit.entry_hash(head, at, "cli:root", "note", text)
-        rows.append({"at": at, "actor": "cli:root", "action": "note", "payload": text, "prev_hash": head, "hash": digest})
+        rows.append({"at": at, "actor": "cli:root", "action": "note", "payload": text,
+                     "prev_hash": head, "hash": digest})
         head = digest
     try:
         with engine.begin() as conn:

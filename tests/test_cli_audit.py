@@ -1,5 +1,5 @@
-"""``sloboard audit verify|anchor`` as an auditor runs them: a hidden failed deployment and
-a trimmed log are both caught, named, and exit 1."""
+"""``sloboard audit verify|anchor`` as an auditor runs them: a hidden failed deployment, a
+trimmed log and an edited target column are each caught, named, and exit 1."""
 
 from __future__ import annotations
 
@@ -61,6 +61,19 @@ def test_a_deleted_middle_entry_is_named_as_a_gap_and_a_window_can_skip_it(tmp_p
     assert "audit log broken at entry 3 " in caught.stderr and "a gap, entry 2 missing before it" in caught.stderr
     later = run(["audit", "verify", "--from", "2100-01-01T00:00:00Z"], tmp_path)
     assert "audit log intact" in later.stdout
+
+
+def test_an_edited_target_column_is_named_though_the_chain_holds(tmp_path):
+    _record(tmp_path, "v1", "succeeded")
+    with _db(tmp_path) as db:
+        entry_id, action, target = db.execute(
+            "SELECT id, action, target FROM audit_log WHERE target LIKE 'deployment:%' ORDER BY id").fetchone()
+        db.execute("UPDATE audit_log SET target = 'deployment:elsewhere' WHERE id = ?", (entry_id,))
+    caught = run(["audit", "verify"], tmp_path)
+    assert caught.returncode == 1 and caught.stdout.startswith("audit log intact\n")
+    [line] = caught.stderr.splitlines()
+    assert line.startswith(f"target column: entry {entry_id} ({action} at ")
+    assert line.endswith(f"): target column 'deployment:elsewhere', its payload names {target!r}")
 
 
 def test_a_bad_anchor_file_is_one_line_and_exit_2(tmp_path):
