@@ -1,6 +1,7 @@
 """The Audit page in a real Chromium, logged in through the login form: an admin sees the
 chain's state and the entries (filtered, paged), a row edited in SQL turns the state into
-the problem ``audit verify`` names, and a viewer or an editor is refused. Screenshots go to
+the problem ``audit verify`` names, the target filter matches from the target's start, and a
+viewer or an editor is refused. Screenshots go to
 tests/artifacts/audit-*.png."""
 
 from __future__ import annotations
@@ -92,8 +93,14 @@ def test_an_admin_sees_the_chain_state_and_filters_and_pages_the_entries(chrome,
     action.clear()
     action.send_keys("\n")
     target = chrome.find_element(By.ID, "audit-target")
-    target.send_keys("note:11\n")  # note:11 and note:110..119
+    target.send_keys("note:11\n")  # note:11 and note:110..119: the targets that start with it
     wait_until(lambda: _page_info(chrome) == "page 1 of 1 · 11 matching entries", what="the target filter")
+    assert sorted(row[4] for row in _rows(chrome)) == ["note:11", *(f"note:11{i}" for i in range(10))]
+    screenshot(chrome, "audit-target-filter")
+    for typed in ("te:11", "note:1_"):  # not inside the target; a typed _ is no wildcard
+        target.clear()
+        target.send_keys(f"{typed}\n")
+        wait_until(lambda: _page_info(chrome) == "page 1 of 1 · 0 matching entries", what=f"no target {typed}")
     chrome.find_element(By.ID, "audit-from").send_keys("not a time\n")
     wait_until(lambda: chrome.find_elements(By.ID, "audit-filter-error"), what="the bad time's message")
     assert chrome.find_element(By.ID, "audit-filter-error").text.startswith("From: 'not a time' is not a time")
@@ -117,6 +124,26 @@ def test_an_edited_row_shows_as_the_problem_verify_names(chrome, site):
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE audit_log SET actor = :actor WHERE id = :id"),
                          {"actor": victim.actor, "id": victim.id})
+        engine.dispose()
+
+
+def test_an_edited_target_column_shows_as_the_problem_verify_names(chrome, site):
+    server, store, db_url = site
+    victim = store.audit_entries(limit=None)[-20]
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_log SET target = 'note:elsewhere' WHERE id = :id"), {"id": victim.id})
+        _log_in(chrome, server.url, "ada")
+        wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text, what="the target problem")
+        findings = chrome.find_element(By.ID, "audit-findings").text
+        assert "audit log intact" in findings  # the column is not hashed: the chain still holds
+        assert f"target column: entry {victim.id} ({victim.action} at " in findings
+        assert f"target column 'note:elsewhere', its payload names '{victim.payload['target']}'" in findings
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_log SET target = :target WHERE id = :id"),
+                         {"target": victim.payload["target"], "id": victim.id})
         engine.dispose()
 
 
