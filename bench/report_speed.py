@@ -64,16 +64,15 @@ def _store(name: str, ctx) -> tuple[Path, int]:
 
 
 def _baseline(folder: Path, kind: str) -> float:
-    """Seconds WeasyPrint takes to write the report's HTML, built beforehand (no reads timed)."""
-    from reports.pdf import write_pdf
-    from reports.publish import ARCHIVAL_KINDS
+    """Seconds WeasyPrint takes to write the report's HTML (or parts), built beforehand (no reads timed)."""
+    from reports.publish import ARCHIVAL_KINDS, write_report
     from reports.service import build, resolve_period
 
     period = resolve_period(kind, PERIODS[kind], TZ, END_EPOCH)
     with Store.open(f"sqlite:///{(folder / 'sloboard.db').resolve()}") as store:
         built = build(kind, store, load_slos(folder / "specs"), period, Settings(data_dir=folder, timezone=TZ))
     began = time.perf_counter()
-    write_pdf(built.html, as_of=period.end, archival=kind in ARCHIVAL_KINDS)
+    write_report(built.html, as_of=period.end, archival=kind in ARCHIVAL_KINDS)
     return time.perf_counter() - began
 
 

@@ -5,7 +5,10 @@ events, budget consumed, met or missed), the error-budget policy's freezes and t
 deployments made during one, every deployment of the month (no row left out, however
 many: the table continues across pages under a repeated header), data completeness,
 every collector failure, and the audit log's hash chain with the month's first and last
-entry hashes. Written as PDF/A-3b by ``publish``.
+entry hashes. Written as PDF/A-3b by ``publish``, in parts (``paged``): the cover and
+contents (``monthly/front.html``), then each section from a page of its own, its long
+table laid out a few hundred rows at a time, so that 1,000 SLOs and 5,000 deployments
+fit in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sloboard.reads.history import budget_history
 from . import kpis
 from .data import period_deployments, period_gaps, period_slos
 from .delivery import Headline
+from .paged import BodyPage, FIRST_BODY_PAGE, PagedDocument, Part, row_id
 from .periods import Period
 from .render import Built, local_time, number, pct, render
 
@@ -31,6 +35,7 @@ _TRAIL_TIME = "%m-%d %H:%M"  # the year is the report's; the trail's header says
 # group's rows from the top on every page, so one group of 5,000 rows costs rows x pages;
 # groups of 50 keep that walk short (the header still repeats per page).
 ROW_GROUP = 50
+TITLE = "sloboard \u00b7 monthly compliance report"
 RUNS_READ = 10_000_000  # collector runs: every run of the store (newest first), then the month's
 
 
@@ -53,26 +58,43 @@ def build_monthly(store, slos: Sequence[SLO], period: Period, *, step_s: int, **
     month_audit = [e for e in store.audit_entries(limit=None) if period.start <= e.at < period.end]
     failures = [r for r in store.runs(limit=RUNS_READ)
                 if r.status == "failed" and period.start <= r.started_at < period.end]
-    html = render(
-        "monthly.html", period, "sloboard \u00b7 monthly compliance report", headline=sentence,
-        slos=[{"id": e.id, "objective": pct(e.objective, 3), "sli": pct(e.sli, 4), "good": number(e.good),
-               "total": number(e.total), "consumed": pct(e.budget_consumed, 2), "status": kpis.slo_status(e),
-               "met": e.sli is not None and e.sli >= e.objective} for e in entries],
-        policy=policy,
-        trail=trail,
-        row_group=ROW_GROUP,
-        gaps=[{"id": g.slo_id, "expected": number(g.expected), "present": number(g.present),
-               "missing": pct(g.missing / g.expected, 3) if g.expected else "no steps due",
-               "longest": _gap(g.longest_gap_s)} for g in period_gaps(store, slos, period, step_s)],
-        failures=[{"when": local_time(r.started_at, tz), "query": r.query_key, "error": r.error or "\u2013"}
-                  for r in reversed(failures)],
-        audit={"ok": ok, "broken": broken, "count": len(month_audit),
-               "first": month_audit[0].hash if month_audit else None,
-               "last": month_audit[-1].hash if month_audit else None,
-               "first_at": local_time(month_audit[0].at, tz) if month_audit else None,
-               "last_at": local_time(month_audit[-1].at, tz) if month_audit else None},
-    )
-    return Built(html, Headline(sentence, (("SLOs met", f"{met} of {known}"), ("Deployments", str(len(deploys))))))
+    slo_rows = [{"id": e.id, "objective": pct(e.objective, 3), "sli": pct(e.sli, 4), "good": number(e.good),
+                 "total": number(e.total), "consumed": pct(e.budget_consumed, 2), "status": kpis.slo_status(e)}
+                for e in entries]
+    gaps = [{"id": g.slo_id, "expected": number(g.expected), "present": number(g.present),
+             "missing": pct(g.missing / g.expected, 3) if g.expected else "no steps due",
+             "longest": _gap(g.longest_gap_s)} for g in period_gaps(store, slos, period, step_s)]
+    failed = [{"when": local_time(r.started_at, tz), "query": r.query_key, "error": r.error or "\u2013"}
+              for r in reversed(failures)]
+    audit = {"ok": ok, "broken": broken, "count": len(month_audit),
+             "first": month_audit[0].hash if month_audit else None,
+             "last": month_audit[-1].hash if month_audit else None,
+             "first_at": local_time(month_audit[0].at, tz) if month_audit else None,
+             "last_at": local_time(month_audit[-1].at, tz) if month_audit else None}
+
+    def front(body_pages: list[BodyPage]) -> str:
+        return render("monthly/front.html", period, TITLE, headline=sentence, deployments=len(trail),
+                      body_pages=body_pages, first_body_page=FIRST_BODY_PAGE)
+
+    document = PagedDocument(front, (
+        _part("monthly/slos.html", slo_rows, period),
+        _part("monthly/policy.html", policy, period),
+        _part("monthly/trail.html", trail, period),
+        _part("monthly/completeness.html", gaps, period),
+        _part("monthly/failures.html", failed, period, audit=audit),
+    ))
+    return Built(document, Headline(sentence, (("SLOs met", f"{met} of {known}"), ("Deployments", str(len(deploys))))))
+
+
+def _part(template: str, rows: list[dict], period: Period, **context) -> Part:
+    """A section of its own pages whose table holds ``rows`` (each given its row id)."""
+    rows = [{**row, "row": row_id(i)} for i, row in enumerate(rows)]
+
+    def html(start: int, stop: int) -> str:
+        return render(template, period, TITLE, rows=rows[start:stop], count=len(rows), first=start == 0,
+                      last=stop == len(rows), row_group=ROW_GROUP, **context)
+
+    return Part(html, len(rows))
 
 
 def _recorders(store) -> dict[tuple[str, str, str], str]:

@@ -19,11 +19,18 @@ from sloboard.store import Store
 from sloboard.store.records import ReportRun
 
 from .delivery import Headline, deliver, require_smtp
+from .paged import PagedDocument, write_paged_pdf
 from .pdf import write_pdf
 from .periods import Period
 
 # The kinds written as PDF/A-3b: archival copies an auditor may be handed years later.
 ARCHIVAL_KINDS = frozenset({"monthly"})
+
+
+def write_report(html: str | PagedDocument, *, as_of: float, archival: bool) -> bytes:
+    """The PDF of a builder's HTML, or of its parts when it made them."""
+    write = write_paged_pdf if isinstance(html, PagedDocument) else write_pdf
+    return write(html, as_of=as_of, archival=archival)
 
 
 def publish(
@@ -32,7 +39,7 @@ def publish(
     data_dir: Path,
     reports: ReportsSettings,
     period: Period,
-    html: str,
+    html: str | PagedDocument,
     headline: Headline,
     send: bool = False,
     as_of: float | None = None,
@@ -55,7 +62,7 @@ def publish(
                               f"(SLOBOARD_REPORTS__RECIPIENTS='{{\"{kind}\": [\"cto@example.com\"]}}')")
     started = clock()
     try:
-        pdf = write_pdf(html, as_of=period.end if as_of is None else as_of, archival=kind in ARCHIVAL_KINDS)
+        pdf = write_report(html, as_of=period.end if as_of is None else as_of, archival=kind in ARCHIVAL_KINDS)
         path, sha256 = write_archive(Path(data_dir), kind, period.label, pdf)
     except ReportError as exc:
         store.record_report_run(kind, period.label, status="failed", started_at=started, finished_at=clock(),

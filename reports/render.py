@@ -1,9 +1,10 @@
 """What every builder shares: the Jinja2 environment over ``reports/templates/``, the
 words numbers are written in, and the status a reader sees (colour, icon and word).
 
-A builder returns a :class:`Built`: the HTML for ``publish`` and the headline for the
-mail. The generation time printed is the data's as-of time (the period's end), so a
-rebuild of the period gives the same text and, with ``pdf.write_pdf``, the same bytes.
+A builder returns a :class:`Built`: the HTML for ``publish`` (or, for a report too long to
+lay out in one piece, its parts: ``paged.PagedDocument``) and the headline for the mail.
+The generation time printed is the data's as-of time (the period's end), so a rebuild of
+the period gives the same text and, with ``publish.write_report``, the same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from .delivery import Headline
+from .paged import PagedDocument
 from .pdf import TEMPLATES
 from .periods import Period
 
@@ -29,7 +31,7 @@ STATUSES = {
 
 @dataclass(frozen=True)
 class Built:
-    html: str
+    html: str | PagedDocument
     headline: Headline
 
 

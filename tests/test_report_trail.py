@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from reports.pdf import write_pdf
+from reports.publish import write_report
 from reports.periods import parse_period
 from reports.service import build
 from sloboard.domain import Deployment, DeployStatus
@@ -71,7 +71,7 @@ def pages(tmp_path_factory):
         store.write_sli_samples(SLO.id, ts, np.full(ts.size, 99.5), np.full(ts.size, 100.0))
         store.record_deployments(deployments())
         built = build("monthly", store, [SLO], MONTH, Settings(data_dir=folder, timezone=TZ, collect={"step_s": 3600, "lookback": "1h"}))
-    return pdftotext(write_pdf(built.html, as_of=MONTH.end, archival=True), folder)
+    return pdftotext(write_report(built.html, as_of=MONTH.end, archival=True), folder)
 
 
 HEADER = re.compile(r"#\s+Service\s+Version\s+Status\s+Started\s+Finished\s+Source\s+Commit\s+Recorded\s+Frozen")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reports.pdf import write_pdf
+from reports.publish import write_report
 from reports.periods import parse_period
 from reports.service import build, make_report
 from sloboard.domain import Deployment, DeployStatus
@@ -118,7 +118,7 @@ def _build_pdf(seeded, kind: str, label: str) -> tuple[Path, bytes]:
     period = parse_period(kind, label, TZ)
     with Store.open(url) as store:
         built = build(kind, store, list(SLOS), period, _settings(folder))
-    pdf = write_pdf(built.html, as_of=period.end, archival=kind == "monthly")
+    pdf = write_report(built.html, as_of=period.end, archival=kind == "monthly")
     path = folder / f"{kind}-{label}.pdf"
     path.write_bytes(pdf)
     return path, pdf
@@ -145,6 +145,14 @@ def test_monthly_prints_each_slos_numbers_for_the_calendar_month(seeded):
         assert d.version in text and d.commit in text
     assert "page 1 of" in pages[0] and f"page {len(pages)} of {len(pages)}" in pages[-1]
     assert "monthly-2026-10" in pages[-1]
+
+
+def test_the_monthly_passes_a_pdf_a_3b_validator(seeded):
+    import pikepdf.pdfa as pdfa  # pikepdf[pdfa]
+
+    path, _ = _build_pdf(seeded, "monthly", "2026-10")
+    report = pdfa.validate_written(path, "3b")
+    assert report.verdict == "pass", report.findings
 
 
 def test_weekly_prints_the_weeks_slis_budgets_and_deployments(seeded):
