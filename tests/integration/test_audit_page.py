@@ -135,7 +135,8 @@ def test_an_edited_target_column_shows_as_the_problem_verify_names(chrome, site)
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE audit_log SET target = 'note:elsewhere' WHERE id = :id"), {"id": victim.id})
         _log_in(chrome, server.url, "ada")
-        wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text, what="the target problem")
+        wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text,
+                   what="the target problem")
         findings = chrome.find_element(By.ID, "audit-findings").text
         assert "audit log intact" in findings  # the column is not hashed: the chain still holds
         assert f"target column: entry {victim.id} ({victim.action} at " in findings
