@@ -24,14 +24,17 @@ from .auth import install as install_auth
 from .components import filters, shell
 from .cache_compute import add_computing_header
 from .context import EXTENSION_KEY, build_context
+from .report_builder import ReportBuilder
 from .routes import register_routes
 
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = time.time) -> dash.Dash:
+def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = time.time,
+               reports: ReportBuilder | None = None) -> dash.Dash:
     """Build the dashboard for ``settings``; ``store`` defaults to ``wiring.open_store(settings)``
-    (the store with its retention, as every command opens it).
+    (the store with its retention, as every command opens it). ``reports`` is what the Reports
+    page builds through (``wiring.report_service()``); without it the page only lists reports.
 
     Invalid specs are skipped (``/readyz`` and the collection page name them); the app
     still starts so that an operator can see what is wrong.
@@ -45,7 +48,7 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
         title="sloboard",
         update_title=None,
     )
-    ctx = build_context(settings, store if store is not None else open_store(settings), clock, app.server)
+    ctx = build_context(settings, store if store is not None else open_store(settings), clock, app.server, reports)
     app.server.extensions[EXTENSION_KEY] = ctx
     app.server.after_request(add_computing_header)
     app.layout = shell.shell

@@ -20,6 +20,8 @@ from gunicorn.app.base import BaseApplication
 from sloboard import log_lines
 from sloboard.settings import Settings
 
+from .report_builder import ReportBuilder
+
 
 def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
     """gunicorn's settings, by its own names, for ``settings.server`` on ``host:port``."""
@@ -44,10 +46,11 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> 
 
 
 class DashboardApplication(BaseApplication):
-    """gunicorn serving ``create_app(settings).server`` with :func:`gunicorn_options`."""
+    """gunicorn serving ``create_app(settings, reports=reports).server`` with :func:`gunicorn_options`."""
 
-    def __init__(self, settings: Settings, host: str, port: int, workers: int):
+    def __init__(self, settings: Settings, host: str, port: int, workers: int, reports: ReportBuilder | None = None):
         self.settings = settings
+        self.reports = reports
         self.options = gunicorn_options(settings, host, port, workers)
         super().__init__()
 
@@ -58,14 +61,14 @@ class DashboardApplication(BaseApplication):
     def load(self):
         from .app import create_app  # in the worker, after the fork
 
-        return create_app(self.settings).server
+        return create_app(self.settings, reports=self.reports).server
 
 
-def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+def run_workers(settings: Settings, host: str, port: int, workers: int, reports: ReportBuilder | None = None) -> None:
     """Run the gunicorn master until it is stopped (SIGTERM, SIGINT); for a process of its own.
 
     A spawned process starts with no logging set up: the dashboard's log lines (spec
     reloads, a shared cache that does not answer) go to stderr as JSON lines, with the
     pid of the worker that wrote them."""
     log_lines.configure(settings)  # JSON lines, secrets masked, each with the pid of the worker that wrote it
-    DashboardApplication(settings, host, port, workers).run()
+    DashboardApplication(settings, host, port, workers, reports).run()

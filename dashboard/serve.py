@@ -25,6 +25,7 @@ from sloboard.settings import Settings
 from .app import create_app
 from .context import EXTENSION_KEY
 from .gunicorn_app import run_workers
+from .report_builder import ReportBuilder
 from .spec_reload import watch_sighup
 from .warmer import Warmer
 
@@ -38,10 +39,11 @@ def build_server(
     *,
     store=None,
     clock: Callable[[], float] = time.time,
+    reports: ReportBuilder | None = None,
 ) -> BaseWSGIServer:
     """A bound, not yet running server for the dashboard; ``port=0`` picks a free port
-    (read it back from ``server.server_port``)."""
-    app = create_app(settings, store=store, clock=clock)
+    (read it back from ``server.server_port``). ``reports`` as for ``create_app``."""
+    app = create_app(settings, store=store, clock=clock, reports=reports)
     return make_server(host, port, app.server, threaded=True)
 
 
@@ -54,6 +56,7 @@ def serve(
     clock: Callable[[], float] = time.time,
     stop: threading.Event | None = None,
     workers: int | None = None,
+    reports: ReportBuilder | None = None,
 ) -> None:
     """Serve the dashboard until interrupted (Ctrl-C), or until ``stop`` is set.
 
@@ -61,13 +64,14 @@ def serve(
     run``) end both from one signal handler. ``workers`` (default ``server.workers``)
     above 1 serves through gunicorn (:func:`serve_workers`; ``store`` and ``clock`` are
     then each worker's own). With one, a :class:`Warmer` computes each new instant's
-    overview while it serves, so that no user's request waits for it.
+    overview while it serves, so that no user's request waits for it. ``reports`` (as for
+    ``create_app``) goes to every worker.
     """
     workers = workers or settings.server.workers
     if workers > 1:
-        serve_workers(settings, host, port, workers, stop=stop)
+        serve_workers(settings, host, port, workers, stop=stop, reports=reports)
         return
-    server = build_server(settings, host, port, store=store, clock=clock)
+    server = build_server(settings, host, port, store=store, clock=clock, reports=reports)
     warmer = Warmer(server.app.extensions[EXTENSION_KEY]).start()
     restore_sighup = watch_sighup(server.app)  # SIGHUP reloads the specs (spec_reload.py)
     log.info("dashboard on http://%s:%d", host, server.server_port)
@@ -84,7 +88,7 @@ def serve(
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
-                  stop: threading.Event | None = None) -> None:
+                  stop: threading.Event | None = None, reports: ReportBuilder | None = None) -> None:
     """Run gunicorn with ``workers`` workers in a process of its own until it ends, until
     Ctrl-C, or until ``stop`` is set; then stop it gracefully (SIGTERM). Raises
     SloboardError when the master ended by itself with an error (gunicorn logged why,
@@ -96,7 +100,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, *,
     # SIGTERM (systemd, Kubernetes, a test) stops the master gracefully rather than orphaning it.
     restore = _on_sigterm(stop.set)
     master = multiprocessing.get_context("spawn").Process(
-        target=run_workers, args=(settings, host, port, workers), name="sloboard-gunicorn")
+        target=run_workers, args=(settings, host, port, workers, reports), name="sloboard-gunicorn")
     master.start()
     try:
         while master.is_alive() and not stop.is_set():

@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 
 from sloboard.settings import load_settings
+from sloboard.wiring import report_service
 
 from .app import create_app
 
 _config = os.environ.get("SLOBOARD_CONFIG")
-app = create_app(load_settings(Path(_config) if _config else None)).server
+app = create_app(load_settings(Path(_config) if _config else None), reports=report_service()).server

@@ -10,7 +10,7 @@ import click
 
 from .cli_common import CliContext, log_to_stderr, serve_options, store_is_empty
 from .errors import InputError, SloboardError
-from .wiring import open_store
+from .wiring import open_store, report_service
 
 @click.group(invoke_without_command=True, short_help="Seed a synthetic fleet and serve the dashboard.")
 @serve_options
@@ -175,7 +175,7 @@ def _serve_demo(settings, host: str, port: int, slos, end: int, seed: int, token
                               name="demo-fleet", daemon=True)
     ticker.start()
     try:
-        serve_dashboard(settings, host, port)
+        serve_dashboard(settings, host, port, reports=report_service())
     finally:
         stop.set()
         ticker.join(timeout=10)

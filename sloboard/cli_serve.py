@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .cli_common import CliContext, log_to_stderr, note_demo_settings, serve_options
-from .wiring import open_store
+from .wiring import open_store, report_service
 
 workers_option = click.option(
     "--workers", type=click.IntRange(1, 64), default=None,
@@ -26,7 +26,7 @@ def serve(obj: CliContext, host: str, port: int, workers: int | None) -> None:
     log_to_stderr(obj.settings)
     note_demo_settings(obj.settings)
     click.echo(f"dashboard on http://{host}:{port}", err=True)
-    serve_dashboard(obj.settings, host, port, workers=workers)
+    serve_dashboard(obj.settings, host, port, workers=workers, reports=report_service())
 
 
 @click.command(short_help="Collect and build reports on a schedule, and serve the dashboard.")
@@ -54,6 +54,6 @@ def run(obj: CliContext, host: str, port: int, workers: int | None, scheduler_on
 
     click.echo(f"collecting every {obj.settings.collect.interval_s}s; dashboard on http://{host}:{port}", err=True)
     try:
-        serve_dashboard(obj.settings, host, port, workers=workers)
+        serve_dashboard(obj.settings, host, port, workers=workers, reports=report_service())
     finally:
         scheduler.shutdown(wait=False)

@@ -4,12 +4,13 @@
     ├── ConfigError                settings file or environment is wrong (exit 2)
     ├── SpecError                  one or more SLO specs are invalid (exit 2)
     ├── StoreError                 the database cannot be used (exit 1)
-    │   ├── StoreLockedError       another process holds the collector lock
+    │   ├── StoreLockedError       another process holds a named lock (the collector's, a report kind's)
     │   └── StoreUnavailable       the database is busy or unreachable for now: worth repeating
     ├── SourceError                a data source (Prometheus) failed (exit 1)
     │   ├── SourceUnavailable      down, timed out, 5xx, or malformed answer: retried
     │   └── QueryRejected          the source refused the query (bad PromQL): not retried
     ├── ReportError                a report could not be built or delivered (exit 1)
+    │   └── ReportBusyError        another build of that kind holds its lock: nothing built
     └── InputError                 a bad command-line or CSV input (exit 2)
 
 The CLI turns each into one line on stderr and an exit code; no traceback reaches
@@ -94,3 +95,11 @@ class EmptyAnswer(SourceError):
 
 class ReportError(SloboardError):
     pass
+
+
+class ReportBusyError(ReportError):
+    """Another build of ``kind`` holds its ``report:<kind>`` lock (``owner``: host:pid); nothing was built."""
+
+    def __init__(self, kind: str, owner: str | None):
+        self.kind, self.owner = kind, owner
+        super().__init__(f"a {kind} report is being built by {owner or 'another process'}")

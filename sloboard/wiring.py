@@ -42,3 +42,11 @@ def status_options(settings, dora_bands=None) -> dict[str, Any]:
     return {"step_s": settings.collect.step_s, "timezone_name": settings.timezone,
             "cost_budgets": settings.cost.budgets(),
             "dora_bands": dora_bands if dora_bands is not None else load_dora_bands()}
+
+
+def report_service():
+    """What the dashboard's Reports page builds reports through (``dashboard.report_builder``):
+    handed in by whoever starts a dashboard, so that the dashboard imports no ``reports`` module."""
+    from reports.service import ReportService
+
+    return ReportService()

@@ -3,9 +3,11 @@ time, SHA-256 and delivery status, and a download of its archived PDF
 (``dashboard/report_files.py``). One card per run, so the page fits a phone's width.
 
 Editors (and admins) also get a form to build, or build and mail, one report of a kind
-and period through ``reports.service.make_report``, the path ``sloboard report`` takes,
-audited with their user name. Viewers see no form, and their callbacks are refused on the
-server (``callback_requires``: 403), whatever a client sends.
+and period through the context's report builder (``dashboard/report_builder.py``: the
+path ``sloboard report`` takes, under the lock the scheduler's builds take), audited with
+their user name. A dashboard started without a builder says so instead of the form.
+Viewers see no form, and their callbacks are refused on the server
+(``callback_requires``: 403), whatever a client sends.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dashboard.components import format as fmt
 from dashboard.components.empty import empty_state
 from dashboard.context import current
 from dashboard.report_files import archived_file, download_href
-from sloboard.errors import SloboardError
+from sloboard.errors import ReportBusyError, SloboardError
 
 dash.register_page(__name__, path="/reports", name="Reports", title="Reports · sloboard", order=4)
 
@@ -30,6 +32,9 @@ DELIVERY = {"none": "not mailed", "pending": "mail pending", "sending": "mail se
 _BADGE = {"sent": "badge-good", "failed": "badge-bad", "pending": "badge-warn", "sending": "badge-warn"}
 EDITOR = "editor"  # the lowest role that may build or send a report
 KINDS = {"weekly": "Weekly executive", "monthly": "Monthly compliance", "quarterly": "Quarterly review"}
+UNAVAILABLE = ("Building reports is not available in this dashboard: it was started without the report "
+               "builder (`sloboard serve`, `sloboard run` and `gunicorn 'dashboard.wsgi:app'` wire it). "
+               "`sloboard report weekly` (or monthly, quarterly) builds one.")
 # The SHA-256 wraps anywhere, so 64 hex digits never widen a phone's page.
 _SHA_STYLE = {"fontFamily": "ui-monospace, monospace", "wordBreak": "break-all", "fontSize": "12px"}
 
@@ -41,7 +46,7 @@ def layout(**_query):
         html.H1("Reports"),
         html.P(f"Every report built, newest first; times in {tz}. Each PDF's SHA-256 is also in the audit log "
                "(`sloboard audit verify` checks both).", className="table-caption"),
-        *([_builder()] if has_role(EDITOR) else []),
+        *([_builder() if ctx.reports is not None else _unavailable()] if has_role(EDITOR) else []),
         html.Div(_cards(ctx), id="reports-list"),
     ])
 
@@ -78,6 +83,10 @@ def _builder() -> html.Div:
     )
 
 
+def _unavailable() -> html.P:
+    return html.P(UNAVAILABLE, className="panel meta", id="report-builder-unavailable")
+
+
 def _card(run, tz: str, on_disk: bool) -> html.Div:
     built = fmt.when(run.finished_at or run.started_at, tz)
     delivery = DELIVERY.get(run.delivery_status, run.delivery_status)
@@ -110,12 +119,10 @@ def register_callbacks(app) -> None:
                   Input("report-kind", "value"))
     @callback_requires(EDITOR)
     def period_hint(kind):
-        from reports.service import resolve_period
-
-        if kind not in KINDS:
-            raise PreventUpdate
         ctx = current()
-        default = resolve_period(kind, None, ctx.settings.timezone, ctx.clock()).label
+        if kind not in KINDS or ctx.reports is None:
+            raise PreventUpdate
+        default = ctx.reports.last_complete(kind, ctx.settings.timezone, ctx.clock())
         return default, (f"Empty: the last complete period, {default}. Periods are calendar periods in "
                          f"{ctx.settings.timezone}; a rebuilt period replaces its PDF in the archive.")
 
@@ -134,13 +141,15 @@ def register_callbacks(app) -> None:
 
 def _make(ctx, kind: str, period_text: str | None, *, send: bool) -> html.Div:
     """Build (and with ``send`` mail) one report; what happened, in one line."""
-    from reports.service import make_report, resolve_period
-
+    if ctx.reports is None:
+        return html.Div(UNAVAILABLE, className="badge badge-unknown", id="report-action-unavailable")
     user = flask_login.current_user
     actor = f"user:{user.name}" if user.is_authenticated else "anonymous"
     try:
-        period = resolve_period(kind, (period_text or "").strip() or None, ctx.settings.timezone, ctx.clock())
-        run = make_report(ctx.store, ctx.slos, ctx.settings, kind, period, send=send, actor=actor)
+        run = ctx.reports.make(ctx.store, ctx.slos, ctx.settings, kind, (period_text or "").strip() or None,
+                               now=ctx.clock(), send=send, actor=actor)
+    except ReportBusyError as exc:  # the scheduler, or another editor, is building this kind now
+        return html.Div(f"{exc}; try again in a minute", className="badge badge-warn", id="report-action-busy")
     except SloboardError as exc:
         return html.Div(str(exc), className="badge badge-bad", id="report-action-error")
     mailed = ""

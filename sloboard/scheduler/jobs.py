@@ -3,7 +3,8 @@ taking nothing but a report kind; each opens the store with this process's setti
 (``runtime``) and logs its failures instead of raising them into the scheduler.
 
 Several schedulers may run the same job (they share one job store): collection runs
-under the collector lock, each report under the ``report:<kind>`` lock and only if
+under the collector lock, each report under the ``report:<kind>`` lock (which the
+dashboard's builds take too: ``reports.service.build_locked``) and only if
 the store has no run of that period yet, and each mail is claimed in the store before
 it is sent. So whichever process gets there first does the work, once.
 """
@@ -14,15 +15,12 @@ import logging
 import time
 from contextlib import closing
 
-from ..errors import SloboardError, StoreLockedError
+from ..errors import ReportBusyError, SloboardError, StoreLockedError
 from ..wiring import load_slos, open_store, prometheus_source
 from . import runtime
 
 log = logging.getLogger("sloboard.scheduler")
 
-# Longer than the slowest build measured (the 1,000-SLO monthly, under 3 minutes), and
-# short enough that a scheduler that died mid-build does not block the kind for long.
-REPORT_LOCK_TTL_S = 3600
 REPORT_ACTOR = "scheduler"
 
 
@@ -88,25 +86,29 @@ def retention_job() -> None:
 def report_job(kind: str) -> None:
     """Build (and mail, when recipients and an SMTP host are set) the last complete
     ``kind`` period, unless the store already has it; logged, never raised."""
-    from reports.service import make_report, resolve_period
+    from reports.service import build_locked, make_report, resolve_period
 
     rt = runtime.current()
     settings = rt.settings
     period = resolve_period(kind, None, settings.timezone, rt.clock())
     send = bool(settings.reports.recipients.get(kind)) and settings.reports.smtp.host is not None
     store = open_store(settings)
+
+    def build_unless_covered():
+        done = covering_run(store, kind, period.label, send=send)
+        if done is not None:
+            log.info("%s report %s: built already (report run %d), not again", kind, period.label, done.id)
+            return None
+        return make_report(store, load_slos(settings).slos, settings, kind, period, send=send,
+                           actor=REPORT_ACTOR, clock=rt.clock)
+
     try:
-        with store.lock(f"report:{kind}", rt.owner, ttl_s=REPORT_LOCK_TTL_S):
-            done = covering_run(store, kind, period.label, send=send)
-            if done is not None:
-                log.info("%s report %s: built already (report run %d), not again", kind, period.label, done.id)
-                return
-            run = make_report(store, load_slos(settings).slos, settings, kind, period, send=send,
-                              actor=REPORT_ACTOR, clock=rt.clock)
-        log.info("%s report %s: %s (SHA-256 %s), delivery %s", kind, period.label, run.path, run.sha256,
-                 run.delivery_status)
-    except StoreLockedError as exc:
-        log.info("%s report %s: another scheduler is building it (%s)", kind, period.label, exc)
+        run = build_locked(store, kind, rt.owner, build_unless_covered)
+        if run is not None:
+            log.info("%s report %s: %s (SHA-256 %s), delivery %s", kind, period.label, run.path, run.sha256,
+                     run.delivery_status)
+    except ReportBusyError as exc:  # another scheduler, or an editor on the dashboard
+        log.info("%s report %s: not built here: %s", kind, period.label, exc)
     except SloboardError as exc:
         log.error("%s report %s failed: %s", kind, period.label, exc)
     finally:

@@ -169,10 +169,10 @@ class DashboardServer:
         return f"http://127.0.0.1:{self.server.server_port}"
 
     @classmethod
-    def start(cls, settings, *, store, clock) -> "DashboardServer":
+    def start(cls, settings, *, store, clock, reports=None) -> "DashboardServer":
         from dashboard.serve import build_server
 
-        server = build_server(settings, "127.0.0.1", 0, store=store, clock=clock)
+        server = build_server(settings, "127.0.0.1", 0, store=store, clock=clock, reports=reports)
         thread = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
         thread.start()
         return cls(server, thread)

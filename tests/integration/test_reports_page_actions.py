@@ -2,7 +2,7 @@
 builds one in a real Chromium (Build, the progress, the new card, a bad period's
 one-line error) and mails one to a real SMTP server (aiosmtpd); a viewer sees no form, and the same callback POSTed as a viewer is
 refused on the server (403) and builds nothing, while an editor's POST builds through
-reports.service, audited with the user. Screenshots go to tests/artifacts/."""
+the report builder the composition root wires (``wiring.report_service``), audited with the user. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import requests
 from sloboard import credentials
 from sloboard.settings import Settings
 from sloboard.store import Store
+from sloboard.wiring import report_service
 from tests.scheduler_store import MONDAY_MORNING
 from tests.smtp_inbox import free_port, smtp_server
 
@@ -53,7 +54,7 @@ def site(tmp_path_factory, inbox):
         store = Store.open(f"sqlite:///{data / 'reports.db'}")
         for name, role in (("ed", "editor"), ("vi", "viewer")):
             store.add_user(name, role, credentials.hash_password(PASSWORD), actor="test")
-        server = DashboardServer.start(settings, store=store, clock=lambda: MONDAY_MORNING)
+        server = DashboardServer.start(settings, store=store, clock=lambda: MONDAY_MORNING, reports=report_service())
     yield server, store
     server.stop()
     store.close()
