@@ -1,5 +1,4 @@
-"""What every page and route of one dashboard app shares: settings, store, specs, clock,
-and the report builder the entry point hands in.
+"""What every page and route of one dashboard app shares: settings, store, specs, clock.
 
 ``create_app`` builds one ``DashboardContext`` and keeps it on the Flask app
 (``server.extensions["sloboard"]``). Page layouts and callbacks run inside a Flask
@@ -14,7 +13,7 @@ from typing import Any, Callable, Hashable
 
 import flask
 
-from sloboard.domain import SLO, Deployment
+from sloboard.domain import SLO
 from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
@@ -22,13 +21,13 @@ from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
 from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
-from sloboard.reads.trends import dora_trends, trend_deployments
+from sloboard.reads.trends import dora_trends, trend_deployment_days
+from sloboard.store.deployment_rows import DeploymentDays
 from sloboard.wiring import load_slos
 
 from .cache import SharedResults
 from .cache_compute import InstantResults, deployments_version, spec_fingerprint
 from .metrics import Metrics
-from .report_builder import ReportBuilder
 
 EXTENSION_KEY = "sloboard"
 
@@ -45,7 +44,6 @@ class DashboardContext:
     metrics: Metrics
     dora_bands: BandScales  # the DORA 2023 bands (sloboard.dora_bands), read once by whoever builds the app
     kept_files: list[str] = field(default_factory=list)  # files with errors whose last good SLOs are served
-    reports: ReportBuilder | None = None  # what the Reports page builds through; None: it only lists them
     # Where per-instant results are kept (cache_compute.py); default: this process only.
     results: InstantResults | None = field(default=None, repr=False)
 
@@ -68,17 +66,22 @@ class DashboardContext:
     def report(self, at_epoch: int) -> StatusReport:
         """``status_report`` for all SLOs at ``at_epoch``, cached for the last few instants.
 
-        The page shows exactly what ``sloboard status --json --at <at>`` prints.
+        The page shows exactly what ``sloboard status --json --at <at>`` prints. Computing
+        it reads the deployment counts and the cost rows the KPI trends read too (one read
+        of each, kept for the instant); a report found in the shared cache reads neither.
         """
-        return self.per_instant("status", at_epoch, lambda: status_report(
-            self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
-            cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
-            deployments=self.kept("deployments", at_epoch), cost_rows=self.kept("report_cost_rows", at_epoch)))
+        def compute() -> StatusReport:
+            self.cost_trend_rows(at_epoch)  # keeps the report's share of the rows (report_cost_rows)
+            return status_report(
+                self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
+                cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
+                deployments=self.deployment_days(at_epoch), cost_rows=self.kept("report_cost_rows", at_epoch))
+        return self.per_instant("status", at_epoch, compute)
 
-    def deployments(self, at_epoch: int) -> list[Deployment]:
-        """``reads.trends.trend_deployments`` at ``at_epoch``, kept for the instant: the report's DORA
-        entries use them too when they are read first (one read instead of two)."""
-        return self.per_instant("deployments", at_epoch, lambda: trend_deployments(self.store, at_epoch))
+    def deployment_days(self, at_epoch: int) -> DeploymentDays:
+        """``reads.trends.trend_deployment_days`` at ``at_epoch``, kept for the instant: the report's
+        DORA entries and the DORA trends count from this one read."""
+        return self.per_instant("deployment_days", at_epoch, lambda: trend_deployment_days(self.store, at_epoch))
 
     def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
         """The rows ``reads.cost.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
@@ -95,7 +98,7 @@ class DashboardContext:
         """``reads.trends.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
         key = ("dora_trends", None if services is None else frozenset(services))
         return self.per_instant(key, at_epoch, lambda: dora_trends(
-            self.store, at_epoch, services=services, deployments=self.deployments(at_epoch), bands=self.dora_bands))
+            self.store, at_epoch, services=services, deployment_days=self.deployment_days(at_epoch), bands=self.dora_bands))
 
     def cost_trends(self, at_epoch: int, scope: str) -> dict[int, Any]:
         """``reads.cost.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,
@@ -147,13 +150,12 @@ class DashboardContext:
 
     def known_services(self, at_epoch: int) -> list[str]:
         """The services the specs name, and those with deployments in the trend window (61 days)."""
-        return sorted(set(self.services) | {d.service for d in self.deployments(at_epoch)})
+        return sorted(set(self.services) | set(self.deployment_days(at_epoch).services))
 
 
-def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask,
-                  reports: ReportBuilder | None = None) -> DashboardContext:
-    """The context of a dashboard on ``store``: the specs and DORA bands read, the cache
-    ``settings.cache`` names (Flask-Caching registers it on ``server``) and ``reports``."""
+def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask) -> DashboardContext:
+    """The context of a dashboard on ``store``: the specs and DORA bands read, and the cache
+    ``settings.cache`` names (Flask-Caching registers it on ``server``)."""
     specs = load_slos(settings)
     metrics = Metrics()
     shared = SharedResults(settings.cache, server) if settings.cache.url else None
@@ -162,7 +164,7 @@ def build_context(settings: Settings, store, clock: Callable[[], float], server:
                              fingerprint=spec_fingerprint(specs.slos, settings))
     return DashboardContext(settings=settings, store=store, clock=clock, slos=list(specs.slos),
                             problems=list(specs.problems), metrics=metrics, dora_bands=load_dora_bands(),
-                            results=results, reports=reports)
+                            results=results)
 
 
 def current() -> DashboardContext:

@@ -33,10 +33,7 @@ def warm_overview(ctx: DashboardContext, at_epoch: int) -> None:
     the default view (no team, service or search filter), through the same context methods."""
     if not ctx.slos:
         return  # the page shows its empty state and computes nothing
-    # The overview's order: deployments and cost rows first, so the report reads neither again.
-    ctx.deployments(at_epoch)
-    ctx.cost_trend_rows(at_epoch)
-    ctx.report(at_epoch)
+    ctx.report(at_epoch)  # reads the deployment counts and cost rows that the trends reuse
     ctx.dora_trends(at_epoch, None)
     ctx.cost_trends(at_epoch, Filters().cost_scope())
 

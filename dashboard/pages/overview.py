@@ -142,9 +142,8 @@ def register_callbacks(app) -> None:
             return empty_state("No SLOs loaded",
                                f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
-        # First, so that the report's DORA entries and cost entries need no reads of their own.
-        ctx.deployments(view.at)
-        ctx.cost_trend_rows(view.at)
+        # The report and the trends read deployment counts and cost rows only when they are
+        # computed here, not when another worker shared them.
         report = ctx.report(view.at)
         filters = view.filters
         shown = [s for s in report.slos if matches(s, filters.team, filters.service, filters.q)]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any
 
-from ..domain import Deployment
-from ..engine.dora import ALL_SERVICES, BandScales, DoraMetrics, dora_by_service
+import numpy as np
+
+from ..engine.dora import (ALL_SERVICES, BandScales, DeploymentColumns, DoraMetrics, dora_from_counts,
+                           lead_times, restore_times)
+from ..store.deployment_rows import DeploymentDays
 
 DAY_S = 86400
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
@@ -39,28 +42,48 @@ class DoraEntry(DoraMetrics):
         }
 
 
-def dora_entries(store, at_epoch: int, deployments: Sequence[Deployment] | None = None, *,
-                 bands: BandScales) -> list[DoraEntry]:
+def dora_entries(store, at_epoch: int, days: DeploymentDays | None = None, *, bands: BandScales) -> list[DoraEntry]:
     """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
 
-    Empty when no deployment was recorded in the longest window. ``deployments``: what
-    ``store.deployments`` returns for a span that holds ``(at - 30 d - 1 s, at]``, when
-    the caller has read it already; None reads that span. ``bands``: the DORA 2023 bands
-    (``sloboard.dora_bands``).
+    Empty when no deployment was recorded in ``[at - 30 d, at]``. The database counts the
+    deployments per service, day and status (``store.deployment_days``); only the rows
+    the restore and lead times need are read one by one (``store.deployment_events``).
+    ``days``: those counts over a span ending at ``at`` that holds ``[at - 30 d, at]``
+    (the trends' read, ``trends.trend_deployment_days``), when the caller has read them;
+    None reads that span. ``bands``: the DORA 2023 bands (``sloboard.dora_bands``).
     """
-    # The store reads (start, end]; DORA counts [start, end): one second earlier covers both.
-    start = at_epoch - max(DORA_WINDOWS.values()) - 1
-    if deployments is None:
-        deployments = store.deployments(start=start, end=at_epoch)
-    else:  # the store's own bounds on started_at, and its order kept
-        deployments = [d for d in deployments if start < d.started_at.timestamp() <= at_epoch]
-    if not deployments:
+    longest = max(DORA_WINDOWS.values())
+    if days is None:
+        days = store.deployment_days(start=at_epoch - longest - 1, end=at_epoch)
+    counts = days.counts[:, : longest // DAY_S + 1]
+    recorded = counts.sum(axis=(1, 2)) > 0
+    services = [s for s, seen in zip(days.services, recorded) if seen]
+    if not services:
         return []  # nothing recorded: no data, rather than a "low" band for zero deploys
-    end = datetime.fromtimestamp(at_epoch, tz=timezone.utc)
+    counts = counts[recorded]
+    events = store.deployment_events(start=at_epoch - longest, end=at_epoch)
+    rows = DeploymentColumns(events.service, events.status, events.started_at, events.finished_at,
+                             events.committed_at)
+    # Group 0 is all services together, group i + 1 the i-th of ``services``.
+    group = {s: i + 1 for i, s in enumerate(services)}
+    group_of = np.array([group[s] for s in events.services], dtype=np.int64)
+
+    def grouped(values: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        service, seconds = values
+        return np.concatenate((np.zeros(service.size, np.int64), group_of[service])), np.concatenate((seconds, seconds))
+
+    def describe(i: int) -> str:
+        started = datetime.fromtimestamp(rows.started_at[i], timezone.utc).isoformat()
+        return f"{events.services[rows.service[i]]} started {started}"
+
     out = []
     for label, length in DORA_WINDOWS.items():
-        start = datetime.fromtimestamp(at_epoch - length, tz=timezone.utc)
-        for service, m in dora_by_service(deployments, start, end, bands).items():
-            metrics = {f.name: getattr(m, f.name) for f in fields(DoraMetrics)}
-            out.append(DoraEntry(**metrics, service=service, window=label))
+        start = at_epoch - length
+        per_service = counts[:, 1 : length // DAY_S + 1].sum(axis=1)
+        metrics = dora_from_counts(np.vstack((per_service.sum(axis=0), per_service)), length,
+                                   grouped(restore_times(rows, start, at_epoch)),
+                                   grouped(lead_times(rows, start, at_epoch, describe)), bands)
+        for service, m in zip((ALL_SERVICES, *services), metrics):
+            values = {f.name: getattr(m, f.name) for f in fields(DoraMetrics)}
+            out.append(DoraEntry(**values, service=service, window=label))
     return sorted(out, key=lambda e: (e.service != ALL_SERVICES, e.service, DORA_WINDOWS[e.window]))

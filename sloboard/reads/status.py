@@ -19,12 +19,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Collection, Mapping, Sequence
 
-from ..domain import SLO, BudgetingMethod, Deployment, format_duration
+from ..domain import SLO, BudgetingMethod, format_duration
 from ..engine import evaluate, forecast_window
 from ..engine.cost import CostBudgets
 from ..engine.dora import BandScales
 from ..engine.evaluate import window_starts
 from ..engine.policy import policy_state
+from ..store.deployment_rows import DeploymentDays
 from ..timeparse import iso
 from .cost import CostEntry, PieceRows, cost_entries
 from .dora import DoraEntry, dora_entries
@@ -222,7 +223,7 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s:
 
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
-                  cost_budgets: CostBudgets, dora_bands: BandScales, deployments: Sequence[Deployment] | None = None,
+                  cost_budgets: CostBudgets, dora_bands: BandScales, deployments: DeploymentDays | None = None,
                   cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> StatusReport:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 

@@ -3,16 +3,14 @@ cost trends read with the rest of the cost in ``reads.cost``)."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable, Collection, Sequence
 
 import numpy as np
 
-from ..domain import Deployment
 from ..engine.buckets import Series
-from ..engine.dora import BandScales, DoraMetrics, dora_metrics
+from ..engine.dora import BandScales, DoraMetrics, dora_from_counts
+from ..store.deployment_rows import DeploymentDays
 
 DAY_S = 86_400
 HOUR_S = 3600
@@ -105,40 +103,45 @@ DORA_KPIS: dict[str, Callable[[DoraMetrics], float | None]] = {
 }
 
 
-def trend_deployments(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[Deployment]:
-    """The deployments :func:`dora_trends` reads; they hold the span ``dora.dora_entries`` reads."""
-    return store.deployments(start=trend_lookback(at_epoch, days), end=at_epoch)
+def trend_deployment_days(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) -> DeploymentDays:
+    """The deployment counts :func:`dora_trends` reads; they hold the span ``dora.dora_entries`` reads."""
+    return store.deployment_days(start=trend_lookback(at_epoch, days), end=at_epoch)
+
+
+_NO_TIMES = (np.empty(0, np.int64), np.empty(0))  # the KPIs are counts: no restore or lead times read
 
 
 def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
-                days: Sequence[int] = TREND_DAYS, deployments: Sequence[Deployment] | None = None,
+                days: Sequence[int] = TREND_DAYS, deployment_days: DeploymentDays | None = None,
                 bands: BandScales) -> dict[str, dict[int, Trend]]:
     """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
 
-    Every number is ``engine.dora.dora_metrics`` over the deployments of ``services``
-    (all services when None) started in the span, so the current 7- and 30-day values
-    equal the status report's ``dora`` entries for ``"*"`` or for one service. A day's
-    deployment frequency is that day's deployment count. ``deployments``:
-    :func:`trend_deployments` when the caller has read them.
+    Every number is ``engine.dora.dora_from_counts`` over the deployments of ``services``
+    (all services when None) counted per day by the database (``store.deployment_days``:
+    the periods and days end at ``at - k d``, whole days back), so the current 7- and
+    30-day values equal the status report's ``dora`` entries for ``"*"`` or for one
+    service. A day's deployment frequency is that day's deployment count.
+    ``deployment_days``: :func:`trend_deployment_days` when the caller has read them.
     """
-    if deployments is None:
-        deployments = trend_deployments(store, at_epoch, days)
-    deploys = [d for d in deployments if services is None or d.service in services]
-    starts = [d.started_at.timestamp() for d in deploys]  # the store returns them oldest first
-    since = int(starts[0]) if starts else None
+    if deployment_days is None:
+        deployment_days = trend_deployment_days(store, at_epoch, days)
+    chosen = np.array([services is None or s in services for s in deployment_days.services], dtype=bool)
+    per_day = deployment_days.counts[chosen].sum(axis=0)
+    # before[b]: the deployments of days back 1 .. b, so [at - m d, at - n d) is before[m] - before[n].
+    before = np.concatenate((np.zeros((1, per_day.shape[1]), np.int64), np.cumsum(per_day[1:], axis=0)))
+    since = int(deployment_days.first_started_at[chosen].min()) if chosen.any() else None
     metrics: dict[tuple[int, int], DoraMetrics] = {}
 
     def metrics_of(start: int, end: int) -> DoraMetrics:
         if (start, end) not in metrics:
-            span = deploys[bisect_left(starts, start):bisect_left(starts, end)]  # started in [start, end)
-            metrics[(start, end)] = dora_metrics(span, _utc(start), _utc(end), bands)
+            oldest, newest = divmod(at_epoch - start, DAY_S), divmod(at_epoch - end, DAY_S)
+            if oldest[1] or newest[1]:
+                raise ValueError(f"DORA trend span [{start}, {end}) does not end whole days before {at_epoch}")
+            counts = before[oldest[0]] - before[newest[0]]
+            metrics[(start, end)] = dora_from_counts(counts, end - start, _NO_TIMES, _NO_TIMES, bands)[0]
         return metrics[(start, end)]
 
     return {
         name: {d: trend(lambda s, e, kpi=kpi: kpi(metrics_of(s, e)), at_epoch, d, since) for d in days}
         for name, kpi in DORA_KPIS.items()
     }
-
-
-def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
