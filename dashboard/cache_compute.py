@@ -4,7 +4,8 @@ A result (the status report, a DORA or cost trend, one SLO's entry) is looked up
 process (``cache_local``), then in the shared cache (``cache``, when ``cache.url`` is set).
 On a miss, the worker that takes the result's lock computes it and shares it; the others
 poll for it for up to ``cache.wait_s``, then serve the previous instant's value with a
-"computing" note (the ``X-Sloboard-Computing`` header and a log line), and only compute
+"computing" note (the ``X-Sloboard-Computing`` header, a log line, and for the page the
+note ``components.computing`` draws from :func:`computing_state`), and only compute
 it themselves when they have none. When Redis does not answer, every worker computes
 locally, logs a warning once, and names the failure on ``/readyz``; it tries Redis again
 after ``RETRY_S``.
@@ -153,6 +154,8 @@ class InstantResults:
                      at_epoch, previous[0])
             if flask.has_request_context():
                 flask.g.sloboard_computing = at_epoch
+                served = flask.g.get("sloboard_served")  # the oldest instant a result of this request is of
+                flask.g.sloboard_served = previous[0] if served is None else min(served, previous[0])
             return previous[1]
         log.warning("waited %.1f s for another worker to compute %s at %d; computing it here",
                     self._wait_s, _key_text(key), at_epoch)
@@ -213,6 +216,14 @@ class InstantResults:
         value = compute()
         self._computations.inc(name_of(key))
         return value
+
+
+def computing_state() -> tuple[int, int] | None:
+    """``(served, computing)`` when this request served a result of the instant ``served``
+    because another worker is still computing it at ``computing``; None otherwise."""
+    if not flask.has_request_context() or flask.g.get("sloboard_computing") is None:
+        return None
+    return flask.g.sloboard_served, flask.g.sloboard_computing
 
 
 def add_computing_header(response: flask.Response) -> flask.Response:

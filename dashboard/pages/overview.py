@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from dashboard.components import format as fmt
+from dashboard.components.computing import computing_note
 from dashboard.components.dora import dora_window
 from dashboard.components.empty import empty_state
 from dashboard.components.figures import COLORS, graph, hover, styled, timed
@@ -147,16 +148,20 @@ def register_callbacks(app) -> None:
         report = ctx.report(view.at)
         filters = view.filters
         shown = [s for s in report.slos if matches(s, filters.team, filters.service, filters.q)]
+        delivery = delivery_and_cost(ctx, report, shown, view)
+        trend = budget_trend(ctx, shown, view)
+        note = computing_note(view.tz)  # after every read: any of them may have served older figures
         return [
+            *([note] if note else []),
             reliability_tiles(shown),
-            delivery_and_cost(ctx, report, shown, view),
+            delivery,
             html.H2(f"SLOs ({len(shown)} of {len(report.slos)})"),
             html.Div(
                 [
                     slo_table("overview-table", shown, empty_title="No SLO matches these filters",
                               empty_hint="Clear the team, service or search filter to see every SLO.",
                               query=filters.query_string()),
-                    budget_trend(ctx, shown, view),
+                    trend,
                 ],
                 className="overview-main",
             ),
