@@ -26,8 +26,9 @@ from typing import Callable, Sequence
 from sloboard.domain import SLO
 from sloboard.errors import SourceError, SpecError, StoreError, StoreUnavailable
 
+from .grouping import SLIGroup, sli_groups
 from .source import Source, step_grid_chunks
-from .targets import StepsMissing, Target
+from .targets import SLITarget, StepsMissing, Target
 
 LOCK_NAME = "collector"
 STORE_RETRY_S = 60.0  # how long a pass is repeated while the database is busy or unreachable
@@ -84,7 +85,10 @@ def collect_pass(
     ``slos`` (the SLO definitions behind the targets) are synced into the store first,
     under the same lock, so a collector that finds the lock taken writes nothing.
     Up to ``concurrency`` targets are collected at once (their queries are in flight
-    together; each target's chunks stay in order); results are reported in target order.
+    together; each target's chunks stay in order); SLOs that can share their queries for
+    the range they need are collected as one group (``grouping``), each with its own run
+    and watermark. Results are reported in target order, a group's where its first
+    member stands.
     """
     summary = PassSummary()
     owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -93,20 +97,25 @@ def collect_pass(
             store.sync_slos(slos)
             store.audit_spec_changes(slos, actor="collector")  # spec changes seen on this load, once each
         targets = [*targets, *(new for t in targets if hasattr(t, "catch_up") for new in t.catch_up(store))]
+        ranges = {t.key: plan_range(resume_watermark(store, t), until, since_s, step)
+                  for t in targets if isinstance(t, SLITarget)}
+        jobs = sli_groups(targets, {key: r for key, r in ranges.items() if r[0] <= r[1]}, step, max_points)
 
-        def collect(target: Target) -> TargetResult:
-            result = _collect_target(store, source, target, until, since_s, step, max_points, clock)
+        def collect(job) -> list[TargetResult]:
+            members = job.members if isinstance(job, SLIGroup) else [job]
+            results = [_collect_target(store, source, target, until, since_s, step, max_points, clock)
+                       for target in members]
             # Raises StoreLockedError if the lease ran out and another collector took over.
             store.renew_lock(LOCK_NAME, owner)
-            return result
+            return results
 
         pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")
         try:
-            futures = [pool.submit(collect, target) for target in targets]
-            for done, future in enumerate(futures, start=1):
-                result = future.result()  # a store failure, a lost lock or Ctrl-C stops the pass here
-                summary.results.append(result)
-                on_progress(result, done, len(targets))
+            futures = [pool.submit(collect, job) for job in jobs]
+            for future in futures:
+                for result in future.result():  # a store failure, a lost lock or Ctrl-C stops the pass here
+                    summary.results.append(result)
+                    on_progress(result, len(summary.results), len(targets))
         finally:
             # Stopping early: targets not yet begun never start; those running finish their chunk.
             pool.shutdown(wait=True, cancel_futures=True)

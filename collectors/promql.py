@@ -158,7 +158,7 @@ def rewrite_window(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_
             f"{promql!r}: mixes per-second ({', '.join(sorted(functions & _PER_SECOND))}) and "
             "per-window (increase) functions; use one kind so the query has one unit"
         )
-    return _splice(promql, [(call.start, call.end, call.count(step_s, lookback_s)) for call in calls])
+    return splice(promql, [(call.start, call.end, call.count(step_s, lookback_s)) for call in calls])
 
 
 def exact_rates(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
@@ -182,7 +182,7 @@ def exact_rates(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) 
             continue
         count = call.count(step_s, lookback_s)
         edits.append((call.start, call.end, f"({count} / {step_s})" if call.function in _PER_SECOND else count))
-    return _splice(promql, edits)
+    return splice(promql, edits)
 
 
 def rewrite_counter(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
@@ -192,7 +192,7 @@ def rewrite_counter(promql: str, step_s: int, lookback_s: int = DEFAULT_LOOKBACK
     subqueries and for the ``{{.window}}`` template, none of which name a counter.
     """
     spans = _counter_selectors(promql)
-    return _splice(promql, [(start, end, step_count(sel, mods, step_s, lookback_s)) for start, end, sel, mods in spans])
+    return splice(promql, [(start, end, step_count(sel, mods, step_s, lookback_s)) for start, end, sel, mods in spans])
 
 
 def presence_query(promql: str, mode: QueryMode, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> str:
@@ -406,7 +406,7 @@ def _match_brackets(promql: str, tokens: list[Token]) -> dict[int, int]:
     return pairs
 
 
-def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+def splice(text: str, edits: list[tuple[int, int, str]]) -> str:
     """Apply ``(start, end, replacement)`` edits, given in ascending order, to ``text``."""
     out: list[str] = []
     pos = 0

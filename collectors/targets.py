@@ -105,10 +105,16 @@ class SLITarget:
             raise SpecError([problem]) from exc
 
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
-        ind = self.slo.indicator
         num_query, total_query = self.per_step_queries(step)
         num_series = fetch(source, num_query, start, end, step, self.label)
         total_series = fetch(source, total_query, start, end, step, self.label)
+        return self.write_chunk(source, store, num_series, total_series, start, end, step)
+
+    def write_chunk(self, source: Source, store, num_series: list[SourceSeries], total_series: list[SourceSeries],
+                    start: int, end: int, step: int) -> int:
+        """Write the chunk from the answers to its two queries (asked alone or grouped,
+        ``collectors.grouping``); ``source`` is asked only where steps are missing."""
+        ind = self.slo.indicator
         total = grid(total_series, start, end, step)
         num = grid(num_series, start, end, step)
         has_data = ~np.isnan(total)
