@@ -12,7 +12,7 @@ from sloboard.domain import AlertWindow, Deployment, DeployStatus, Severity, Win
 from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.buckets import (bucket_ends, bucket_last, bucket_max, bucket_mean, bucket_seconds, bucket_sum,
                                      deployment_counts)
-from sloboard.reads.cost import cost_history, cost_trends
+from sloboard.reads.cost import cost_buckets, cost_trends
 from sloboard.reads.golden_signals import golden_signals
 from sloboard.reads.health import freshness, last_runs, sample_gaps
 from sloboard.reads.history import budget_history, slo_history, top_burners
@@ -274,12 +274,12 @@ def test_deployment_counts_per_bucket_by_status():
     np.testing.assert_array_equal(counts["rolled_back"].values, [0, 0])
 
 
-def test_cost_history_adds_sources_and_rolls_services_up_into_teams(store):
+def test_cost_buckets_add_sources_and_roll_services_up_into_teams(store):
     ts = np.arange(AT - 2 * 3600 + 3600, AT + 1, 3600, dtype=np.int64)  # two hourly samples
     store.write_series("cost", "service:checkout", "opencost", ts, [1.0, 2.0])
     store.write_series("cost", "service:checkout", "bill", ts, [0.5, 0.5])
     store.write_series("cost", "service:search", "opencost", ts, [10.0, 20.0])
-    history = cost_history(store, AT, 2 * 3600, 3600, {"checkout": "storefront"})
+    history = cost_buckets(store, [AT - 2 * 3600, AT - 3600], AT, {"checkout": "storefront"})
     np.testing.assert_allclose(history["service:checkout"].values, [1.5, 2.5])
     np.testing.assert_allclose(history["team:storefront"].values, [1.5, 2.5])
     np.testing.assert_allclose(history["total"].values, [11.5, 22.5])

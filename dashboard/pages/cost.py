@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Sequence
 
 import dash
+import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from dashboard.components import format as fmt
+from dashboard.components.computing import computing_note
 from dashboard.components.empty import empty_state
-from dashboard.components.figures import graph, period_bars, styled
+from dashboard.components.figures import graph, hover, styled, timed
 from dashboard.components.filters import Filters, filter_bar, tick_id
 from dashboard.components.kpis import NO_COST_HINT, budget_level
 from dashboard.components.levels import INFO, UNKNOWN, Level
@@ -20,7 +22,7 @@ from dashboard.components.tiles import tile, tiles
 from dashboard.components.view import View, read_view, view_inputs
 from dashboard.context import current
 from sloboard.engine.buckets import biggest_and_rest
-from sloboard.reads.cost import MONTH, CostEntry, cost_history, cost_scope_name
+from sloboard.reads.cost import MONTH, CostEntry, cost_buckets, cost_scope_name, local_day_cuts
 
 dash.register_page(__name__, path="/cost", name="Cost", title="Cost · sloboard", order=2)
 
@@ -30,6 +32,7 @@ WINDOWS = ("1d", "7d", "30d", "month")
 # More stacked bars than this drown the chart in its legend (a fleet has hundreds of services).
 TOP_SERVICES = 10
 OTHERS_COLOUR = "#999999"
+BAR_GAP = 0.15  # of each bar's bucket, between bars
 
 
 def layout(**query):
@@ -100,21 +103,36 @@ def cost_tiles(month: CostEntry | None, thirty: CostEntry | None, scope: str):
     ])
 
 
+def spend_cuts(view: View) -> tuple[list[int], str]:
+    """Where the chart's bars begin, and what a bar is: hours up to two days, else the days of
+    the zone the chart is shown in (the reports' days when that is the configured zone)."""
+    if view.span_s <= 2 * 86_400:
+        return [view.start, *range(view.start // 3600 * 3600 + 3600, view.end, 3600)], "hour"
+    return local_day_cuts(view.start, view.end, view.tz), f"day ({view.tz} days)"
+
+
+def spend_bars(fig: go.Figure, series, starts: np.ndarray, tz: str, *, name: str, **bar) -> None:
+    """Bars over their bucket (a day may be 23 or 25 hours) less a gap, the tooltip naming its start."""
+    length_ms = (series.ts - starts) * 1000
+    fig.add_trace(go.Bar(**timed(starts, tz), y=series.values, name=name, width=length_ms * (1 - BAR_GAP),
+                         offset=length_ms * BAR_GAP / 2, hovertemplate=hover(tz, "$%{y:,.2f}", name), **bar))
+
+
 def spend_chart(ctx, view: View, team_of: dict[str, str]):
-    bucket = 3600 if view.span_s <= 2 * 86_400 else 86_400
-    history = cost_history(ctx.store, view.end, view.span_s, bucket, team_of)
+    cuts, per = spend_cuts(view)
+    history = cost_buckets(ctx.store, cuts, view.end, team_of)
+    starts = np.array(cuts, dtype=np.int64)
     services = [s for s in shown_scopes(set(history), view.filters, team_of) if s.startswith("service:")]
     fig = go.Figure()
     biggest, rest = biggest_and_rest({cost_scope_name(s, bare=True): history[s] for s in services}, TOP_SERVICES)
     for name, series in biggest.items():
-        period_bars(fig, series, bucket, view.tz, value="$%{y:,.2f}", name=name)
+        spend_bars(fig, series, starts, view.tz, name=name)
     if rest is not None:
-        period_bars(fig, rest.series, bucket, view.tz, value="$%{y:,.2f}", name=f"{rest.count} other services",
-                    marker={"color": OTHERS_COLOUR})
+        spend_bars(fig, rest.series, starts, view.tz, name=f"{rest.count} other services",
+                   marker={"color": OTHERS_COLOUR})
     if not fig.data:
         return empty_state(f"No cost data in {view.label}", NO_COST_HINT, element_id="cost-chart-empty")
-    fig.update_layout(barmode="stack", bargap=0.15)
-    per = "hour" if bucket == 3600 else "day (UTC days)"
+    fig.update_layout(barmode="stack")
     return graph(styled(fig, f"Spend per {per} by service", "USD", view.tz, height=320, large=view.wall), "cost-chart")
 
 
@@ -145,9 +163,12 @@ def register_callbacks(app) -> None:
             {"id": "forecast", "name": "Month-end forecast", **usd},
             {"id": "state", "name": "Budget state"},
         ]
+        chart = spend_chart(ctx, view, team_of)
+        note = computing_note(view.tz)  # the report may be the previous instant's while another worker computes
         return [
+            *([note] if note else []),
             cost_tiles(month, thirty, scope),
-            spend_chart(ctx, view, team_of),
+            chart,
             html.H2("Spend by scope"),
             data_table("cost-table", columns, rows, empty_title="No cost data", empty_hint=NO_COST_HINT),
         ]

@@ -1,15 +1,17 @@
 """Cost over a window: spend per scope over 1, 7 and 30 days and month to date (the status
-report's ``cost``), its history per chart bucket, and its KPI trends, all merged the same
+report's ``cost``), its spend per chart bucket, and its KPI trends, all merged the same
 way (:func:`merge_cost_scopes`) and read in one read where they meet (:func:`cost_reads`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..engine.buckets import Series, bucket_sum
+from ..engine.buckets import Series
 from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, forecast_month, month_bounds
 from .plan import PieceRows, read_series_sums
 from .trends import HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
@@ -42,12 +44,6 @@ class CostEntry:
         if self.budget_usd is not None:
             out.update(budget_warning=self.budget_warning, forecast_overrun=self.forecast_overrun)
         return out
-
-
-def cost_by_scope(store, start: int, end: int, team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Cost samples with ``start < ts <= end`` per scope, merged by :func:`merge_cost_scopes`."""
-    keys = store.series_keys("cost")
-    return merge_cost_scopes(store.read_series_many("cost", keys, start, end), team_of)
 
 
 def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
@@ -125,14 +121,40 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudge
     return out
 
 
-def cost_history(store, at_epoch: int, range_s: int, bucket_s: int, team_of: dict[str, str]) -> dict[str, Series]:
-    """USD spent per bucket per scope, with scopes merged exactly as the status report merges
-    them (:func:`cost_by_scope`: sources added, services rolled up into teams and total)."""
-    start = at_epoch - range_s
-    return {
-        scope: bucket_sum(ts, usd, start, at_epoch, bucket_s)
-        for scope, (ts, usd) in cost_by_scope(store, start, at_epoch, team_of).items()
-    }
+def cost_buckets(store, cuts: Sequence[int], end: int, team_of: dict[str, str]) -> dict[str, Series]:
+    """USD spent per scope in each bucket ``(cuts[k], cuts[k + 1]]``, the last ending at ``end``
+    (``ts``: each bucket's end; NaN where no sample with a cost falls), with scopes merged as
+    the status report merges them (:func:`merge_cost_scopes`).
+
+    The database sums each piece between the cuts (``plan.read_series_sums``, as the reports'
+    cost per day: hourly rollups for whole hours), so a bucket is a few rows per series and
+    days older than the per-step retention keep their cost.
+    """
+    bounds = np.array([*cuts, end], dtype=np.int64)
+    rows = read_series_sums(store, "cost", store.series_keys("cost"), cuts, end)
+    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
+    out = {}
+    for scope, (ts, usd) in merged.items():
+        known = ~np.isnan(usd)
+        bucket = np.searchsorted(bounds, ts[known], side="left") - 1  # no piece spans a cut: ts in (b[k], b[k+1]]
+        sums = np.bincount(bucket, weights=usd[known], minlength=len(cuts))
+        seen = np.bincount(bucket, minlength=len(cuts)) > 0
+        out[scope] = Series(bounds[1:], np.where(seen, sums, np.nan))
+    return out
+
+
+def local_day_cuts(start: int, end: int, timezone_name: str) -> list[int]:
+    """``start`` and every local midnight in ``timezone_name`` after it and before ``end``: the cuts
+    of local days (23 or 25 hours across a DST change), the first and last cut short by the range."""
+    zone = ZoneInfo(timezone_name)
+    day = datetime.fromtimestamp(start, zone).date()
+    cuts = [start]
+    while True:
+        day += timedelta(days=1)
+        midnight = int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp())
+        if midnight >= end:
+            return cuts
+        cuts.append(midnight)
 
 
 def cost_trend_cuts(at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS) -> list[int]:
