@@ -1,19 +1,47 @@
 """The JSON bodies the HTTP API answers with, as pydantic models: the source of their
 schemas in the OpenAPI document (``openapi.py``). The routes build plain dicts; the
 fuzz test (``tests/integration/test_api_fuzz.py``) holds every answer to these schemas,
-and ``extra="forbid"`` makes a field added to an answer but not here fail it."""
+and ``extra="forbid"`` makes a field added to an answer but not here fail it.
+
+Where an answer is a dataclass of the reads or the engine written out, its model is made
+from that dataclass's fields (``_fields_of``): ``Alert`` from ``reads.status.AlertEntry``,
+``SloStatus`` from ``reads.status.SLOEntry``, ``GatePageAlert`` from
+``engine.policy.PageAlert``. A field added there is in the schema without an edit here;
+only what the JSON writes otherwise (ISO times, narrower string sets) is said here.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from typing import Any, Literal, Mapping, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from sloboard.domain import Severity
+from sloboard.engine.policy import FREEZE, OK, UNKNOWN, WARN, PageAlert
+from sloboard.reads.status import AlertEntry, SLOEntry
 
 Timestamp = Field(description="ISO 8601 in UTC, e.g. 2026-12-02T10:00:00Z")
+PolicyState = Literal[FREEZE, WARN, OK, UNKNOWN]
 
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _fields_of(source: type, *, drop: tuple[str, ...] = (), types: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``create_model``'s fields for the dataclass ``source``: each of its fields in its order,
+    required, with its own type, or the one in ``types`` (a type, or ``(type, Field(...))``)
+    where the JSON writes it otherwise; none of ``drop``. A name in ``drop`` or ``types`` that
+    ``source`` lacks fails the import, so a renamed field leaves no stale schema behind."""
+    types = dict(types or {})
+    hints = get_type_hints(source)
+    names = [f.name for f in dataclasses.fields(source)]
+    stale = (set(drop) | set(types)) - set(names)
+    if stale:
+        raise TypeError(f"{source.__name__} has no field {', '.join(sorted(stale))}: update openapi_models")
+    chosen = {name: types.get(name, hints[name]) for name in names if name not in drop}
+    return {name: spec if isinstance(spec, tuple) else (spec, ...) for name, spec in chosen.items()}
 
 
 class Error(_Out):
@@ -35,36 +63,25 @@ class SloList(_Out):
     slos: list[SloSummary]
 
 
-class Alert(_Out):
-    severity: Literal["page", "ticket"]
-    long: str
-    short: str
-    threshold: float
-    long_burn_rate: float | None
-    short_burn_rate: float | None
-    firing: bool
+Alert = create_model("Alert", __base__=_Out, __module__=__name__, **_fields_of(
+    AlertEntry, types={"severity": Literal[tuple(s.value for s in Severity)]}))
 
+# The SLO's identity, as SLOEntry.to_dict writes it from the entry's SLO: the summary's fields but its spec file.
+_SLO_IDENTITY = {name: (f.annotation, ...) for name, f in SloSummary.model_fields.items() if name != "spec"}
 
-class SloStatus(_Out):
-    """One SLO's entry of ``sloboard status --json`` at ``at``; null is "no data", never 0."""
-
-    id: str
-    service: str
-    team: str | None
-    objective: float
-    window: str
-    window_start: str = Timestamp
-    sli: float | None
-    good: float | None
-    total: float | None
-    budget_remaining: float | None
-    budget_consumed: float | None
-    burn_rates: dict[str, float | None] = Field(description="burn rate per window label, shortest first")
-    alerts: list[Alert]
-    exhaustion_at: str | None = Field(description="when the budget runs out at the current burn rate")
-    data_completeness: float | None
-    policy: Literal["freeze", "warn", "ok", "unknown"]
-    at: str = Timestamp
+SloStatus = create_model(
+    "SloStatus", __base__=_Out, __module__=__name__,
+    __doc__="""One SLO's entry of ``sloboard status --json`` at ``at``; null is "no data", never 0.""",
+    **_SLO_IDENTITY,
+    **_fields_of(SLOEntry, drop=("slo",), types={
+        "window_start": (str, Timestamp),
+        "burn_rates": (dict[str, float | None], Field(description="burn rate per window label, shortest first")),
+        "alerts": list[Alert],
+        "exhaustion_at": (str | None, Field(description="when the budget runs out at the current burn rate")),
+        "policy": PolicyState,
+    }),
+    at=(str, Timestamp),
+)
 
 
 class DeploymentRecorded(_Out):
@@ -83,18 +100,13 @@ class GateOverride(_Out):
     expires_at: str = Timestamp
 
 
-class GatePageAlert(_Out):
-    long: str
-    short: str
-    long_burn_rate: float
-    short_burn_rate: float
-    threshold: float
+GatePageAlert = create_model("GatePageAlert", __base__=_Out, __module__=__name__, **_fields_of(PageAlert))
 
 
 class GateSlo(_Out):
     id: str
     budget_remaining: float | None
-    policy: Literal["freeze", "warn", "ok", "unknown"]
+    policy: PolicyState
     freeze_below: float
     warn_below: float
     page_alerts_firing: list[GatePageAlert]
@@ -109,7 +121,7 @@ class GateAnswer(_Out):
     at: str = Timestamp
     allow: bool
     allowed: bool = Field(description="deprecated: the same as allow")
-    state: Literal["freeze", "warn", "ok", "unknown"]
+    state: PolicyState
     fail_mode: Literal["fail-closed", "fail-open"] | None = Field(
         description="set when the store was unreachable or data stale, by gate.fail_open")
     reasons: list[str] = Field(description="each names the SLO and the number that decided it")

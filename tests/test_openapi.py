@@ -4,16 +4,23 @@ in it is a route, and a route added without its description fails the document."
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import flask
 import jsonschema
+import numpy as np
 import pytest
 import schemathesis
+from pydantic import BaseModel, create_model
 
 from dashboard.api import SCOPES
 from dashboard.app import create_app
 from dashboard.openapi import OPERATIONS, openapi_document
+from dashboard.openapi_models import SloStatus, _fields_of
+from sloboard.engine.policy import PageAlert
+from sloboard.reads.status import AlertEntry, SLOEntry, slo_status
+from tests.factories import make_slo
 from sloboard import credentials
 from sloboard.settings import Settings
 from sloboard.store import Store
@@ -89,3 +96,46 @@ def test_a_route_without_its_description_fails_the_document():
     app.register_blueprint(bp)
     with pytest.raises(LookupError, match=r"route /api/v1/undocumented \(api_v1.undocumented\) has no entry"):
         openapi_document(app, {"api_v1.undocumented": None})
+
+
+def _entry_with_firing_alerts():
+    """A real status entry: 3 days of 60-s steps at 99.9 %, the last hour at 90 % (pages fire)."""
+    at, step = 1_800_000_000, 60
+    ts = np.arange(at - 3 * 86_400 + step, at + 1, step, dtype=np.int64)
+    total = np.full(ts.size, 1000.0)
+    good = np.where(ts > at - 3600, 900.0, 999.0)
+    return slo_status(make_slo(), (ts, good, total, None), at, step)
+
+
+def test_the_status_schemas_are_the_entries_fields_and_hold_what_to_dict_writes(served):
+    app, tokens = served
+    schemas = _document(app, tokens["status:read"])["components"]["schemas"]
+    # Every field is required, so ``required`` lists them all, in the model's order (the served
+    # JSON sorts the keys of ``properties``).
+    expected = {
+        "Alert": [f.name for f in dataclasses.fields(AlertEntry)],
+        "SloStatus": ["id", "service", "team", "objective", "window"]
+                     + [f.name for f in dataclasses.fields(SLOEntry) if f.name != "slo"] + ["at"],
+        "GatePageAlert": [f.name for f in dataclasses.fields(PageAlert)],
+    }
+    for name, fields in expected.items():
+        assert (schemas[name]["required"], sorted(schemas[name]["properties"])) == (fields, sorted(fields)), name
+
+    entry = _entry_with_firing_alerts()
+    assert any(a.firing for a in entry.alerts) and entry.sli is not None
+    written = entry.to_dict() | {"at": "2027-01-15T08:00:00Z"}
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/SloStatus", "components": {"schemas": schemas}})
+    assert list(validator.iter_errors(written)) == []
+    assert SloStatus.model_validate(written).alerts[0].model_dump() == written["alerts"][0]
+
+
+def test_a_field_added_to_a_dataclass_is_in_its_model_and_a_stale_name_fails():
+    @dataclasses.dataclass(frozen=True)
+    class Grown(AlertEntry):
+        runbook: str | None = None
+
+    model = create_model("Grown", __base__=BaseModel, **_fields_of(Grown, types={"severity": str}))
+    assert list(model.model_json_schema()["properties"]) == [f.name for f in dataclasses.fields(AlertEntry)] + ["runbook"]
+    with pytest.raises(TypeError, match="AlertEntry has no field severity_level: update openapi_models"):
+        _fields_of(AlertEntry, types={"severity_level": str})

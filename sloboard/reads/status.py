@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Collection, Mapping, Sequence
 
 from ..domain import SLO, BudgetingMethod, format_duration
@@ -46,9 +46,9 @@ class AlertEntry:
     firing: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "long": self.long, "short": self.short, "threshold": self.threshold,
-                "long_burn_rate": self.long_burn_rate, "short_burn_rate": self.short_burn_rate,
-                "firing": self.firing}
+        """Its fields, as the API's ``Alert`` schema has them (``dashboard/openapi_models.py`` makes
+        that schema from these fields)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
