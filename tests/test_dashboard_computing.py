@@ -59,7 +59,7 @@ def test_the_note_names_the_instant_served_while_another_worker_computes(redis_k
         note = computing_note("Asia/Kolkata")  # +05:30: 23:50 UTC is 05:20 there
         headers = add_computing_header(flask.Response("page")).headers
     assert note.id == "computing-note" and "banner-computing" in note.className and note.role == "status"
-    assert _text(note) == "⏳ Computing. Figures as of 05:20; newer figures are being computed."
+    assert _text(note) == "↻ Computing. Figures as of 05:20; newer figures are being computed."
     assert headers[COMPUTING_HEADER] == str(END)
 
 
@@ -101,7 +101,7 @@ def test_the_overview_shows_the_note_while_another_worker_computes_the_new_insta
     _times, page = load_page(get, post, "/")
     note = page.props["computing-note"]
     served = datetime.fromtimestamp(first, timezone.utc).strftime("%H:%M")
-    assert _text(note["children"]) == f"⏳ Computing. Figures as of {served}; newer figures are being computed."
+    assert _text(note["children"]) == f"↻ Computing. Figures as of {served}; newer figures are being computed."
     assert "banner-computing" in note["className"]
 
     other.shared.unlock(f"{ctx.results.fingerprint}:{at}:status:{generation}:{deployments}", token)

@@ -21,6 +21,6 @@ def computing_note(tz: str) -> html.Div | None:
     served, _computing = state
     as_of = datetime.fromtimestamp(served, ZoneInfo(tz)).strftime("%H:%M")
     return html.Div(
-        [html.Strong("⏳ Computing. "), html.Span(f"Figures as of {as_of}; newer figures are being computed.")],
+        [html.Strong("↻ Computing. "), html.Span(f"Figures as of {as_of}; newer figures are being computed.")],
         className="banner banner-computing", id="computing-note", role="status",
     )
