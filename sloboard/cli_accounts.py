@@ -52,9 +52,16 @@ def user() -> None:
 @_password_stdin
 @click.pass_obj
 def user_add(obj, name: str, role: str, password_stdin: bool) -> None:
-    """Add user NAME with a password (at least 12 characters), hashed with Argon2id."""
-    from .credentials import hash_password
+    """Add user NAME with a password (at least 12 characters), hashed with Argon2id.
 
+    NAME is 1 to 64 letters, digits or the characters . _ @ + -, starting with a letter
+    or digit (an e-mail address works)."""
+    from .credentials import check_user_name, hash_password
+
+    try:
+        check_user_name(name)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
     password_hash = hash_password(_read_password(password_stdin))
     store = obj.open_store()
     try:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from argon2 import PasswordHasher, Type
@@ -21,6 +22,10 @@ ROLES = ("viewer", "editor", "admin")  # each one may do all that the ones befor
 SCOPES = ("deploy:write", "gate:read", "status:read")
 TOKEN_PREFIX = "slb_"  # lets secret scanners (and people) recognise a leaked token
 MIN_PASSWORD_LENGTH = 12
+MAX_USER_NAME_LENGTH = 64
+# Letters (any script), digits and ._@+-, starting with a letter or digit: e-mail-like
+# names work, and no name carries spaces, quotes or control characters into logs.
+_USER_NAME = re.compile(rf"[^\W_][\w.@+-]{{0,{MAX_USER_NAME_LENGTH - 1}}}")
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 
@@ -35,6 +40,19 @@ def check_password(password: str) -> None:
     """Raise ValueError (one line, without the password) unless it is long enough to keep."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def valid_user_name(name: str) -> bool:
+    return _USER_NAME.fullmatch(name) is not None
+
+
+def check_user_name(name: str) -> str:
+    """``name`` if it can name a user; else ValueError saying what a name may hold."""
+    if not valid_user_name(name):
+        raise ValueError(f"a user name is 1 to {MAX_USER_NAME_LENGTH} letters, digits or . _ @ + -, "
+                         f"starting with a letter or digit; got {name[:MAX_USER_NAME_LENGTH]!r}"
+                         + ("..." if len(name) > MAX_USER_NAME_LENGTH else ""))
+    return name
 
 
 def verify_password(stored_hash: str, password: str) -> tuple[bool, bool]:

@@ -9,6 +9,8 @@ import subprocess
 
 import sqlalchemy as sa
 
+from sloboard import credentials
+
 from tests.test_cli import ROOT, SLOBOARD
 
 PASSWORD = "a long enough secret 42"
@@ -78,3 +80,13 @@ def test_the_demo_creates_an_admin_and_prints_its_login(tmp_path):
     listed = run(["user", "list"], tmp_path)
     assert listed.stdout.startswith("demo\tadmin\t")
     assert login.group(1) not in _dump_store(tmp_path)
+
+
+def test_a_user_name_that_no_login_could_carry_is_refused_in_one_line(tmp_path):
+    assert [credentials.valid_user_name(n) for n in ("ana maria", "x" * 65, ".ana", "-ana", "ana\tb", "", "a'b")] == [
+        False] * 7
+    assert all(credentials.valid_user_name(n) for n in ("ana.maria@example.org", "José", "ops-bot_2", "x" * 64))
+    result = run(["user", "add", "ana maria", "--password-stdin"], tmp_path, input=PASSWORD + "\n")
+    assert result.returncode == 2 and result.stderr == (
+        "error: a user name is 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit; "
+        "got 'ana maria'\n")

@@ -51,11 +51,13 @@ def register(server: flask.Flask, ctx) -> None:
         except (ValidationError, CSRFError):
             return _page("the form expired; please log in again", 400)
         address = flask.request.remote_addr or "?"
+        if len(name) > credentials.MAX_USER_NAME_LENGTH:  # no such user can exist: keep the audit entry bounded
+            name = name[:credentials.MAX_USER_NAME_LENGTH] + "..."
         retry_at = _throttled(ctx, name, address)
         if retry_at is not None:
             ctx.store.append_audit(f"user:{name}", "login.throttled", {"user": name, "address": address})
             return _page(f"too many failed logins for this user or address: try again after {iso(retry_at)}", 429)
-        found = ctx.store.password_hash(name) if name else None
+        found = ctx.store.password_hash(name) if credentials.valid_user_name(name) else None
         if found is None:
             credentials.burn_verification_time(password)
             matches, rehash = False, False

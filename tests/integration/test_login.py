@@ -144,6 +144,22 @@ def test_a_trusted_proxy_names_the_user_and_an_unknown_one_is_refused(site):
     assert ghost.status_code == 403 and "not a sloboard user" in ghost.text
 
 
+def test_a_login_with_a_name_longer_than_any_user_is_refused_and_audited_bounded(pg_url, tmp_path):
+    """PostgreSQL checks column lengths (SQLite does not): a 300-character name once failed
+    the audit insert with a 500 instead of answering 401."""
+    settings = Settings(data_dir=tmp_path / "data", specs_dir=SPECS_DIR)
+    with Store.open(pg_url) as store:
+        server = DashboardServer.start(settings, store=store, clock=Clock())
+        try:
+            name = "n" * 300
+            _session, answer = _login(server.url, user=name)
+            assert answer.status_code == 401 and "wrong user name or password" in answer.text
+            (actor, payload), = [(e.actor, e.payload) for e in store.audit_entries(action="login.failed")]
+            assert actor == "user:" + "n" * credentials.MAX_USER_NAME_LENGTH + "..." and payload["user"] == actor[5:]
+        finally:
+            server.stop()
+
+
 def test_five_failures_throttle_the_user_and_the_address_for_15_minutes(site, caplog):
     server, store, clock, db_url = site
     clock.now += 3600
