@@ -1,8 +1,9 @@
 """``sloboard report weekly|monthly|quarterly``: build (and mail) one report PDF.
 
 A thin command: it resolves the period (default: the last complete one), calls
-``reports.service.make_report`` and says where the PDF went. A bad period is a one-line
-error and exit 2 (``PeriodError`` is an ``InputError``).
+``reports.service.make_report`` under the kind's lock (``build_locked``, as the scheduler
+and the dashboard do) and says where the PDF went. A bad period is a one-line error and
+exit 2 (``PeriodError`` is an ``InputError``); a kind another process is building, exit 1.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def report(obj, kind: str, period: str | None, out: Path | None, send: bool) -> 
     """Build the KIND report for a calendar period from the store, archive it under
     <data dir>/reports/KIND/PERIOD.pdf with its SHA-256 in the audit log, and with
     --send mail it (a failed delivery is recorded and retried by `sloboard run`)."""
-    from reports.service import make_report, resolve_period
+    from reports.service import build_locked, make_report, resolve_period, this_process
 
     from .cli_common import cli_actor
 
@@ -32,7 +33,8 @@ def report(obj, kind: str, period: str | None, out: Path | None, send: bool) -> 
     specs = obj.load_specs()
     store = obj.open_store()
     try:
-        run = make_report(store, specs.slos, obj.settings, kind, chosen, send=send, out=out, actor=cli_actor())
+        run = build_locked(store, kind, this_process(), lambda: make_report(
+            store, specs.slos, obj.settings, kind, chosen, send=send, out=out, actor=cli_actor()))
     finally:
         store.close()
     click.echo(f"{kind} report {chosen.label}: {Path(obj.settings.data_dir) / run.path} (SHA-256 {run.sha256})")

@@ -1,9 +1,10 @@
 """The Reports page builds through the report builder the composition root wires, under the
 ``report:<kind>`` lock the scheduler's report job takes (``reports.service.build_locked``):
 while another process holds it, the page's Build says who is building and builds nothing,
-and so does the scheduler's job; once it is released both build. A dashboard started
-without a builder lists the reports and says that building is unavailable. Real stores
-(SQLite and PostgreSQL), a real Dash app answering its callback over Flask's test client."""
+and so do the scheduler's job and ``sloboard report``; once it is released they build. A
+dashboard started without a builder lists the reports and says that building is
+unavailable. Real stores (SQLite and PostgreSQL), a real Dash app answering its callback
+over Flask's test client, the real command in a process of its own."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sloboard.scheduler.jobs import report_job
 from sloboard.store import Store
 from sloboard.wiring import report_service
 from tests.scheduler_store import MONDAY_MORNING, scheduler_settings
+from tests.test_cli import run as run_cli
 
 CALLBACK = "/_dash-update-component"
 OTHER = "other-host:4242"  # another machine's process: its lock is not taken over before its lease ends
@@ -125,3 +127,14 @@ def _router_body(app) -> dict:
             "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/reports"},
                        {"id": "_pages_location", "property": "search", "value": ""}],
             "changedPropIds": ["_pages_location.pathname"], "state": []}
+
+
+def test_sloboard_report_waits_for_the_lock_too(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 'var' / 'sloboard.db'}") as other:  # the data dir's default store
+        with other.lock("report:weekly", OTHER):
+            refused = run_cli(["report", "weekly", "--period", "2026-W46"], tmp_path)
+            assert (refused.returncode, refused.stderr) == (1, f"error: a weekly report is being built by {OTHER}\n")
+            assert other.report_runs(limit=None) == []
+        built = run_cli(["report", "weekly", "--period", "2026-W46"], tmp_path)
+        assert built.returncode == 0, built.stderr
+        assert [(r.period, r.status) for r in other.report_runs(limit=None)] == [("2026-W46", "ok")]
