@@ -103,8 +103,8 @@ def collect_pass(
 
         def collect(job) -> list[TargetResult]:
             members = job.members if isinstance(job, SLIGroup) else [job]
-            results = [_collect_target(store, source, target, until, since_s, step, max_points, clock)
-                       for target in members]
+            results = [_collect_target(store, source, target, ranges.get(target.key), until, since_s, step,
+                                       max_points, clock) for target in members]
             # Raises StoreLockedError if the lease ran out and another collector took over.
             store.renew_lock(LOCK_NAME, owner)
             return results
@@ -131,9 +131,10 @@ def resume_watermark(store, target: Target) -> int | None:
     return min(previous, default=None)
 
 
-def _collect_target(store, source, target, until, since_s, step, max_points, clock) -> TargetResult:
+def _collect_target(store, source, target, planned, until, since_s, step, max_points, clock) -> TargetResult:
+    """Collect ``target`` over its ``planned`` (first, end), or from its watermark when None."""
     began = clock()
-    first, end = plan_range(resume_watermark(store, target), until, since_s, step)
+    first, end = planned or plan_range(resume_watermark(store, target), until, since_s, step)
     if first > end:
         return TargetResult(target.key, target.label, 0, 0.0, up_to_date=True)
     # A run covers the steps ending at first .. end, that is (first - step, end].

@@ -31,6 +31,7 @@ keeps one query per SLO, chunked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -65,6 +66,7 @@ class GroupedQuery:
         return self.shape.replace(_VALUES, services_regex(values))
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a long-running collector asks the same queries every pass
 def grouped_form(promql: str) -> tuple[GroupedQuery, str] | None:
     """The grouped query of ``promql`` and its ``service`` value, or None where grouping
     would not be exact (the module docstring's conditions) or the query cannot be read."""

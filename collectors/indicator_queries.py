@@ -22,6 +22,8 @@ closed and one where they are left-open. The choice is made server-side per eval
 
 from __future__ import annotations
 
+import functools
+
 from sloboard.domain import Indicator, IndicatorKind
 
 from .promql import DEFAULT_LOOKBACK_S, exact_rates, per_step_count_query
@@ -30,6 +32,7 @@ from .promql import DEFAULT_LOOKBACK_S, exact_rates, per_step_count_query
 CLOSED_RANGES = "(count_over_time(vector(1)[1s:1s]) == 2)"
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a long-running collector rewrites the same queries every pass
 def per_step_queries(indicator: Indicator, step_s: int, lookback_s: int = DEFAULT_LOOKBACK_S) -> tuple[str, str]:
     """(numerator, total) queries of ``indicator`` per step. Raises ValueError naming what
     cannot be rewritten."""
