@@ -58,7 +58,7 @@ def run(ctx) -> list[Result]:
             "SLOBOARD_PROMETHEUS_URL": "http://127.0.0.1:9", "SLOBOARD_DATABASE_URL": db_url,
             "SLOBOARD_CACHE__URL": REDIS_URL, "SLOBOARD_CACHE__KEY_PREFIX": prefix,
         }
-        tallies = {}
+        tallies, server_errors = {}, {}
         try:
             for workers in (WORKERS, 1):
                 cluster = start_cluster(env, folder, workers, ready_s=180)
@@ -68,6 +68,7 @@ def run(ctx) -> list[Result]:
                     ctx.log(f"   {workers} worker(s): {tallies[workers].summary()}")
                 finally:
                     cluster.stop()
+                    server_errors[workers] = _error_lines(cluster.log())
         finally:
             _drop_keys(prefix)
     many, one = tallies[WORKERS], tallies[1]
@@ -83,8 +84,22 @@ def run(ctx) -> list[Result]:
         notes=[f"{WORKERS} workers: {many.summary()}", f"1 worker: {one.summary()}",
                f"fleet: {SERVICES} services, {2 * SERVICES} SLOs, {DAYS} days ending at this hour, "
                f"seeded into PostgreSQL in {seconds:.0f} s"]
-               + [f"first errors: {many.errors[:3] + one.errors[:3]}"] * bool(many.errors or one.errors),
+               + [f"first errors: {many.errors[:3] + one.errors[:3]}"] * bool(many.errors or one.errors)
+               + [f"server log, {w} worker(s): {lines}" for w, lines in server_errors.items() if lines],
     )]
+
+
+def _error_lines(log: str, keep: int = 3) -> list[str]:
+    """The first ``keep`` distinct error messages of a server log (JSON lines or gunicorn's own)."""
+    found: list[str] = []
+    for line in log.splitlines():
+        if '"level": "error"' in line or "[ERROR]" in line or line.startswith(("Traceback", "sqlalchemy.", "psycopg.")):
+            text = line[:400]
+            if text not in found:
+                found.append(text)
+        if len(found) == keep:
+            break
+    return found
 
 
 def _users() -> list[str]:

@@ -16,11 +16,23 @@ def secret(settings) -> str:
         return settings.auth.secret_key.get_secret_value()
     path = settings.data_dir / FILE
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _make_once(path)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _make_once(path) -> None:
+    """Write a new key to a file of this process, then hard-link it to ``path``: the link
+    fails if another worker's key got there first, and ``path`` never exists half-written
+    (workers starting together once read an empty key from a file still being written)."""
+    staging = path.with_name(f".{FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        key = secrets.token_urlsafe(48)
-        handle.write(key + "\n")
-    return key
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass  # another worker's key is there: everyone uses that one
+    finally:
+        os.unlink(staging)
