@@ -1,6 +1,7 @@
 """Building a report from the Reports page: an editor logged in through the login form
 builds one in a real Chromium (Build, the progress, the new card, a bad period's
-one-line error) and mails one to a real SMTP server (aiosmtpd); a viewer sees no form, and the same callback POSTed as a viewer is
+one-line error, and who is building while another process holds the kind's lock) and mails
+one to a real SMTP server (aiosmtpd); a viewer sees no form, and the same callback POSTed as a viewer is
 refused on the server (403) and builds nothing, while an editor's POST builds through
 the report builder the composition root wires (``wiring.report_service``), audited with the user. Screenshots go to tests/artifacts/."""
 
@@ -174,3 +175,23 @@ def test_an_editor_builds_from_the_page_and_a_viewer_sees_no_form(site, tmp_path
         screenshot(driver, f"reports-viewer-{width}")
     finally:
         driver.quit()
+
+
+def test_a_build_while_another_process_builds_the_kind_says_who_and_builds_nothing(site, tmp_path):
+    server, store = site
+    other = Store.open(store.url)  # another process's connection to the dashboard's database
+    driver = start_chrome(tmp_path, width=1280, height=900)
+    try:
+        _log_in(driver, server, "ed")
+        open_page(driver, server.url + "/reports", "#report-builder")
+        with other.lock("report:weekly", "scheduler-host:4242"):
+            _type_period(driver, "2026-W40")
+            driver.find_element("id", "report-build").click()
+            busy = wait_until(lambda: driver.find_elements("id", "report-action-busy"), 60, "the busy message")
+            assert busy[0].text == "a weekly report is being built by scheduler-host:4242; try again in a minute"
+            screenshot(driver, "reports-editor-busy-1280")
+        assert [r for r in store.report_runs() if r.period == "2026-W40"] == []
+        assert severe_console_messages(driver) == []
+    finally:
+        driver.quit()
+        other.close()
