@@ -20,6 +20,7 @@ from .models import audit_log
 from .records import AuditEntry
 
 log = logging.getLogger("sloboard.audit")
+AUDIT_LOCK_KEY = 0x510B0A01  # PostgreSQL advisory lock: one appender at a time reads and extends the head
 
 
 class AuditWriter:
@@ -35,6 +36,11 @@ class AuditWriter:
         text = audit.canonical_json(payload)
         stored = json.loads(text)  # the payload as a reader (and verify) will see it
         if self._head is None:
+            # Writers take turns on the head until commit; SQLite's BEGIN IMMEDIATE already
+            # serialises them. Racing for it instead (and retrying on the unique prev_hash)
+            # failed logins when 50 arrived at once.
+            if self._conn.dialect.name == "postgresql":
+                self._conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
             head = self._conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
             self._head = head or audit.GENESIS
         at = float(self._clock())
@@ -56,9 +62,3 @@ class AuditWriter:
             last = self.appended[-1]
             log.info(json.dumps({"event": "audit.head", "id": last.id, "hash": last.hash, "action": last.action,
                                  "actor": last.actor, "appended": len(self.appended)}, sort_keys=True))
-
-
-def is_fork(exc: BaseException) -> bool:
-    """True for the unique ``prev_hash`` refusing a second entry on the same head (retry on the new head)."""
-    cause = exc.__cause__
-    return isinstance(cause, sa.exc.IntegrityError) and "prev_hash" in str(cause)

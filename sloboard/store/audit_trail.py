@@ -11,7 +11,6 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..errors import StoreError
 from . import audit, audit_check, audit_rows
 from .models import audit_log
 from .records import AuditEntry
@@ -22,26 +21,20 @@ class AuditTrailMixin:
     def append_audit(self, actor: str, action: str, payload: dict) -> AuditEntry:
         """Append one entry to the hash-chained audit log and return it.
 
-        ``payload`` must be JSON (TypeError/ValueError otherwise). Two concurrent appends
-        cannot fork the chain: ``prev_hash`` is unique, so the loser retries on the new head.
+        ``payload`` must be JSON (TypeError/ValueError otherwise). Concurrent appends take
+        turns on the chain head (``audit_rows.AuditWriter``); the unique ``prev_hash`` is
+        the database's guarantee that the chain never forks.
         """
         audit.canonical_json(payload)  # a bad payload fails here, before any transaction
         return self._audited("appending to the audit log", lambda conn, log: log.append(actor, action, payload))
 
     def _audited(self, doing: str, write: Callable[[sa.Connection, audit_rows.AuditWriter], object]):
-        """Run ``write(conn, audit_writer)`` in one write transaction, again on a new chain
-        head if a concurrent append took ours; then log the committed head."""
-        for attempt in range(5):
-            try:
-                with self._transaction(doing, write=True) as conn:
-                    writer = audit_rows.AuditWriter(conn, self._clock)
-                    result = write(conn, writer)
-                writer.announce()
-                return result
-            except StoreError as exc:
-                if not audit_rows.is_fork(exc) or attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        """Run ``write(conn, audit_writer)`` in one write transaction; then log the committed head."""
+        with self._transaction(doing, write=True) as conn:
+            writer = audit_rows.AuditWriter(conn, self._clock)
+            result = write(conn, writer)
+        writer.announce()
+        return result
 
     def audit_entries(self, *, limit: int | None = 100, action: str | None = None) -> list[AuditEntry]:
         """The newest audit entries first, optionally of one ``action``; ``limit=None``: all."""
