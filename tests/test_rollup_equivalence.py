@@ -39,7 +39,7 @@ def test_span_reads_return_raw_steps_of_every_span_and_the_hourly_rows_in_one_re
 
     raw, hourly = store.read_sli_spans_many(
         [SLO_ID, "search/latency", "never/synced"], [(H0, H0 + 600), (H0 + 5 * HOUR, H0 + 5 * HOUR + 120)],
-        (H0 + HOUR, H0 + 4 * HOUR),
+        [(H0 + HOUR, H0 + 4 * HOUR)],
     )
     r_ts, r_good, r_total = raw[SLO_ID]
     assert r_ts.tolist() == [H0 + 60 * i for i in range(1, 11)] + [H0 + 5 * HOUR + 60, H0 + 5 * HOUR + 120]
@@ -75,7 +75,7 @@ def test_series_span_reads_match_the_raw_steps(store):
                          ids=["empty span", "overlapping spans", "descending spans"])
 def test_span_reads_refuse_spans_that_are_not_disjoint_and_ascending(store, spans):
     with pytest.raises(ValueError, match="disjoint and ascending"):
-        store.read_sli_spans_many([SLO_ID], spans, (0, 10))
+        store.read_sli_spans_many([SLO_ID], spans, [(0, 10)])
 
 
 # --- the plan ---------------------------------------------------------------------------
@@ -84,16 +84,16 @@ def test_span_reads_refuse_spans_that_are_not_disjoint_and_ascending(store, span
 def test_plan_on_the_hour_reads_only_the_last_hour_raw():
     at = H0 + 40 * DAY
     cuts = [at - 28 * DAY, at - 3 * DAY, at - 6 * HOUR, at - HOUR, at - 1800, at - 300]
-    plan = plan_reads(cuts, at)
+    plan = plan_reads(cuts, at, days=False)
     assert plan.raw == ((at - HOUR, at),)  # 30m and 5m start inside the last hour
-    assert plan.hourly == (at - 28 * DAY, at)
+    assert plan.hourly == ((at - 28 * DAY, at),) and plan.daily == ()
     assert plan.raw_hours.tolist() == [at]
 
 
 def test_plan_off_the_hour_reads_raw_the_hours_that_windows_start_in_and_the_partial_last_hour():
     at = H0 + 40 * DAY + 1234
     cuts = [at - 28 * DAY, at - 3 * DAY, at - 6 * HOUR, at - HOUR, at - 300]
-    plan = plan_reads(cuts, at)
+    plan = plan_reads(cuts, at, days=False)
     floor = at - 1234
     assert plan.raw == (
         (at - 28 * DAY, floor - 28 * DAY + HOUR),  # from the earliest cut to its hour's end
@@ -101,7 +101,7 @@ def test_plan_off_the_hour_reads_raw_the_hours_that_windows_start_in_and_the_par
         (floor - 6 * HOUR, floor - 5 * HOUR),
         (floor - HOUR, at),  # the hour holding at - 1h, then the partial hour up to at
     )
-    assert plan.hourly == (floor - 28 * DAY + HOUR, floor)
+    assert plan.hourly == ((floor - 28 * DAY + HOUR, floor),)
 
 
 # --- SLIs: hybrid rows against raw steps, on a real store ---------------------------------
@@ -298,9 +298,12 @@ def test_pieces_cut_the_read_at_every_cut_and_raw_span_edge():
     pieces = plan_pieces(cuts, at)
     assert pieces.raw == ((at - 3 * DAY, floor - 3 * DAY + HOUR), (floor - 6 * HOUR, at - 6 * HOUR),
                           (at - 6 * HOUR, floor - 5 * HOUR), (floor, at - 300), (at - 300, at))
-    assert pieces.hourly == ((floor - 3 * DAY + HOUR, floor - DAY), (floor - DAY, floor - 6 * HOUR),
-                             (floor - 5 * HOUR, floor))
-    assert plan_pieces([at], at) == plan_pieces([], at) == type(pieces)((), ())
+    midnight = at - at % DAY
+    # The day between the 3-day cut's day and the 1-day cut's day is whole: one day row.
+    assert pieces.daily == ((midnight - 2 * DAY, midnight - DAY),)
+    assert pieces.hourly == ((floor - 3 * DAY + HOUR, midnight - 2 * DAY), (midnight - DAY, floor - DAY),
+                             (floor - DAY, floor - 6 * HOUR), (floor - 5 * HOUR, floor))
+    assert plan_pieces([at], at) == plan_pieces([], at) == type(pieces)((), (), ())
 
 
 def test_piece_sums_are_the_sums_of_the_stored_steps_of_each_piece(store):
@@ -345,7 +348,7 @@ def test_window_sums_from_piece_sums_equal_the_sums_of_the_raw_steps(store, data
     row_ts, row_good, row_total, row_steps = read_sli_sums(store, [slo_id], cuts, at)[slo_id]
     hybrid_ts, hybrid_good, hybrid_total, hybrid_steps = read_sli_rows(store, [slo_id], cuts, at)[slo_id]
 
-    assert np.all(np.diff(row_ts) > 0) and row_ts.size <= 3 * len(cuts) + 2
+    assert np.all(np.diff(row_ts) > 0) and row_ts.size <= 5 * len(cuts)  # raw, hours, days, hours, raw
     for cut in cuts:  # every window (cut, at]: the same sums as the hybrid rows, which equal the steps'
         mine, hybrid = row_ts > cut, hybrid_ts > cut
         assert row_steps[mine].sum() == hybrid_steps[hybrid].sum()

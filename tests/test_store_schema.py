@@ -16,7 +16,8 @@ from sloboard.store import Store, head_revision
 from sloboard.store.models import metadata
 
 EXPECTED_TABLES = {
-    "slos", "slo_versions", "sli_samples", "sli_hourly", "series", "series_samples", "series_hourly", "deployments",
+    "slos", "slo_versions", "sli_samples", "sli_hourly", "sli_daily", "series", "series_samples", "series_hourly",
+    "series_daily", "deployments",
     "watermarks", "collector_runs", "audit_log", "report_runs", "locks", "users", "api_tokens", "gate_overrides", "alembic_version",
 }
 

@@ -230,7 +230,8 @@ def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s
     sets, so each window holds exactly its steps. The read reaches back to the first
     instant's lookback (``status.lookback_start``), so its burn rates are exact too;
     the later instants' short burn-rate windows are not cuts, their rates are not for use.
-    SLOs whose time slices are not whole hours read raw steps (``step_counts`` None).
+    Occurrences SLOs read whole days as day rows; time-slice SLOs at most hours, and those
+    whose slices are not whole hours raw steps (``step_counts`` None).
     """
     hybrid = [s for s in slos if hourly_rows_suffice(s, step_s)]
     raw_only = [s for s in slos if not hourly_rows_suffice(s, step_s)]
@@ -240,7 +241,10 @@ def rows_at_instants(store, slos: Sequence[SLO], instants: Sequence[int], step_s
         cuts = set(instants)
         cuts.update(c for s in hybrid for c in window_starts(s, instants[0]))
         cuts.update(window_bounds(w, t)[0] for w in {s.window for s in hybrid} for t in instants)
-        rows.update(read_sli_rows(store, [s.id for s in hybrid], cuts, end))
+        for days in (True, False):  # day rows only where window sums are all that counts
+            ids = [s.id for s in hybrid if (s.budgeting is BudgetingMethod.OCCURRENCES) == days]
+            if ids:
+                rows.update(read_sli_rows(store, ids, cuts, end, days=days))
     if raw_only:
         read_from = min(lookback_start(s, instants[0]) for s in raw_only)
         samples = store.read_sli_samples_many([s.id for s in raw_only], read_from, end)

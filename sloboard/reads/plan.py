@@ -1,13 +1,13 @@
-"""Reads for windows that all end at one instant: hourly rollups for whole hours, raw
-steps only at the edges.
+"""Reads for windows that all end at one instant: daily rollups for whole days, hourly
+rollups for whole hours, raw steps only at the edges.
 
 A status sums counts over windows that end at ``end``: an SLO's window and its burn-rate
 windows, or the 1-, 7-, 30-day and month-to-date cost windows. The store keeps every
 step ``(key, ts, values)`` and, updated in the transaction of every write, one rollup
 row per key and hour ``h``: the sums of the values of the steps with ``ts`` in
-``(h - 3600, h]`` and ``steps``, how many steps are stored there
-(``sloboard.store.rollups``). A 30-day window is then 720 rows instead of 43,200
-one-minute steps.
+``(h - 3600, h]`` and ``steps``, how many steps are stored there, and one per key and
+UTC day ``d`` over ``(d - 86400, d]`` (``sloboard.store.rollups``). A 30-day window is
+then about 30 day rows and at most 48 hour rows instead of 43,200 one-minute steps.
 
 The plan (:func:`plan_reads`), given the start of every window (the *cuts*) and ``end``:
 
@@ -15,13 +15,16 @@ The plan (:func:`plan_reads`), given the start of every window (the *cuts*) and 
 - An hour is read step by step (*raw*) when a window starts strictly inside it (a cut
   off the hour grid), and so is the partial last hour ``(floor_hour(end), end]``.
   Adjacent raw hours make one span.
-- Every other hour of ``(L, end]`` is one rollup row.
+- A UTC day is read hour by hour when a window starts strictly inside it (a cut off
+  the day grid), and so is the partial last day ``(floor_day(end), end]``: each of its
+  hours is one hourly row, or raw as above.
+- Every other day of ``(L, end]`` is one daily row.
 
 Each key's rows come back as ``(ts, values..., step_counts)`` sorted by ``ts``: raw
-steps with count 1, rollup rows at their hour's end with their ``steps``. A window
-``(c, end]`` for any planned cut ``c`` holds exactly the rows with ``ts`` in
-``(c, end]`` (no cut falls inside a rollup hour, so each such hour lies wholly inside
-or wholly outside every window), and those rows cover exactly the steps with ``ts`` in
+steps with count 1, rollup rows at their hour's or day's end with their ``steps``. A
+window ``(c, end]`` for any planned cut ``c`` holds exactly the rows with ``ts`` in
+``(c, end]`` (no cut falls inside a rollup hour or day, so each lies wholly inside or
+wholly outside every window), and those rows cover exactly the steps with ``ts`` in
 ``(c, end]``. So every window's sums equal the raw steps' sums but for the order of
 the floating-point additions (ulps; ``tests/test_rollup_equivalence.py`` holds SLIs,
 counts, budgets and completeness to 1e-12 with hypothesis), and ``Σ step_counts`` is
@@ -33,14 +36,17 @@ give the same numbers for more rows, so the rule is the same for every window.
 
 Retention deletes old steps but keeps their rollup rows, so whole hours of long history
 still count; only an hour read raw (a window starting inside it) whose steps are gone
-counts nothing, exactly as a read of raw steps would.
+counts nothing, exactly as a read of raw steps would. A daily row is the sum of its
+day's hourly rows, and the prune of rollups keeps it so (``rollups.rebuild_days``).
 
-The newest sample time: a rollup row's ``ts`` is its hour's end, not the newest step
-in it. Where a caller needs the newest time (the cost forecast does),
+The newest sample time: a rollup row's ``ts`` is its hour's (or day's) end, not the
+newest step in it. Where a caller needs the newest time (the cost forecast does),
 :func:`read_series_sums`' ``exact_newest`` looks up the steps of that hour.
 
 Budgeting methods with time slices need per-slice sums; rollup rows serve them only
-when slices are whole hours (:func:`hourly_rows_suffice`). Other SLOs read raw steps.
+when slices are whole hours (:func:`hourly_rows_suffice`), and day rows only when no
+slice boundary falls inside a day, so the time-slice SLOs' reads use no day rows
+(``read_sli_rows``' ``days``). Other SLOs read raw steps.
 
 Sums read (:func:`plan_pieces`, :func:`read_sli_sums`, :func:`read_series_sums`): where
 only window sums matter (Occurrences SLOs, cost), even the rows above are more than
@@ -62,7 +68,7 @@ import numpy as np
 
 from ..domain import SLO, BudgetingMethod
 from ..engine.methods import slice_seconds
-from ..store.sample_layout import HOUR, hour_end
+from ..store.sample_layout import DAY, HOUR, day_end, floor_day, hour_end
 
 Rows = tuple[np.ndarray, ...]  # (ts, values..., step_counts), sorted by ts
 
@@ -71,22 +77,25 @@ Rows = tuple[np.ndarray, ...]  # (ts, values..., step_counts), sorted by ts
 class ReadPlan:
     """Which parts of ``(start, end]`` are read step by step, and which as rollup rows.
 
-    ``raw``: disjoint, ascending ``(a, b]`` spans of steps. ``hourly``: the ``(a, b]``
-    range of rollup hour ends to read; the hours in ``raw_hours`` (ends of the hours
-    read raw) are dropped from it.
+    ``raw``: disjoint, ascending ``(a, b]`` spans of steps. ``hourly``: disjoint,
+    ascending ``(a, b]`` ranges of rollup hour ends to read (one per stretch between
+    daily spans, so a few reads); the hours in ``raw_hours`` (ends of the hours read raw)
+    are dropped from them. ``daily``: disjoint, ascending ``(a, b]`` ranges of UTC day
+    ends read as daily rows, outside the hourly ranges.
     """
 
     start: int
     end: int
     raw: tuple[tuple[int, int], ...]
-    hourly: tuple[int, int]
+    hourly: tuple[tuple[int, int], ...]
     raw_hours: np.ndarray = field(repr=False)
+    daily: tuple[tuple[int, int], ...] = ()
 
-    def merge(self, raw: Sequence[np.ndarray], hourly: Sequence[np.ndarray]) -> Rows:
-        """One key's ``(ts, values...)`` steps and ``(ts, values..., steps)`` rollup rows as
-        ``(ts, values..., step_counts)`` sorted by ts."""
+    def merge(self, raw: Sequence[np.ndarray], rollup: Sequence[np.ndarray]) -> Rows:
+        """One key's ``(ts, values...)`` steps and ``(ts, values..., steps)`` rollup rows
+        (hourly and daily) as ``(ts, values..., step_counts)`` sorted by ts."""
         raw_ts, *raw_values = raw
-        hourly_ts, *hourly_values, hourly_steps = hourly
+        hourly_ts, *hourly_values, hourly_steps = rollup
         keep = ~np.isin(hourly_ts, self.raw_hours)
         ts = np.concatenate((raw_ts, hourly_ts[keep]))
         order = np.argsort(ts, kind="stable")
@@ -103,12 +112,13 @@ def _in_spans(ts: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a < ts <= b for a, b in spans)
 
 
-def plan_reads(cuts: Iterable[int], end: int) -> ReadPlan:
-    """The read of ``(min(cuts), end]`` for windows ``(c, end]``, ``c`` in ``cuts`` (module docstring)."""
+def plan_reads(cuts: Iterable[int], end: int, *, days: bool = True) -> ReadPlan:
+    """The read of ``(min(cuts), end]`` for windows ``(c, end]``, ``c`` in ``cuts`` (module
+    docstring); ``days=False`` reads whole days as their hours."""
     end = int(end)
     cuts = sorted({int(c) for c in cuts if c < end})
     if not cuts:
-        return ReadPlan(end, end, (), (end, end), np.empty(0, np.int64))
+        return ReadPlan(end, end, (), (), np.empty(0, np.int64))
     start = cuts[0]
     hours = {hour_end(c) for c in cuts if c % HOUR}  # the hour a window starts inside
     if end % HOUR:
@@ -121,7 +131,34 @@ def plan_reads(cuts: Iterable[int], end: int) -> ReadPlan:
         else:
             spans.append((a, b))
     first, last = hour_end(start), end - end % HOUR  # rollup hours ending in (first, last]
-    return ReadPlan(start, end, tuple(spans), (first, max(first, last)), np.array(sorted(hours), np.int64))
+    daily = _whole_days(cuts, end) if days else ()
+    hourly = _between(first, last, daily)
+    return ReadPlan(start, end, tuple(spans), hourly, np.array(sorted(hours), np.int64), daily)
+
+
+def _whole_days(cuts: Sequence[int], end: int) -> tuple[tuple[int, int], ...]:
+    """Spans of the UTC days wholly inside ``(cuts[0], end]`` that no cut falls inside."""
+    cut_days = {day_end(c) for c in cuts if c % DAY}
+    spans: list[tuple[int, int]] = []
+    for d in range(day_end(cuts[0]) + DAY, floor_day(end) + 1, DAY):
+        if d in cut_days:
+            continue
+        if spans and spans[-1][1] == d - DAY:
+            spans[-1] = (spans[-1][0], d)
+        else:
+            spans.append((d - DAY, d))
+    return tuple(spans)
+
+
+def _between(first: int, last: int, taken: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The parts of ``(first, last]`` outside the disjoint, ascending spans ``taken``."""
+    out: list[tuple[int, int]] = []
+    at = first
+    for a, b in [*taken, (last, last)]:
+        if min(a, last) > at:
+            out.append((at, min(a, last)))
+        at = max(at, b)
+    return tuple(out)
 
 
 def plan_recent_raw(start: int, raw_from: int, end: int) -> ReadPlan:
@@ -135,19 +172,21 @@ def plan_recent_raw(start: int, raw_from: int, end: int) -> ReadPlan:
     recent -= recent % HOUR
     first = hour_end(start)  # rollup hours end in (first, recent]; the hour ending at first is raw
     if recent <= first:
-        return ReadPlan(start, end, ((start, end),) if start < end else (), (first, first), np.empty(0, np.int64))
+        return ReadPlan(start, end, ((start, end),) if start < end else (), (), np.empty(0, np.int64))
     raw = ((start, first),) if start % HOUR else ()
-    return ReadPlan(start, end, raw + ((recent, end),) if recent < end else raw, (first, recent),
+    return ReadPlan(start, end, raw + ((recent, end),) if recent < end else raw, ((first, recent),),
                     np.empty(0, np.int64))
 
 
 @dataclass(frozen=True)
 class Pieces:
     """Disjoint, ascending ``(a, b]`` pieces of a read, each summed on its own: ``raw`` over
-    steps, ``hourly`` over rollup rows (their bounds are hour ends)."""
+    steps, ``hourly`` over hourly rollup rows (their bounds are hour ends), ``daily`` over
+    daily rows (bounds: UTC day ends)."""
 
     raw: tuple[tuple[int, int], ...]
     hourly: tuple[tuple[int, int], ...]
+    daily: tuple[tuple[int, int], ...] = ()
 
 
 def plan_pieces(cuts: Iterable[int], end: int) -> Pieces:
@@ -155,12 +194,13 @@ def plan_pieces(cuts: Iterable[int], end: int) -> Pieces:
     :func:`plan_reads`' spans, cut at every cut (module docstring)."""
     plan = plan_reads(cuts, end)
     bounds = sorted({int(c) for c in cuts if plan.start <= c < plan.end} | {plan.end}
-                    | {edge for span in plan.raw for edge in span})
+                    | {edge for span in plan.raw + plan.daily for edge in span})
     raw: list[tuple[int, int]] = []
     hourly: list[tuple[int, int]] = []
+    daily: list[tuple[int, int]] = []
     for a, b in zip(bounds, bounds[1:]):
-        (raw if plan.is_raw(b) else hourly).append((a, b))
-    return Pieces(tuple(raw), tuple(hourly))
+        (raw if plan.is_raw(b) else daily if _in_spans(b, plan.daily) else hourly).append((a, b))
+    return Pieces(tuple(raw), tuple(hourly), tuple(daily))
 
 
 def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
@@ -170,22 +210,26 @@ def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
     return slo.budgeting is BudgetingMethod.OCCURRENCES or slice_seconds(slo, step_s) % HOUR == 0
 
 
-def read_sli_rows(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int) -> dict[str, Rows]:
-    """``{slo_id: (ts, good, total, step_counts)}`` for windows ``(c, end]``, ``c`` in ``cuts``, in one read."""
-    return read_sli_planned(store, slo_ids, plan_reads(cuts, end))
+def read_sli_rows(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int, *,
+                  days: bool = False) -> dict[str, Rows]:
+    """``{slo_id: (ts, good, total, step_counts)}`` for windows ``(c, end]``, ``c`` in ``cuts``, in one read.
+
+    Rows stand for at most an hour, as time slices of whole hours need; ``days=True``
+    (Occurrences SLOs: only window sums count) reads whole days as day rows."""
+    return read_sli_planned(store, slo_ids, plan_reads(cuts, end, days=days))
 
 
 def read_sli_planned(store, slo_ids: Sequence[str], plan: ReadPlan) -> dict[str, Rows]:
     """``{slo_id: (ts, good, total, step_counts)}`` as ``plan`` reads them, in one read."""
-    raw, hourly = store.read_sli_spans_many(slo_ids, plan.raw, plan.hourly)
-    return {slo_id: plan.merge(raw[slo_id], hourly[slo_id]) for slo_id in raw}
+    raw, rollup = store.read_sli_spans_many(slo_ids, plan.raw, plan.hourly, plan.daily)
+    return {slo_id: plan.merge(raw[slo_id], rollup[slo_id]) for slo_id in raw}
 
 
 def read_sli_sums(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int) -> dict[str, Rows]:
     """``{slo_id: (ts, good, total, step_counts)}``, one row per piece (:func:`plan_pieces`), for
     the sums over windows ``(c, end]``, ``c`` in ``cuts`` (not for per-slice methods), in one read."""
     pieces = plan_pieces(cuts, end)
-    sums = store.read_sli_sums_many(slo_ids, pieces.raw, pieces.hourly)
+    sums = store.read_sli_sums_many(slo_ids, pieces.raw, pieces.hourly, pieces.daily)
     return {slo_id: rows[1:] for slo_id, rows in sums.items()}
 
 
@@ -203,7 +247,7 @@ def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: It
     hour's end stays.
     """
     pieces = plan_pieces(cuts, end)
-    rows = store.read_series_sums_many(kind, keys, pieces.raw, pieces.hourly)
+    rows = store.read_series_sums_many(kind, keys, pieces.raw, pieces.hourly, pieces.daily)
     if not exact_newest:
         return rows
     by_hour: dict[int, list[tuple[str, str]]] = defaultdict(list)

@@ -70,19 +70,26 @@ sli_samples = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# Hourly rollups, kept in step with the sample tables by every write (samples.refresh_hourly):
-# ts is the END of the hour, the values are the sums over the steps in (ts - 3600, ts],
-# and steps counts those steps (for data completeness).
-sli_hourly = sa.Table(
-    "sli_hourly",
-    metadata,
-    sa.Column("slo_pk", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("good", sa.Double, nullable=False),
-    sa.Column("total", sa.Double, nullable=False),
-    sa.Column("steps", sa.BigInteger, nullable=False),
-    sqlite_with_rowid=False,
-)
+
+def _rollup(name: str, key: str, *values: str) -> sa.Table:
+    """A rollup of a sample table, kept in step with it by every write (rollups.py): ``ts`` is
+    the END of the period, ``values`` the sums over the steps in it, ``steps`` how many
+    steps are stored there (for data completeness)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(key, sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+        *(sa.Column(value, sa.Double, nullable=False) for value in values),
+        sa.Column("steps", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
+    )
+
+
+# Hourly rollups: the steps in (ts - 3600, ts]. Daily rollups (UTC days): the steps in
+# (ts - 86400, ts], the sums of the day's hourly rows.
+sli_hourly = _rollup("sli_hourly", "slo_pk", "good", "total")
+sli_daily = _rollup("sli_daily", "slo_pk", "good", "total")
 
 series = sa.Table(
     "series",
@@ -103,15 +110,8 @@ series_samples = sa.Table(
     sqlite_with_rowid=False,
 )
 
-series_hourly = sa.Table(
-    "series_hourly",
-    metadata,
-    sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("value", sa.Double, nullable=False),  # the sum of the hour's step values
-    sa.Column("steps", sa.BigInteger, nullable=False),
-    sqlite_with_rowid=False,
-)
+series_hourly = _rollup("series_hourly", "series_id", "value")  # value: the sum of the hour's step values
+series_daily = _rollup("series_daily", "series_id", "value")
 
 deployments = sa.Table(
     "deployments",

@@ -1,43 +1,56 @@
-"""Keeping the hourly rollups in step with the sample tables, inside the write's transaction.
+"""Keeping the hourly and daily rollups in step with the sample tables, inside the write's transaction.
 
 An hourly row ``(key, h)`` holds the sums of the step values in ``(h - 3600, h]`` and
-``steps``, how many steps are stored there. After a write of steps ``ts`` (sorted), with
-``newest`` the key's newest stored ts before the write:
+``steps``, how many steps are stored there; a daily row ``(key, d)`` the same over the
+UTC day ``(d - 86400, d]``, which is the sum of that day's hourly rows (an hour lies
+inside one day). After a write of steps ``ts`` (sorted), with ``newest`` the key's
+newest stored ts before the write, for each level:
 
-- hours after the one holding ``newest`` can hold no earlier steps, so their rows are
-  summed from the written arrays in numpy (the common, incremental case);
-- earlier hours (a re-collection or backfill, or the hour the last write ended in) are
-  rebuilt from the stored steps with one ``INSERT ... SELECT ... GROUP BY``, so
-  rewriting steps never double-counts. Steps already removed by retention are not
-  brought back: a write that old rebuilds its hour from what remains.
+- periods (hours, days) after the one holding ``newest`` can hold no earlier steps, so
+  their rows are summed from the written arrays in numpy (the common, incremental case);
+- earlier periods (a re-collection or backfill, or the period the last write ended in)
+  are rebuilt with one ``INSERT ... SELECT ... GROUP BY``: hours from the stored steps,
+  then days from their hourly rows, so rewriting steps never double-counts. Steps
+  already removed by retention are not brought back: a write that old rebuilds its hour
+  from what remains.
+
+So every daily row equals the sum of its day's hourly rows (but for the order of the
+additions), whatever the writes: history written as hourly sums only
+(``samples.write_rollup_only``) and the retention prune rebuild the days they touch
+from the hours too (:func:`rebuild_days`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .sample_layout import HOUR, SampleTable, hour_end, upsert_sql
+from .sample_layout import DAY, HOUR, SampleTable, day_end, hour_end, upsert_sql
 
 
 def update(raw, sqlite: bool, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray], newest: int | None) -> None:
-    """Bring ``table.hourly`` up to date for the hours holding ``ts``; ``raw`` is the DBAPI connection."""
-    hours = hour_end(ts)
-    only_new = hours > hour_end(newest) if newest is not None else np.ones(ts.size, dtype=bool)
-    if not only_new.all():  # a prefix, since ts is sorted
-        old = ~only_new
-        _rebuild_from_table(raw, sqlite, table, key, int(ts[old][0]), int(ts[old][-1]))
-    if only_new.any():
-        write_sums(raw, sqlite, table, key, hours[only_new], [v[only_new] for v in values])
+    """Bring ``table.hourly`` and ``table.daily`` up to date for the periods holding ``ts``;
+    ``raw`` is the DBAPI connection."""
+    mark = "?" if sqlite else "%s"
+    levels = ((table.hourly, hour_end, HOUR, _rebuild_hours), (table.daily, day_end, DAY, _rebuild_days_of_key))
+    for rollup, period_end, length, rebuild in levels:  # hours first: days are rebuilt from them
+        if rollup is None:
+            continue
+        periods = period_end(ts)
+        only_new = periods > period_end(newest) if newest is not None else np.ones(ts.size, dtype=bool)
+        if not only_new.all():  # a prefix, since ts is sorted
+            old = periods[~only_new]
+            rebuild(raw, mark, table, key, int(old[0]) - length, int(old[-1]))
+        if only_new.any():
+            write_sums(raw, sqlite, rollup, key, periods[only_new], [v[only_new] for v in values])
 
 
-def write_sums(raw, sqlite: bool, table: SampleTable, key: int, hours: np.ndarray, values: list[np.ndarray]) -> None:
-    """Upsert one rollup row per distinct hour of ``hours`` (each step's hour end, sorted):
+def write_sums(raw, sqlite: bool, rollup: SampleTable, key: int, periods: np.ndarray, values: list[np.ndarray]) -> None:
+    """Upsert one ``rollup`` row per distinct period end of ``periods`` (each step's, sorted):
     the sums of ``values`` and the step count."""
-    starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
+    starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
     sums = [np.add.reduceat(v, starts) for v in values]
-    steps = np.diff(np.r_[starts, hours.size])
-    rollup = table.hourly
-    columns = [[key] * starts.size, hours[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
+    steps = np.diff(np.r_[starts, periods.size])
+    columns = [[key] * starts.size, periods[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
     if sqlite:
         raw.executemany(upsert_sql(rollup, f"VALUES ({', '.join('?' for _ in rollup.columns)})"), zip(*columns))
     else:
@@ -47,12 +60,36 @@ def write_sums(raw, sqlite: bool, table: SampleTable, key: int, hours: np.ndarra
         raw.execute(upsert_sql(rollup, f"SELECT * FROM unnest({arrays})"), columns)
 
 
-def _rebuild_from_table(raw, sqlite: bool, table: SampleTable, key: int, first_ts: int, last_ts: int) -> None:
-    rollup = table.hourly
-    mark = "?" if sqlite else "%s"
+def rebuild_days(raw, mark: str, table: SampleTable, key_filter: str, params: tuple, after: int, through: int) -> None:
+    """Replace the daily rows of the days ending in ``(after, through]`` (day ends) of the keys
+    that ``key_filter`` (SQL on ``table.key``, with ``params``) selects by the sums of
+    those days' hourly rows; a day left without hourly rows loses its row."""
+    daily, hourly = table.daily, table.hourly
+    if daily is None:
+        return
+    in_range = f"{key_filter} AND ts > {mark} AND ts <= {mark}"
+    raw.execute(f"DELETE FROM {daily.name} WHERE {in_range}", (*params, after, through))
+    raw.execute(f"INSERT INTO {daily.name} ({', '.join(daily.columns)}) {_days_from_hours(table, in_range)}",
+                (*params, after, through))
+
+
+def _rebuild_days_of_key(raw, mark: str, table: SampleTable, key: int, after: int, through: int) -> None:
+    # A write only adds steps, so each of these days keeps its rows: an upsert, not a delete and an insert.
+    in_range = f"{table.key} = {mark} AND ts > {mark} AND ts <= {mark}"
+    raw.execute(upsert_sql(table.daily, _days_from_hours(table, in_range)), (key, after, through))
+
+
+def _days_from_hours(table: SampleTable, hourly_filter: str) -> str:
+    """``SELECT key, day end, sums..., steps`` of the hourly rows that ``hourly_filter`` selects, per day."""
+    sums = ", ".join(f"sum({v})" for v in table.hourly.values)
+    return (f"SELECT {table.key}, ((ts + {DAY - 1}) / {DAY}) * {DAY}, {sums} FROM {table.hourly.name} "
+            f"WHERE {hourly_filter} GROUP BY 1, 2")
+
+
+def _rebuild_hours(raw, mark: str, table: SampleTable, key: int, after: int, through: int) -> None:
     sums = ", ".join(f"sum({v})" for v in table.values)
     source = (
         f"SELECT {table.key}, ((ts + {HOUR - 1}) / {HOUR}) * {HOUR}, {sums}, count(*) FROM {table.name} "
         f"WHERE {table.key} = {mark} AND ts > {mark} AND ts <= {mark} GROUP BY 1, 2"
     )
-    raw.execute(upsert_sql(rollup, source), (key, hour_end(first_ts) - HOUR, hour_end(last_ts)))
+    raw.execute(upsert_sql(table.hourly, source), (key, after, through))

@@ -1,4 +1,4 @@
-"""The shape shared by the sample tables and their hourly rollups, and SQL built from it."""
+"""The shape shared by the sample tables and their hourly and daily rollups, and SQL built from it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 HOUR = 3600
+DAY = 86_400  # UTC days: a whole number of hours, so every hour lies inside one day
 
 
 @dataclass(frozen=True)
 class SampleTable:
     """A table of ``(key, ts, *values)`` rows with primary key ``(key, ts)``.
 
-    Values are float64 except those named in ``int_values`` (int64). ``hourly`` is the
-    rollup table kept in step with this one (see ``rollups.update``).
+    Values are float64 except those named in ``int_values`` (int64). ``hourly`` and
+    ``daily`` are the rollup tables kept in step with this one (see ``rollups.update``).
     """
 
     name: str
@@ -23,6 +24,7 @@ class SampleTable:
     lock_class: int = 0  # first key of the PostgreSQL advisory lock that serialises writers of one key
     int_values: tuple[str, ...] = ()
     hourly: "SampleTable | None" = None
+    daily: "SampleTable | None" = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -34,8 +36,12 @@ class SampleTable:
 
 SLI_HOURLY = SampleTable("sli_hourly", "slo_pk", ("good", "total", "steps"), int_values=("steps",))
 SERIES_HOURLY = SampleTable("series_hourly", "series_id", ("value", "steps"), int_values=("steps",))
-SLI_SAMPLES = SampleTable("sli_samples", "slo_pk", ("good", "total"), lock_class=0x510B0A01, hourly=SLI_HOURLY)
-SERIES_SAMPLES = SampleTable("series_samples", "series_id", ("value",), lock_class=0x510B0A02, hourly=SERIES_HOURLY)
+SLI_DAILY = SampleTable("sli_daily", "slo_pk", ("good", "total", "steps"), int_values=("steps",))
+SERIES_DAILY = SampleTable("series_daily", "series_id", ("value", "steps"), int_values=("steps",))
+SLI_SAMPLES = SampleTable("sli_samples", "slo_pk", ("good", "total"), lock_class=0x510B0A01, hourly=SLI_HOURLY,
+                          daily=SLI_DAILY)
+SERIES_SAMPLES = SampleTable("series_samples", "series_id", ("value",), lock_class=0x510B0A02, hourly=SERIES_HOURLY,
+                             daily=SERIES_DAILY)
 
 
 def hour_end(ts):
@@ -47,6 +53,17 @@ def hour_end(ts):
 def floor_hour(ts):
     """The hour boundary at or before ``ts`` (int or int64 array)."""
     return ts - ts % HOUR
+
+
+def day_end(ts):
+    """The end of the UTC day that holds a step (or an hour) ending at ``ts``: ``(d - 86400, d]``
+    rolls up to ``d``."""
+    return -(-ts // DAY) * DAY
+
+
+def floor_day(ts):
+    """The UTC day boundary at or before ``ts``."""
+    return ts - ts % DAY
 
 
 def upsert_sql(table: SampleTable, source: str) -> str:

@@ -1,5 +1,5 @@
 """SLI samples and series (golden signals, cost) in the store: writes with their
-watermark, reads of steps, hourly rollups, spans and per-piece sums, and the
+watermark, reads of steps, hourly and daily rollups, spans and per-piece sums, and the
 retention deletes.
 
 A mixin of ``Store`` (it uses the store's transactions, clock, retention and key
@@ -14,10 +14,10 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..errors import StoreError
-from . import completeness, samples
+from . import completeness, rollups, samples
 from .dialect import insert
-from .models import series, series_hourly, series_samples, sli_hourly, sli_samples, slos
-from .sample_layout import SERIES_HOURLY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES
+from .models import series, series_daily, series_hourly, series_samples, sli_daily, sli_hourly, sli_samples, slos
+from .sample_layout import DAY, SERIES_HOURLY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES, day_end, floor_day
 
 SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
@@ -92,39 +92,46 @@ class SamplesMixin:
         return samples.split_by_key(pks, keys, ts, good, total, steps)
 
     def read_sli_spans_many(
-        self, slo_ids: Sequence[str], raw_spans: Sequence[tuple[int, int]], hourly_span: tuple[int, int]
+        self, slo_ids: Sequence[str], raw_spans: Sequence[tuple[int, int]],
+        hourly_spans: Sequence[tuple[int, int]], daily_spans: Sequence[tuple[int, int]] = (),
     ) -> tuple[dict[str, SLISamples], dict[str, SLIHourly]]:
-        """Per-step samples in each ``(start, end]`` of ``raw_spans`` and the hourly rollup rows
-        ending in ``hourly_span``, for every id asked, in one read transaction.
+        """Per-step samples in each ``(start, end]`` of ``raw_spans``, and the rollup rows of the
+        hours ending in ``hourly_spans`` and of the days ending in ``daily_spans``, for every id
+        asked, in one read transaction.
 
-        ``raw_spans`` are disjoint and ascending; an SLO's samples from all of them come back
-        as one sorted array. Shapes as in ``read_sli_samples_many`` and ``read_sli_hourly_many``.
+        Each list of spans is disjoint and ascending, and hours and days do not overlap; an
+        SLO's samples from all spans come back as one sorted array, and so do its hourly and
+        daily rows, as ``(ts, good, total, steps)`` (``ts`` the end of the row's hour or day).
+        Shapes as in ``read_sli_samples_many`` and ``read_sli_hourly_many``.
         """
-        with self._transaction("reading SLI samples and hourly rollups", write=False) as conn:
+        with self._transaction("reading SLI samples and rollups", write=False) as conn:
             pks, known = self._slo_keys(conn, slo_ids)
             keys, ts, (good, total) = _read_spans(conn, SLI_SAMPLES, known, raw_spans)
-            h_keys, h_ts, (h_good, h_total, h_steps) = samples.read(conn, SLI_HOURLY, known, *hourly_span)
+            h_keys, h_ts, (h_good, h_total, h_steps) = _read_rollup_spans(conn, SLI_SAMPLES, known, hourly_spans,
+                                                                           daily_spans)
         return (
             samples.split_by_key(pks, keys, ts, good, total),
             samples.split_by_key(pks, h_keys, h_ts, h_good, h_total, h_steps),
         )
 
     def read_sli_sums_many(
-        self, slo_ids: Sequence[str], raw_pieces: Sequence[tuple[int, int]], hourly_pieces: Sequence[tuple[int, int]]
+        self, slo_ids: Sequence[str], raw_pieces: Sequence[tuple[int, int]], hourly_pieces: Sequence[tuple[int, int]],
+        daily_pieces: Sequence[tuple[int, int]] = (),
     ) -> dict[str, SLISums]:
         """``{slo_id: (first, ts, good, total, steps)}``: per piece, the sums of one SLO's counts
         that the database adds up, in one read transaction.
 
         Each ``(a, b]`` of ``raw_pieces`` sums the per-step samples with ``a < ts <= b``
         (``steps``: how many); each of ``hourly_pieces`` the hourly rollup rows ending in it
-        (``steps``: the steps they hold), so its bounds are hour ends. A piece without
+        (``steps``: the steps they hold), so its bounds are hour ends; each of
+        ``daily_pieces`` likewise the daily rows (bounds: UTC day ends). A piece without
         rows gives none; the others give one row each, ``first``/``ts`` the oldest and
         newest ``ts`` summed, sorted by ``ts`` (pieces are disjoint). Unknown SLOs map to
         empty arrays.
         """
         with self._transaction("reading sums of SLI samples and hourly rollups", write=False) as conn:
             pks, known = self._slo_keys(conn, slo_ids)
-            arrays = _read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces)
+            arrays = _read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces, daily_pieces)
         return samples.split_by_key(pks, *arrays)
 
     def read_sli_coverage_many(self, slo_ids: Sequence[str], start: int, end: int,
@@ -159,9 +166,10 @@ class SamplesMixin:
         """Retention: delete per-step SLI and series samples with ``ts <= cutoff``; returns rows deleted.
 
         ``kind_cutoffs`` gives series of some kinds their own cutoff (golden signals keep
-        fewer days of steps than SLIs). The hourly rollups are kept, so long windows
-        still have their history, up to ``rollup_cutoff``: rollup rows of hours ending
-        at or before it are deleted too.
+        fewer days of steps than SLIs). The rollups are kept, so long windows still have
+        their history, up to ``rollup_cutoff``: hourly rows of hours ending at or before
+        it are deleted too, and so are daily rows of days ending at or before it; the day
+        that holds the cutoff keeps the sums of the hours it keeps (``rollups.rebuild_days``).
         """
         kind_cutoffs = dict(kind_cutoffs or {})
         every_slo = sa.select(slos.c.id)
@@ -177,12 +185,23 @@ class SamplesMixin:
             for kind, kind_cutoff in kind_cutoffs.items()
         ]
         if rollup_cutoff is not None:
+            rollup_cutoff = int(rollup_cutoff)
             deletes += [
                 _delete_old(sli_hourly, sli_hourly.c.slo_pk, every_slo, rollup_cutoff),
                 _delete_old(series_hourly, series_hourly.c.series_id, sa.select(series.c.id), rollup_cutoff),
+                _delete_old(sli_daily, sli_daily.c.slo_pk, every_slo, floor_day(rollup_cutoff)),
+                _delete_old(series_daily, series_daily.c.series_id, sa.select(series.c.id), floor_day(rollup_cutoff)),
             ]
         with self._transaction("deleting old samples", write=True) as conn:
-            return sum(conn.execute(statement).rowcount for statement in deletes)
+            deleted = sum(conn.execute(statement).rowcount for statement in deletes)
+            if rollup_cutoff is not None and rollup_cutoff % DAY:
+                raw = conn.connection.driver_connection
+                mark = "?" if conn.dialect.name == "sqlite" else "%s"
+                # Keys from their tables, as above: each key's day is a range of its primary key.
+                for table, keys in ((SLI_SAMPLES, "SELECT id FROM slos"), (SERIES_SAMPLES, "SELECT id FROM series")):
+                    rollups.rebuild_days(raw, mark, table, f"{table.key} IN ({keys})", (),
+                                         floor_day(rollup_cutoff), day_end(rollup_cutoff))
+            return deleted
 
     def write_series(
         self, kind: str, scope: str, name: str, ts, values, *, watermark: tuple[str, int] | None = None,
@@ -227,12 +246,12 @@ class SamplesMixin:
 
     def read_series_sums_many(
         self, kind: str, keys: Sequence[tuple[str, str]], raw_pieces: Sequence[tuple[int, int]],
-        hourly_pieces: Sequence[tuple[int, int]],
+        hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]] = (),
     ) -> dict[tuple[str, str], SeriesSums]:
         """``read_sli_sums_many`` for series: ``{(scope, name): (first, ts, sum, steps)}``."""
-        with self._transaction("reading sums of series and hourly rollups", write=False) as conn:
+        with self._transaction("reading sums of series and rollups", write=False) as conn:
             ids, known = self._series_keys(conn, kind, keys)
-            arrays = _read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces)
+            arrays = _read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces, daily_pieces)
         return samples.split_by_key(ids, *arrays)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
@@ -260,23 +279,41 @@ class SamplesMixin:
 
 def _read_spans(conn: sa.Connection, table, keys: Sequence[int], spans: Sequence[tuple[int, int]]):
     """``samples.read`` over disjoint, ascending ``(start, end]`` spans: ``(key, ts, [values])``
-    sorted by key, then ts (a stable sort by key keeps each key's spans in time order)."""
+    sorted by key, then ts."""
+    bounds = _checked_spans(spans)
+    parts = [samples.read(conn, table, keys, start, end) for start, end in bounds] or [samples.read(conn, table, [], 0, 0)]
+    return _by_key_and_ts(parts, len(table.values))
+
+
+def _read_rollup_spans(conn: sa.Connection, table, keys: Sequence[int], hourly_spans: Sequence[tuple[int, int]],
+                       daily_spans: Sequence[tuple[int, int]]):
+    """The hourly rows of ``table`` ending in ``hourly_spans`` and its daily rows ending in
+    ``daily_spans``, as one ``(key, ts, [values..., steps])`` sorted by key, then ts."""
+    parts = [samples.read(conn, table.hourly, keys, a, b) for a, b in _checked_spans(hourly_spans)]
+    parts += [samples.read(conn, table.daily, keys, a, b) for a, b in _checked_spans(daily_spans)]
+    return _by_key_and_ts(parts or [samples.read(conn, table.hourly, [], 0, 0)], len(table.hourly.values))
+
+
+def _checked_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     bounds = [(int(start), int(end)) for start, end in spans]
     if any(start >= end for start, end in bounds) or any(a[1] > b[0] for a, b in zip(bounds, bounds[1:])):
         raise ValueError(f"sample spans must be non-empty, disjoint and ascending (start, end] pairs; got {bounds}")
-    parts = [samples.read(conn, table, keys, start, end) for start, end in bounds] or [samples.read(conn, table, [], 0, 0)]
-    order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
-    key = np.concatenate([p[0] for p in parts])[order]
-    ts = np.concatenate([p[1] for p in parts])[order]
-    values = [np.concatenate([p[2][i] for p in parts])[order] for i in range(len(table.values))]
-    return key, ts, values
+    return bounds
+
+
+def _by_key_and_ts(parts, n_values: int):
+    """``samples.read`` results of disjoint spans as one ``(key, ts, [values])`` sorted by key, then ts."""
+    key = np.concatenate([p[0] for p in parts])
+    ts = np.concatenate([p[1] for p in parts])
+    order = np.lexsort((ts, key))
+    return key[order], ts[order], [np.concatenate([p[2][i] for p in parts])[order] for i in range(n_values)]
 
 
 def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces: Sequence[tuple[int, int]],
-                     hourly_pieces: Sequence[tuple[int, int]]):
+                     hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]]):
     """``(key, first, ts, *sums, steps)`` sorted by key, then ts: ``samples.read_sums`` of the
-    per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly rollup over
-    ``hourly_pieces`` (steps: their ``steps`` summed)."""
+    per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly and daily
+    rollups over ``hourly_pieces`` and ``daily_pieces`` (steps: their ``steps`` summed)."""
     if conn.dialect.name != "sqlite":
         # Keep each key's rows summed in index (ts) order, whatever the keys asked: a
         # bitmap or parallel scan would add them in another order, and a status read for
@@ -284,11 +321,13 @@ def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces
         for setting in ("enable_seqscan = off", "enable_bitmapscan = off", "max_parallel_workers_per_gather = 0"):
             conn.connection.driver_connection.execute(f"SET LOCAL {setting}")
     r_key, r_first, r_last, r_sums, r_rows = samples.read_sums(conn, table, keys, raw_pieces)
-    h_key, h_first, h_last, h_sums, _ = samples.read_sums(conn, table.hourly, keys, hourly_pieces)
-    key = np.concatenate((r_key, h_key))
-    order = np.lexsort((np.concatenate((r_last, h_last)), key))
-    columns = [np.concatenate(pair)[order] for pair in zip((r_first, r_last, *r_sums, r_rows), (h_first, h_last, *h_sums))]
-    return (key[order], *columns)
+    parts = [(r_key, r_first, r_last, *r_sums, r_rows)]
+    for rollup, pieces in ((table.hourly, hourly_pieces), (table.daily, daily_pieces)):
+        key, first, last, sums, _rows = samples.read_sums(conn, rollup, keys, pieces)
+        parts.append((key, first, last, *sums))  # the rollup's steps column is the last sum
+    key, last = np.concatenate([p[0] for p in parts]), np.concatenate([p[2] for p in parts])
+    order = np.lexsort((last, key))
+    return tuple(np.concatenate(column)[order] for column in zip(*parts))
 
 
 def _delete_old(table: sa.Table, key: sa.Column, keys: sa.Select, cutoff: int) -> sa.Delete:

@@ -17,9 +17,9 @@ samples, series and their hourly rollups:
   driver yields tuples, consumed by ``np.fromiter`` without an intermediate list.
 
 Writing the same samples twice stores them once; a re-written step overwrites the old one.
-Each write also brings the hourly rollup rows of the hours it touched up to date in the
-same transaction (``rollups``): long windows read 60 times fewer rows, and history
-outlives the retention of per-step rows.
+Each write also brings the hourly and daily rollup rows of the hours and days it touched
+up to date in the same transaction (``rollups``): long windows read 60 (whole hours) and
+1,440 (whole days) times fewer rows, and history outlives the retention of per-step rows.
 
 History older than the raw retention is written as rollups only (:func:`history_mask`,
 :func:`write_rollup_only`): what the store would hold after writing the steps and
@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import rollups
-from .sample_layout import HOUR, SampleTable, floor_hour, hour_end, upsert_sql
+from .sample_layout import DAY, HOUR, SampleTable, day_end, floor_hour, hour_end, upsert_sql
 
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _PG_HEADER = _PG_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, no extension
@@ -77,7 +77,7 @@ def prepare(ts, *values) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> int:
     """Upsert prepared samples of one key inside the caller's transaction, and bring the
-    hourly rollup of the hours they touch up to date; returns the row count."""
+    rollups of the hours and days they touch up to date; returns the row count."""
     if ts.size == 0:
         return 0
     raw, sqlite, mark = _begin_key_write(conn, table, key)
@@ -86,8 +86,7 @@ def write(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, val
         _sqlite_upsert(raw, table, key, ts, values)
     else:
         _pg_write(raw, table, key, ts, values, newest)
-    if table.hourly is not None:
-        rollups.update(raw, sqlite, table, key, ts, values, newest)
+    rollups.update(raw, sqlite, table, key, ts, values, newest)
     return int(ts.size)
 
 
@@ -102,7 +101,8 @@ def history_mask(ts: np.ndarray, span: tuple[int, int], horizon: int) -> np.ndar
 
 
 def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray]) -> int:
-    """Store prepared steps of one key as their hourly sums only; returns the steps summed.
+    """Store prepared steps of one key as their hourly sums only (and the daily sums of the
+    days they touch, from the hours); returns the steps summed.
 
     The batch is taken as the complete data of the hours from the one holding its first
     step to the one holding its last: whatever was stored for those hours (per-step rows
@@ -117,7 +117,10 @@ def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.
     span = (key, int(hours[0]) - HOUR, int(hours[-1]))
     for target in (table, table.hourly):
         raw.execute(f"DELETE FROM {target.name} WHERE {target.key} = {mark} AND ts > {mark} AND ts <= {mark}", span)
-    rollups.write_sums(raw, sqlite, table, key, hours, values)
+    rollups.write_sums(raw, sqlite, table.hourly, key, hours, values)
+    # The span's first and last days may hold hours of other writes: days come from the hours.
+    rollups.rebuild_days(raw, mark, table, f"{table.key} = {mark}", (key,), int(day_end(hours[0])) - DAY,
+                         int(day_end(hours[-1])))
     return int(ts.size)
 
 
