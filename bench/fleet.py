@@ -25,6 +25,15 @@ Cache: ``.bench/fleets/<size>-<key>/`` with ``specs/``, ``sloboard.db`` and
 ``manifest.json``. The key hashes everything that shapes the data, including the
 store's migrations, so a changed definition builds a new store. A build writes into ``<folder>.partial`` and renames it
 when done, so an interrupted build is never mistaken for a finished one.
+
+A new migration does not rebuild: a cached fleet whose migrations are a prefix of
+today's (the same scripts, fewer of them; its key hashes those) is upgraded in place
+(``alembic upgrade head``, which fills new rollup levels from the stored rows, as it
+would a user's store), in its folder; its manifest then records the migrations it
+has (``migrations``: how many, ``schema_fingerprint``: of which scripts) and the head
+(``_upgraded``), so the large fleet costs minutes per migration instead of 20. Any
+other change to the key, or to a script the fleet was built or upgraded with, still
+builds anew.
 """
 
 from __future__ import annotations
@@ -106,11 +115,12 @@ class FleetSize:
     def expected_rows(self) -> int:
         return self.expected_raw_rows() + self.expected_hourly_rows()
 
-    def key(self) -> str:
-        """Hash of the size, the data's parameters and the store's migrations, so a new or
-        changed migration (say, a new rollup table) builds a new store instead of reusing an old one."""
+    def key(self, scripts: list[Path] | None = None) -> str:
+        """Hash of the size, the data's parameters and the store's migrations (``scripts``: those
+        of an older schema, default today's), so a changed migration builds a new store
+        instead of reusing an old one, and a fleet of fewer migrations is found to upgrade."""
         text = json.dumps([asdict(self), self.horizons(), END_EPOCH, SEED, STEP_S, BUILD_VERSION,
-                           schema_fingerprint()], sort_keys=True)
+                           schema_fingerprint(scripts)], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -121,11 +131,15 @@ SIZES = {
 }
 
 
-def schema_fingerprint() -> str:
-    """SHA-256 of the store's migration scripts: changes whenever the schema they build does."""
-    versions = Path(store_package.__file__).parent / "migrations" / "versions"
+def migration_scripts() -> list[Path]:
+    """The store's migration scripts in revision order (their names start with the revision)."""
+    return sorted((Path(store_package.__file__).parent / "migrations" / "versions").glob("*.py"))
+
+
+def schema_fingerprint(scripts: list[Path] | None = None) -> str:
+    """SHA-256 of migration scripts (default: all of today's): changes whenever the schema they build does."""
     digest = hashlib.sha256()
-    for script in sorted(versions.glob("*.py")):
+    for script in migration_scripts() if scripts is None else scripts:
         digest.update(script.name.encode() + b"\0" + script.read_bytes())
     return digest.hexdigest()
 
@@ -174,16 +188,33 @@ def load_slos(specs_dir: Path) -> list[SLO]:
     return result.slos
 
 
-def fleet_folder(size: FleetSize, root: Path = BENCH_DIR) -> Path:
-    return root / "fleets" / f"{size.name}-{size.key()}"
+def fleet_folder(size: FleetSize, root: Path = BENCH_DIR, scripts: list[Path] | None = None) -> Path:
+    return root / "fleets" / f"{size.name}-{size.key(scripts)}"
 
 
 def cached(size: FleetSize, root: Path = BENCH_DIR) -> BuiltFleet | None:
-    folder = fleet_folder(size, root)
-    manifest = folder / MANIFEST
-    if not manifest.exists():
-        return None
-    return BuiltFleet(size, folder, json.loads(manifest.read_text()))
+    """The fleet of ``size`` at today's migrations: built with them, or upgraded to them."""
+    scripts = migration_scripts()
+    for folder, manifest, count in _fleets_of(size, root, scripts):
+        if count == len(scripts) and manifest_fingerprint(manifest, scripts, count) == schema_fingerprint(scripts):
+            return BuiltFleet(size, folder, manifest)
+    return None
+
+
+def _fleets_of(size: FleetSize, root: Path, scripts: list[Path]):
+    """``(folder, manifest, migrations it has)`` of each cached fleet of ``size`` built with
+    a prefix of ``scripts``, most migrations first."""
+    for built_with in range(len(scripts), 0, -1):
+        folder = fleet_folder(size, root, scripts[:built_with])
+        if (folder / MANIFEST).exists():
+            manifest = json.loads((folder / MANIFEST).read_text())
+            yield folder, manifest, manifest.get("migrations", built_with)
+
+
+def manifest_fingerprint(manifest: dict, scripts: list[Path], count: int) -> str:
+    """The fingerprint of the migrations a fleet has; a fleet built before manifests recorded
+    it has those of its key."""
+    return manifest.get("schema_fingerprint") or schema_fingerprint(scripts[:count])
 
 
 def build(size: FleetSize, root: Path = BENCH_DIR, log: Callable[[str], None] = print) -> BuiltFleet:
@@ -192,11 +223,40 @@ def build(size: FleetSize, root: Path = BENCH_DIR, log: Callable[[str], None] = 
     if found is not None:
         return found
     with exclusive(fleet_folder(size, root)):
-        return cached(size, root) or _build(size, root, log)
+        return cached(size, root) or _upgraded(size, root, log) or _build(size, root, log)
+
+
+def _upgraded(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFleet | None:
+    """The cached fleet of ``size`` with the most of today's migrations (a prefix of them),
+    upgraded to head in its folder; None when there is none."""
+    scripts = migration_scripts()
+    for built_with in range(len(scripts) - 1, 0, -1):
+        folder = fleet_folder(size, root, scripts[:built_with])
+        if not any(p.exists() for p in (folder, folder.with_name(folder.name + ".lock"))):
+            continue
+        with exclusive(folder):  # waits for a build of that fleet still running
+            if not (folder / MANIFEST).exists():
+                continue
+            manifest = json.loads((folder / MANIFEST).read_text())
+            count = manifest.get("migrations", built_with)
+            if manifest_fingerprint(manifest, scripts, count) != schema_fingerprint(scripts[:count]):
+                continue  # upgraded with a script changed since: not a prefix of today's
+            began = time.perf_counter()
+            log(f"upgrading the cached {size.name} fleet in {folder} from {count} to {len(scripts)} migrations")
+            with Store.open(f"sqlite:///{(folder / DB_NAME).resolve()}", upgrade=False) as store:
+                head = store.upgrade()
+            seconds = round(time.perf_counter() - began, 1)
+            manifest.update(migrations=len(scripts), schema_fingerprint=schema_fingerprint(scripts), schema_head=head)
+            manifest.setdefault("upgrades", []).append({"from_migrations": count, "to": head, "seconds": seconds})
+            (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        log(f"upgraded the {size.name} fleet to {head} in {seconds:.0f} s")
+        return BuiltFleet(size, folder, manifest)
+    return None
 
 
 def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFleet:
-    folder = fleet_folder(size, root)
+    scripts = migration_scripts()  # as the build starts: the store is migrated with these
+    folder = fleet_folder(size, root, scripts)
     need = size.expected_rows() * EXPECTED_BYTES_PER_ROW
     free = shutil.disk_usage(root if root.exists() else Path.cwd()).free
     if free < 1.2 * need:
@@ -212,7 +272,7 @@ def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFlee
     fleet = generate_fleet(size.services, size.start, END_EPOCH, step_s=STEP_S, seed=SEED)
     write_specs(staging / "specs", fleet.profiles)
     slos = load_slos(staging / "specs")
-    written = _seed(staging / DB_NAME, size, fleet, slos, log, began)
+    written, head = _seed(staging / DB_NAME, size, fleet, slos, log, began)
     seconds = time.perf_counter() - began
     manifest = {
         "size": asdict(size),
@@ -224,6 +284,9 @@ def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFlee
         "samples": written,
         "deployments": len(fleet.deployments),
         "build_seconds": round(seconds, 1),
+        "migrations": len(scripts),
+        "schema_fingerprint": schema_fingerprint(scripts),
+        "schema_head": head,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
     staging.rename(folder)
@@ -231,7 +294,9 @@ def _build(size: FleetSize, root: Path, log: Callable[[str], None]) -> BuiltFlee
     return BuiltFleet(size, folder, manifest)
 
 
-def _seed(db_path: Path, size: FleetSize, fleet, slos: list[SLO], log: Callable[[str], None], began: float) -> int:
+def _seed(db_path: Path, size: FleetSize, fleet, slos: list[SLO], log: Callable[[str], None],
+          began: float) -> tuple[int, str]:
+    """Seed a new store; returns the samples written and the schema revision."""
     last_tenth = -1
 
     def progress(done: int, total: int) -> None:
@@ -243,4 +308,4 @@ def _seed(db_path: Path, size: FleetSize, fleet, slos: list[SLO], log: Callable[
 
     # The clock at the fleet's end: the store keeps as steps what the retention keeps then.
     with Store.open(f"sqlite:///{db_path.resolve()}", clock=lambda: END_EPOCH, retention=RETENTION) as store:
-        return seed_store(store, fleet, slos, progress=progress)
+        return seed_store(store, fleet, slos, progress=progress), store.schema_revision()
