@@ -6,7 +6,7 @@ signals, deployments, cost) into a fresh SQLite store, with the product's defaul
 (60 s steps, at most 11,000 points per request, ``collect.concurrency`` targets at once).
 
 Baseline: the same range queries, the same PromQL strings and chunks recorded from
-the first pass, sent with plain ``requests.get`` and decoded with ``.json()``: the HTTP
+the first pass, sent with plain ``requests.post`` (form bodies) and decoded with ``.json()``: the HTTP
 and Prometheus time that no collector can avoid. A first pass records the queries
 and warms Prometheus; then bare and collect runs alternate, ``ROUNDS`` each, best counts.
 
@@ -66,13 +66,16 @@ def _collect(prom, slos, path: Path, source) -> tuple[float, object]:
         return time.perf_counter() - began, summary
 
 
-def _bare(url: str, calls: list[Call]) -> float:
+def bare_requests(url: str, calls: list[Call]) -> float:
+    """Seconds to send ``calls`` one after another with plain ``requests`` (form bodies, as the
+    collector sends them) and decode each answer with ``.json()``: the baseline of the collection rows."""
     began = time.perf_counter()
-    for promql, start, end, step in calls:
-        body = requests.get(f"{url}/api/v1/query_range",
-                            params={"query": promql, "start": start, "end": end, "step": step}, timeout=120).json()
-        if body.get("status") != "success":
-            raise RuntimeError(f"Prometheus refused {promql!r}: {body.get('error')}")
+    with requests.Session() as session:
+        for promql, start, end, step in calls:
+            body = session.post(f"{url}/api/v1/query_range",
+                                data={"query": promql, "start": start, "end": end, "step": step}, timeout=120).json()
+            if body.get("status") != "success":
+                raise RuntimeError(f"Prometheus refused {promql!r}: {body.get('error')}")
     return time.perf_counter() - began
 
 
@@ -103,7 +106,7 @@ def run(ctx) -> list[Result]:
     first_s, summary = _collect(prom, slos, ctx.scratch / "collect-0.db", recorder)
     collect_s, bare_s = float("inf"), float("inf")
     for i in range(1, ROUNDS + 1):
-        bare_s = min(bare_s, _bare(prom.url, recorder.calls))
+        bare_s = min(bare_s, bare_requests(prom.url, recorder.calls))
         seconds, summary = _collect(prom, slos, ctx.scratch / f"collect-{i}.db", source)
         collect_s = min(collect_s, seconds)
     source.close()

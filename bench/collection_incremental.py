@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import requests
 
 from collectors.collect import PassSummary, collect_pass
 from collectors.prometheus import PrometheusSource
@@ -46,7 +45,7 @@ from sloboard.settings import CollectSettings, PrometheusSettings
 from sloboard.store import Store
 from tests.openmetrics_backfill import write_openmetrics
 
-from .collection import RecordingSource
+from .collection import RecordingSource, bare_requests
 from .fleet import END_EPOCH, SEED, STEP_S, load_slos
 from .prometheus import backfill, start_cached
 from .report import Result, at_most
@@ -132,17 +131,6 @@ def _pass(store_path: Path, slos, source, until: int) -> tuple[float, PassSummar
         return time.perf_counter() - began, summary
 
 
-def _bare(url: str, calls) -> float:
-    began = time.perf_counter()
-    with requests.Session() as session:
-        for promql, start, end, step in calls:
-            body = session.post(f"{url}/api/v1/query_range",
-                                data={"query": promql, "start": start, "end": end, "step": step}, timeout=120).json()
-            if body.get("status") != "success":
-                raise RuntimeError(f"Prometheus refused {promql!r}: {body.get('error')}")
-    return time.perf_counter() - began
-
-
 def ungrouped_calls(calls, slos) -> list:
     """The pass's requests with each SLI group's two queries replaced by each member's own two."""
     targets = [SLITarget(slo, SETTINGS.lookback_s) for slo in slos]
@@ -196,9 +184,9 @@ def run(ctx) -> list[Result]:
             recorder = RecordingSource(source)
             seconds, summary = _pass(path, slos, recorder, END_EPOCH)
             pass_s, calls = min(pass_s, seconds), recorder.calls
-            bare_s = min(bare_s, _bare(server.url, calls))
+            bare_s = min(bare_s, bare_requests(server.url, calls))
         ungrouped = ungrouped_calls(calls, slos)
-        ungrouped_s = _bare(server.url, ungrouped)
+        ungrouped_s = bare_requests(server.url, ungrouped)
         source.close()
         wrong = check_truth(path, slos, fleet)
     finally:

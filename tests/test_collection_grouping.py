@@ -15,7 +15,7 @@ from collectors.source import SourceSeries
 from collectors.targets import SLITarget
 from sloboard.errors import StoreError
 from tests.factories import make_indicator, make_slo
-from tests.test_collection_pass import FakeSource
+from tests.test_collection_pass import FakeSource, StoreFailingAtWrite
 
 STEP = 60
 UNTIL = 1_800_003_600
@@ -150,24 +150,10 @@ def test_a_source_outage_fails_every_member_and_the_next_pass_fills_in(store):
     _assert_exact(store, truth)
 
 
-class StoreFailingAtSLIWrite:
-    def __init__(self, store, fail_at: int):
-        self._store, self._fail_at, self._writes = store, fail_at, 0
-
-    def write_sli_samples(self, *args, **kwargs):
-        self._writes += 1
-        if self._writes == self._fail_at:
-            raise StoreError("database sqlite:///gone.db: disk I/O error while writing samples")
-        return self._store.write_sli_samples(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-
 def test_a_store_failure_between_members_leaves_no_hole_or_duplicate(store):
     truth = _truth()
     with pytest.raises(StoreError, match="disk I/O error"):
-        _pass(StoreFailingAtSLIWrite(store, fail_at=2), FakeSource(_answers(truth, grouped=True)))
+        _pass(StoreFailingAtWrite(store, fail_at=2, method="write_sli_samples"), FakeSource(_answers(truth, grouped=True)))
     assert store.watermark(f"sli:{SLOS[0].id}") == UNTIL and store.watermark(f"sli:{SLOS[1].id}") is None
     source = FakeSource(_answers(truth, grouped=True))
     _pass(store, source)

@@ -451,19 +451,19 @@ def test_grouped_golden_signal_is_one_query_per_chunk_split_into_per_service_ser
 
 
 class StoreFailingAtWrite:
-    """Our own Store, failing its ``fail_at``-th ``write_series`` call (a database that went away)."""
+    """Our own Store, failing its ``fail_at``-th call of ``method`` (a database that went away)."""
 
-    def __init__(self, store, fail_at: int):
-        self._store, self._fail_at, self._writes = store, fail_at, 0
+    def __init__(self, store, fail_at: int, method: str = "write_series"):
+        self._store, self._fail_at, self._writes, self._method = store, fail_at, 0, method
 
-    def write_series(self, *args, **kwargs):
+    def _write(self, *args, **kwargs):
         self._writes += 1
         if self._writes == self._fail_at:
-            raise StoreError("database sqlite:///gone.db: disk I/O error while writing series")
-        return self._store.write_series(*args, **kwargs)
+            raise StoreError(f"database sqlite:///gone.db: disk I/O error in {self._method}")
+        return getattr(self._store, self._method)(*args, **kwargs)
 
     def __getattr__(self, name):
-        return getattr(self._store, name)
+        return self._write if name == self._method else getattr(self._store, name)
 
 
 def test_grouped_golden_signal_failing_between_services_repeats_the_chunk_without_duplicates(store):
