@@ -3,13 +3,16 @@
 Each user logs in through the login form (its CSRF token, a session of its own), then
 loads the overview as a browser does (the page, ``/_dash-layout``, ``/_dash-dependencies``
 and every callback that fires on load: ``bench.dashboard.load_page``), again and again,
-each request after the last one's answer, until the time is up. One thread per user,
-so the run stops by itself. Used by the load test (``tests/faults/test_load_overview.py``)
+each request after the last one's answer, until the time is up; with a think time, a
+user then reads the page for a random pause in that range before loading it again, as
+people (and load tools such as locust's ``between``) do. One thread per user, so the run
+stops by itself. Used by the load test (``tests/faults/test_load_overview.py``)
 and the scale-out benchmark (``bench/scale_out.py``).
 """
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -54,7 +57,8 @@ def logged_in(url: str, user: str, password: str) -> requests.Session:
     return session
 
 
-def _user(url: str, name: str, password: str, until: float, tally: Tally) -> None:
+def _user(url: str, name: str, password: str, until: float, tally: Tally,
+          think_s: tuple[float, float] | None) -> None:
     try:
         session = logged_in(url, name, password)
     except Exception as exc:  # a failed login is an error of the run, counted like any other
@@ -70,6 +74,7 @@ def _user(url: str, name: str, password: str, until: float, tally: Tally) -> Non
         answer = session.post(url + path, json=body, timeout=60)
         return answer.status_code, answer.content
 
+    pauses = random.Random(name)  # the same pauses each run
     while time.monotonic() < until:
         began = time.monotonic()
         try:
@@ -83,15 +88,19 @@ def _user(url: str, name: str, password: str, until: float, tally: Tally) -> Non
         with tally.lock:
             tally.requests.extend(times.values())
             tally.loads.append(time.monotonic() - began)
+        if think_s is not None:
+            time.sleep(min(pauses.uniform(*think_s), max(0.0, until - time.monotonic())))
 
 
-def run_load(url: str, users: list[str], password: str, duration_s: float) -> Tally:
-    """``users`` (accounts with ``password``) load the overview of ``url`` for ``duration_s``."""
+def run_load(url: str, users: list[str], password: str, duration_s: float,
+             think_s: tuple[float, float] | None = None) -> Tally:
+    """``users`` (accounts with ``password``) load the overview of ``url`` for ``duration_s``,
+    each pausing a random ``think_s`` (low, high) seconds between loads, or not at all."""
     tally = Tally()
     began = time.monotonic()
     until = began + duration_s
     with ThreadPoolExecutor(max_workers=len(users), thread_name_prefix="user") as pool:
-        for future in [pool.submit(_user, url, name, password, until, tally) for name in users]:
+        for future in [pool.submit(_user, url, name, password, until, tally, think_s) for name in users]:
             future.result()
     tally.seconds = time.monotonic() - began
     return tally

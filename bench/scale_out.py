@@ -3,8 +3,9 @@
 The layout of docs/operations.md: ``sloboard serve --workers 4`` over a PostgreSQL store
 holding 1,000 SLOs (500 services), with the shared Redis cache (``cache.url``), on a
 free loopback port. 50 viewer accounts log in and load the overview as a browser does,
-each request after the last one's answer, for 60 s (``bench.load``). Baseline: the same
-load on ``--workers 1``, the same store and cache, in the same run.
+for 60 s (``bench.load``): once pausing 2-8 s between loads, as people reading the page
+do, and once without pauses. Baseline: the same loads on ``--workers 1``, the same store
+and cache, in the same run.
 
 The fleet ends at the current hour, so the dashboard's wall clock reads a fleet that is
 being collected (its windows hold data and the instant moves every minute, as in
@@ -45,10 +46,14 @@ REDIS_URL = "redis://127.0.0.1:6379/12"  # not 0, where a dashboard on this mach
 PASSWORD = "scale-out bench passphrase"
 
 
+# (name, think time): people who read the page between loads (locust's ``between(2, 8)``),
+# and the same users reloading without a pause, the most a closed loop can ask.
+LOADS = (("pausing 2-8 s between loads", (2.0, 8.0)), ("without pauses", None))
+
+
 def run(ctx) -> list[Result]:
     from tests.integration.gunicorn_cluster import start_cluster
 
-    name = "overview under 50 users for 60 s, 4 gunicorn workers, PostgreSQL + Redis, 1,000 SLOs"
     with tempfile.TemporaryDirectory(dir=ctx.scratch) as tmp, _pg_schema(ctx.pg_url) as db_url:
         folder = Path(tmp).resolve()  # the servers run in it: every path they get is absolute
         seconds = _seed(folder, db_url, ctx.log)
@@ -63,30 +68,35 @@ def run(ctx) -> list[Result]:
             for workers in (WORKERS, 1):
                 cluster = start_cluster(env, folder, workers, ready_s=180)
                 try:
-                    ctx.log(f"   {USERS} users for {DURATION_S:.0f} s on {workers} worker(s)")
-                    tallies[workers] = run_load(cluster.url, _users(), PASSWORD, DURATION_S)
-                    ctx.log(f"   {workers} worker(s): {tallies[workers].summary()}")
+                    for label, think_s in LOADS:
+                        ctx.log(f"   {USERS} users {label} for {DURATION_S:.0f} s on {workers} worker(s)")
+                        tally = tallies[workers, label] = run_load(cluster.url, _users(), PASSWORD, DURATION_S,
+                                                                   think_s)
+                        ctx.log(f"   {workers} worker(s), {label}: {tally.summary()}")
                 finally:
                     cluster.stop()
                     server_errors[workers] = _error_lines(cluster.log())
         finally:
             _drop_keys(prefix)
-    many, one = tallies[WORKERS], tallies[1]
-    p95 = many.ms(many.requests, 95)
-    return [Result(
-        name,
+    fleet = (f"fleet: {SERVICES} services, {2 * SERVICES} SLOs, {DAYS} days ending at this hour, seeded into "
+             f"PostgreSQL in {seconds:.0f} s")
+    logs = [f"server log, {w} worker(s): {lines}" for w, lines in server_errors.items() if lines]
+    return [_row(label, tallies[WORKERS, label], tallies[1, label], [fleet, *logs]) for label, _ in LOADS]
+
+
+def _row(label: str, many, one, notes: list[str]) -> Result:
+    p95, p95_one = many.ms(many.requests, 95), one.ms(one.requests, 95)
+    return Result(
+        f"overview, {USERS} users {label}, {DURATION_S:.0f} s, {WORKERS} gunicorn workers, PostgreSQL + Redis, "
+        f"{2 * SERVICES:,} SLOs",
         figure=f"requests p50 {many.ms(many.requests, 50)} ms / p95 {p95} ms, {len(many.errors)} errors",
         target=f"p95 <= {P95_TARGET_MS} ms, 0 errors",
         met=p95 is not None and at_most(p95, P95_TARGET_MS) and not many.errors,
-        baseline=f"1 worker: p50 {one.ms(one.requests, 50)} ms / p95 {one.ms(one.requests, 95)} ms, "
-                 f"{len(one.errors)} errors",
-        ratio=f"{p95 / one.ms(one.requests, 95):.2f}x p95" if p95 and one.requests else "-",
-        notes=[f"{WORKERS} workers: {many.summary()}", f"1 worker: {one.summary()}",
-               f"fleet: {SERVICES} services, {2 * SERVICES} SLOs, {DAYS} days ending at this hour, "
-               f"seeded into PostgreSQL in {seconds:.0f} s"]
-               + [f"first errors: {many.errors[:3] + one.errors[:3]}"] * bool(many.errors or one.errors)
-               + [f"server log, {w} worker(s): {lines}" for w, lines in server_errors.items() if lines],
-    )]
+        baseline=f"1 worker: p50 {one.ms(one.requests, 50)} ms / p95 {p95_one} ms, {len(one.errors)} errors",
+        ratio=f"{p95 / p95_one:.2f}x p95" if p95 and p95_one else "-",
+        notes=[f"{WORKERS} workers: {many.summary()}", f"1 worker: {one.summary()}", *notes]
+              + [f"first errors: {many.errors[:3] + one.errors[:3]}"] * bool(many.errors or one.errors),
+    )
 
 
 def _error_lines(log: str, keep: int = 3) -> list[str]:
