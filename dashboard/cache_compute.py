@@ -40,7 +40,7 @@ from .metrics import CounterFamily
 
 log = logging.getLogger(__name__)
 
-READS_DEPLOYMENTS = frozenset({"status", "deployment_days", "dora_trends"})
+READS_DEPLOYMENTS = frozenset({"status", "dora_trends", "known_services"})
 DEPLOYMENT_AUDIT_ACTION = "deployment.stored"
 RETRY_S = 5.0  # after Redis failed, compute locally this long before asking it again
 COMPUTING_HEADER = "X-Sloboard-Computing"

@@ -13,9 +13,9 @@ from collections import OrderedDict
 from typing import Any, Hashable
 
 INSTANTS_KEPT = 4
-# Inputs rather than results (deployment counts of 61 days, cost rows of every series): kept for
-# the instant being computed only, and never shared between workers.
-BULKY = frozenset({"deployment_days", "cost_trend_rows", "report_cost_rows"})
+# Inputs rather than results (the cost rows of every series): kept for the instant being computed
+# only, and never shared between workers.
+BULKY = frozenset({"cost_trend_rows", "report_cost_rows"})
 
 
 def name_of(key: Hashable) -> str:

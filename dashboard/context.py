@@ -21,8 +21,7 @@ from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
 from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
-from sloboard.reads.trends import dora_trends, trend_deployment_days
-from sloboard.store.deployment_rows import DeploymentDays
+from sloboard.reads.trends import TREND_DAYS, dora_trends, trend_lookback
 from sloboard.wiring import load_slos
 
 from .cache import SharedResults
@@ -67,21 +66,16 @@ class DashboardContext:
         """``status_report`` for all SLOs at ``at_epoch``, cached for the last few instants.
 
         The page shows exactly what ``sloboard status --json --at <at>`` prints. Computing
-        it reads the deployment counts and the cost rows the KPI trends read too (one read
-        of each, kept for the instant); a report found in the shared cache reads neither.
+        it reads the cost rows the KPI trends read too (one read, kept for the instant); a
+        report found in the shared cache reads none.
         """
         def compute() -> StatusReport:
             self.cost_trend_rows(at_epoch)  # keeps the report's share of the rows (report_cost_rows)
             return status_report(
                 self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
                 cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
-                deployments=self.deployment_days(at_epoch), cost_rows=self.kept("report_cost_rows", at_epoch))
+                cost_rows=self.kept("report_cost_rows", at_epoch))
         return self.per_instant("status", at_epoch, compute)
-
-    def deployment_days(self, at_epoch: int) -> DeploymentDays:
-        """``reads.trends.trend_deployment_days`` at ``at_epoch``, kept for the instant: the report's
-        DORA entries and the DORA trends count from this one read."""
-        return self.per_instant("deployment_days", at_epoch, lambda: trend_deployment_days(self.store, at_epoch))
 
     def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
         """The rows ``reads.cost.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
@@ -98,7 +92,7 @@ class DashboardContext:
         """``reads.trends.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""
         key = ("dora_trends", None if services is None else frozenset(services))
         return self.per_instant(key, at_epoch, lambda: dora_trends(
-            self.store, at_epoch, services=services, deployment_days=self.deployment_days(at_epoch), bands=self.dora_bands))
+            self.store, at_epoch, services=services, bands=self.dora_bands))
 
     def cost_trends(self, at_epoch: int, scope: str) -> dict[int, Any]:
         """``reads.cost.cost_trends`` of ``scope`` (``total``, ``team:X``, ``service:X``) at ``at_epoch``,
@@ -150,7 +144,9 @@ class DashboardContext:
 
     def known_services(self, at_epoch: int) -> list[str]:
         """The services the specs name, and those with deployments in the trend window (61 days)."""
-        return sorted(set(self.services) | set(self.deployment_days(at_epoch).services))
+        deployed = self.per_instant("known_services", at_epoch, lambda: self.store.deployment_services(
+            start=trend_lookback(at_epoch, TREND_DAYS), end=at_epoch))
+        return sorted(set(self.services) | set(deployed))
 
 
 def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask) -> DashboardContext:

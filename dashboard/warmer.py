@@ -1,8 +1,8 @@
 """Computing each new instant's overview before anyone asks for it.
 
-The dashboard keeps the status report, the deployments, the cost rows and the KPI trends
-per instant (``DashboardContext.per_instant``). Whoever first renders the overview at a
-new instant pays for all of them (seconds on a large fleet); every render after that
+The dashboard keeps the status report, the cost rows and the KPI trends per instant
+(``DashboardContext.per_instant``). Whoever first renders the overview at a new instant
+pays for all of them (seconds on a large fleet); every render after that
 reuses them. In a running server, :class:`Warmer` pays instead: a daemon thread that
 computes them as soon as ``ctx.at()`` moves to a new instant. ``dashboard.serve`` starts
 it in its one process; ``create_app`` does not, so apps built by tests and benchmarks have
@@ -33,7 +33,7 @@ def warm_overview(ctx: DashboardContext, at_epoch: int) -> None:
     the default view (no team, service or search filter), through the same context methods."""
     if not ctx.slos:
         return  # the page shows its empty state and computes nothing
-    ctx.report(at_epoch)  # reads the deployment counts and cost rows that the trends reuse
+    ctx.report(at_epoch)  # reads the cost rows that the cost trends reuse
     ctx.dora_trends(at_epoch, None)
     ctx.cost_trends(at_epoch, Filters().cost_scope())
 

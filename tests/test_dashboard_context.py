@@ -25,11 +25,11 @@ def test_results_are_kept_per_instant_and_computed_once():
 def test_bulky_inputs_are_kept_for_the_newest_instant_only():
     ctx = _context()
     ctx.per_instant("status", 60, lambda: "report at 60")
-    ctx.per_instant("deployment_days", 60, lambda: ["deployments counted at 60"])
+    ctx.per_instant("report_cost_rows", 60, lambda: {"report rows": 60})
     ctx.per_instant("cost_trend_rows", 60, lambda: {"rows": 60})
 
-    ctx.per_instant("deployment_days", 120, lambda: ["deployments counted at 120"])
+    ctx.per_instant("report_cost_rows", 120, lambda: {"report rows": 120})
 
-    assert ctx.kept("deployment_days", 60) is None and ctx.kept("cost_trend_rows", 60) is None
+    assert ctx.kept("report_cost_rows", 60) is None and ctx.kept("cost_trend_rows", 60) is None
     assert ctx.kept("status", 60) == "report at 60"  # results stay for their instant
-    assert ctx.kept("deployment_days", 120) == ["deployments counted at 120"]
+    assert ctx.kept("report_cost_rows", 120) == {"report rows": 120}

@@ -85,7 +85,7 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
     at = ctx.at()
 
     Warmer(ctx).check()
-    for key in ("status", "deployment_days", "cost_trend_rows", ("dora_trends", None), ("cost_trends", "total")):
+    for key in ("status", "cost_trend_rows", ("dora_trends", None), ("cost_trends", "total")):
         assert ctx.kept(key, at) is not None, key
     # The warmed entries are the views themselves, computed here without the dashboard.
     assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, **settings_read_options(settings))
@@ -101,10 +101,10 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
     replay_initial_load(*client, "/")
     assert after_warming == counting.calls, "the warmed render read what only a cold one reads"
 
-    clock.advance(STEP_S)  # a new instant nobody warmed: the render counts the deployments itself
+    clock.advance(STEP_S)  # a new instant nobody warmed: the render reads the deployments itself
     counting.calls.clear()
     replay_initial_load(*client, "/")
-    assert counting.calls["deployment_days"] > 0 and after_warming["deployment_days"] == 0
+    assert counting.calls["deployment_events"] > 0 and after_warming["deployment_events"] == 0
     assert sum(counting.calls.values()) > sum(after_warming.values())
 
 
@@ -114,13 +114,13 @@ def test_a_failed_warm_up_is_logged_and_the_next_instant_is_warmed(settings, cou
     warmer = Warmer(ctx)
     first = ctx.at()
 
-    counting.broken = {"deployment_days"}
+    counting.broken = {"deployment_events"}
     with caplog.at_level(logging.ERROR, logger="dashboard.warmer"):
         warmer.check()
     assert [r.exc_info[0] for r in caplog.records] == [RuntimeError]
     assert ctx.kept("status", first) is None
     warmer.check()  # the failed instant is not tried again every poll
-    assert counting.calls["deployment_days"] == 1
+    assert counting.calls["deployment_events"] == 1
 
     counting.broken = set()
     clock.advance(STEP_S)
@@ -132,10 +132,10 @@ def test_a_failed_warm_up_is_logged_and_the_next_instant_is_warmed(settings, cou
 def test_the_thread_survives_a_failure_warms_the_next_instant_and_stops(settings, counting, clock):
     clock.now = END - 30
     ctx = create_app(settings, store=counting, clock=clock).server.extensions[EXTENSION_KEY]
-    counting.broken = {"deployment_days"}
+    counting.broken = {"deployment_events"}
     warmer = Warmer(ctx, poll_s=0.01).start()
     try:
-        _wait_for(lambda: counting.calls["deployment_days"] == 1, "the first, failing warm-up")
+        _wait_for(lambda: counting.calls["deployment_events"] == 1, "the first, failing warm-up")
         counting.broken = set()
         clock.advance(STEP_S)
         _wait_for(lambda: ctx.kept(("cost_trends", "total"), ctx.at()) is not None, "the next instant warmed")
@@ -148,16 +148,16 @@ def test_serve_warms_while_serving_and_its_warmer_ends_with_it(settings, countin
     clock.now = END - 30
     stop = threading.Event()
 
-    def stop_once_warmed():  # no request is made: only the warmer counts the deployments
+    def stop_once_warmed():  # no request is made: only the warmer reads the deployments
         try:
-            _wait_for(lambda: counting.calls["deployment_days"] == 1, "the warmer's first warm-up")
+            _wait_for(lambda: counting.calls["deployment_events"] == 1, "the warmer's first warm-up")
         finally:
             stop.set()
     stopper = threading.Thread(target=stop_once_warmed, daemon=True)
     stopper.start()
     serve(settings, "127.0.0.1", 0, store=counting, clock=clock, stop=stop)  # Dash builds apps in the main thread
     stopper.join()
-    assert counting.calls["deployment_days"] == 1
+    assert counting.calls["deployment_events"] == 1
     assert not [t for t in threading.enumerate() if t.name == "sloboard-warmer"]
 
 

@@ -1,11 +1,11 @@
-"""DORA from per-day counts in SQL equals DORA over every deployment as an object.
+"""DORA from SQL counts and columns equals DORA over every deployment as an object.
 
-``reads.dora.dora_entries`` and ``reads.trends.dora_trends`` count deployments per service,
-day and status in the database (``Store.deployment_days``) and read one by one only the
-rows that time to restore and lead time need (``Store.deployment_events``). The truth
-here is the definition applied to ``Store.deployments``' objects, written out in this
-file (the computation the reads used before): for many instants (local midnights on
-both sides of a DST change in Europe/Berlin, instants on deployments' starts, others on
+``reads.trends.dora_trends`` counts deployments per day and status in the database
+(``Store.deployment_days``); ``reads.dora.dora_entries`` reads the 30 days as columns
+(``Store.deployment_events``: no object per deployment) for counts, restore and lead
+times. The truth here is the definition applied to ``Store.deployments``' objects, written
+out in this file (the computation the reads used before): for 13 instants (local midnights
+on both sides of a DST change in Europe/Berlin, instants on deployments' starts, others on
 the minute grid) over several services with mixed statuses, ties, unknown finishes and
 commits, on SQLite and PostgreSQL, every entry and every trend value is equal, bit for bit.
 """
@@ -26,7 +26,7 @@ from sloboard.domain import Deployment, DeployStatus
 from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.dora import ALL_SERVICES, METRICS, DoraMetrics
 from sloboard.reads.dora import DORA_WINDOWS, DoraEntry, dora_entries
-from sloboard.reads.trends import DORA_KPIS, TREND_DAYS, dora_trends, trend_deployment_days, trend_lookback
+from sloboard.reads.trends import DORA_KPIS, TREND_DAYS, dora_trends, trend_lookback
 
 DAY = 86_400
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -163,8 +163,6 @@ def test_the_status_entries_from_counts_equal_the_definition_over_every_deployme
         got = dora_entries(store, at, bands=BANDS)
         assert got == expected, at
         assert json.dumps([e.to_dict() for e in got]) == json.dumps([e.to_dict() for e in expected])
-        # From the trends' read (61 days of counts) the entries are the same.
-        assert dora_entries(store, at, trend_deployment_days(store, at), bands=BANDS) == expected
     # The instants see restores, lead times and every status, not only empty windows.
     last = dora_entries(store, ats[-1], bands=BANDS)
     assert all(e.time_to_restore_median_s and e.lead_time_median_s and e.rolled_back
@@ -202,3 +200,6 @@ def test_deployments_on_the_windows_edges_count_as_the_definition_says(store):
     assert (month["7d"].deployments, month["7d"].time_to_restore_median_s) == (1, None)
     old = dora_trends(store, at, services={"old"}, bands=BANDS)["deployment_frequency"][30]
     assert old.value is None and not old.daily.has_data  # the lookback's own second is not read
+    # The services the dashboard knows from deployments: (start, end] as the trends read.
+    assert store.deployment_services(start=trend_lookback(at, TREND_DAYS), end=at) == ["edge", "month"]
+    assert store.deployment_services(start=trend_lookback(at, TREND_DAYS) - 1, end=at - 1) == ["month", "old"]

@@ -143,8 +143,8 @@ def register_callbacks(app) -> None:
             return empty_state("No SLOs loaded",
                                f"Put SLO specs (OpenSLO, Sloth or Pyrra YAML) in {ctx.settings.specs_dir} and run "
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
-        # The report and the trends read deployment counts and cost rows only when they are
-        # computed here, not when another worker shared them.
+        # The report and the trends read deployments and cost rows only when they are computed
+        # here, not when another worker shared them.
         report = ctx.report(view.at)
         filters = view.filters
         shown = [s for s in report.slos if matches(s, filters.team, filters.service, filters.q)]

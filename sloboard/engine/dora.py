@@ -21,8 +21,8 @@ Bands (``BandScales``) are passed in: ``sloboard.dora_bands`` reads them from
 
 The metrics are computed from arrays (:func:`dora_from_counts`): the deployments per
 status of each group (a service, or all of them) and the restore and lead times inside
-the window, so that a reader can count in the database and fetch only the rows the
-medians need (:class:`DeploymentColumns`, :func:`restore_times`, :func:`lead_times`).
+the window, so that a reader can count in the database, and read the rows the medians
+need as columns (:class:`DeploymentColumns`, :func:`restore_times`, :func:`lead_times`).
 :func:`dora_metrics` and :func:`dora_by_service` take ``Deployment`` objects and go the
 same way.
 
@@ -92,8 +92,7 @@ class DeploymentColumns:
 
     ``service``: an index into the caller's service names; ``status``: an index into
     ``STATUSES``; times in epoch seconds, ``finished_at`` and ``committed_at`` NaN where
-    unknown. A reader may leave out the succeeded deployments that follow a succeeded
-    one of their service and have no lead time: they restore nothing.
+    unknown.
     """
 
     service: np.ndarray

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.dora import (ALL_SERVICES, BandScales, DeploymentColumns, DoraMetrics, dora_from_counts,
-                           lead_times, restore_times)
-from ..store.deployment_rows import DeploymentDays
+                           lead_times, restore_times, window_counts)
 
 DAY_S = 86400
 DORA_WINDOWS = {"7d": 7 * DAY_S, "30d": 30 * DAY_S}
@@ -42,31 +41,22 @@ class DoraEntry(DoraMetrics):
         }
 
 
-def dora_entries(store, at_epoch: int, days: DeploymentDays | None = None, *, bands: BandScales) -> list[DoraEntry]:
+def dora_entries(store, at_epoch: int, *, bands: BandScales) -> list[DoraEntry]:
     """DORA per service and for all services (``"*"``) over 7 and 30 days ending at ``at``.
 
-    Empty when no deployment was recorded in ``[at - 30 d, at]``. The database counts the
-    deployments per service, day and status (``store.deployment_days``); only the rows
-    the restore and lead times need are read one by one (``store.deployment_events``).
-    ``days``: those counts over a span ending at ``at`` that holds ``[at - 30 d, at]``
-    (the trends' read, ``trends.trend_deployment_days``), when the caller has read them;
-    None reads that span. ``bands``: the DORA 2023 bands (``sloboard.dora_bands``).
+    Empty when no deployment was recorded in ``[at - 30 d, at]``. One read of that span as
+    columns (``store.deployment_events``: no Python object per deployment) serves the
+    counts, the restore times and the lead times (those need every deployment on its own).
+    ``bands``: the DORA 2023 bands (``sloboard.dora_bands``).
     """
     longest = max(DORA_WINDOWS.values())
-    if days is None:
-        days = store.deployment_days(start=at_epoch - longest - 1, end=at_epoch)
-    counts = days.counts[:, : longest // DAY_S + 1]
-    recorded = counts.sum(axis=(1, 2)) > 0
-    services = [s for s, seen in zip(days.services, recorded) if seen]
+    events = store.deployment_events(start=at_epoch - longest, end=at_epoch)
+    services = events.services  # those started at ``at`` itself count in no window but get entries
     if not services:
         return []  # nothing recorded: no data, rather than a "low" band for zero deploys
-    counts = counts[recorded]
-    events = store.deployment_events(start=at_epoch - longest, end=at_epoch)
     rows = DeploymentColumns(events.service, events.status, events.started_at, events.finished_at,
                              events.committed_at)
-    # Group 0 is all services together, group i + 1 the i-th of ``services``.
-    group = {s: i + 1 for i, s in enumerate(services)}
-    group_of = np.array([group[s] for s in events.services], dtype=np.int64)
+    group_of = np.arange(1, len(services) + 1)  # group 0 is all services together
 
     def grouped(values: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         service, seconds = values
@@ -74,12 +64,12 @@ def dora_entries(store, at_epoch: int, days: DeploymentDays | None = None, *, ba
 
     def describe(i: int) -> str:
         started = datetime.fromtimestamp(rows.started_at[i], timezone.utc).isoformat()
-        return f"{events.services[rows.service[i]]} started {started}"
+        return f"{services[rows.service[i]]} started {started}"
 
     out = []
     for label, length in DORA_WINDOWS.items():
         start = at_epoch - length
-        per_service = counts[:, 1 : length // DAY_S + 1].sum(axis=1)
+        per_service = window_counts(rows, np.arange(len(services)), start, at_epoch)
         metrics = dora_from_counts(np.vstack((per_service.sum(axis=0), per_service)), length,
                                    grouped(restore_times(rows, start, at_epoch)),
                                    grouped(lead_times(rows, start, at_epoch, describe)), bands)

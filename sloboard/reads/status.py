@@ -25,7 +25,6 @@ from ..engine.cost import CostBudgets
 from ..engine.dora import BandScales
 from ..engine.evaluate import window_starts
 from ..engine.policy import policy_state
-from ..store.deployment_rows import DeploymentDays
 from ..timeparse import iso
 from .cost import CostEntry, PieceRows, cost_entries
 from .dora import DoraEntry, dora_entries
@@ -223,22 +222,21 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s:
 
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
-                  cost_budgets: CostBudgets, dora_bands: BandScales, deployments: DeploymentDays | None = None,
+                  cost_budgets: CostBudgets, dora_bands: BandScales,
                   cost_rows: dict[tuple[str, str], PieceRows] | None = None) -> StatusReport:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``step_s``: the collection step; ``timezone_name``: where months begin (cost);
     ``cost_budgets``: the monthly budgets and their thresholds; ``dora_bands``: the DORA
-    2023 bands (``sloboard.dora_bands``). ``deployments``: as for
-    ``dora.dora_entries``, ``cost_rows`` as ``rows`` of ``cost.cost_entries``, when the
-    caller has read them.
+    2023 bands (``sloboard.dora_bands``). ``cost_rows``: as ``rows`` of
+    ``cost.cost_entries``, when the caller has read them.
     """
     slos = sorted(slos, key=lambda s: s.id)
     rows = read_slo_rows(store, slos, at_epoch, step_s)
     return StatusReport(
         at=at_epoch,
         slos=tuple(slo_status(s, rows[s.id], at_epoch, step_s) for s in slos),
-        dora=tuple(dora_entries(store, at_epoch, deployments, bands=dora_bands)),
+        dora=tuple(dora_entries(store, at_epoch, bands=dora_bands)),
         cost=tuple(cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
                                 team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows)),
     )

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..engine.buckets import Series
 from ..engine.dora import BandScales, DoraMetrics, dora_from_counts
-from ..store.deployment_rows import DeploymentDays
 
 DAY_S = 86_400
 HOUR_S = 3600
@@ -103,33 +102,23 @@ DORA_KPIS: dict[str, Callable[[DoraMetrics], float | None]] = {
 }
 
 
-def trend_deployment_days(store, at_epoch: int, days: Sequence[int] = TREND_DAYS) -> DeploymentDays:
-    """The deployment counts :func:`dora_trends` reads; they hold the span ``dora.dora_entries`` reads."""
-    return store.deployment_days(start=trend_lookback(at_epoch, days), end=at_epoch)
-
-
 _NO_TIMES = (np.empty(0, np.int64), np.empty(0))  # the KPIs are counts: no restore or lead times read
 
 
 def dora_trends(store, at_epoch: int, *, services: Collection[str] | None = None,
-                days: Sequence[int] = TREND_DAYS, deployment_days: DeploymentDays | None = None,
-                bands: BandScales) -> dict[str, dict[int, Trend]]:
+                days: Sequence[int] = TREND_DAYS, bands: BandScales) -> dict[str, dict[int, Trend]]:
     """Each KPI of ``DORA_KPIS`` as a :class:`Trend` per period in ``days``.
 
     Every number is ``engine.dora.dora_from_counts`` over the deployments of ``services``
-    (all services when None) counted per day by the database (``store.deployment_days``:
-    the periods and days end at ``at - k d``, whole days back), so the current 7- and
-    30-day values equal the status report's ``dora`` entries for ``"*"`` or for one
-    service. A day's deployment frequency is that day's deployment count.
-    ``deployment_days``: :func:`trend_deployment_days` when the caller has read them.
+    (all services when None) counted per day and status by the database
+    (``store.deployment_days``: the periods and days end at ``at - k d``, whole days back),
+    so the current 7- and 30-day values equal the status report's ``dora`` entries for
+    ``"*"`` or for one service. A day's deployment frequency is that day's deployment count.
     """
-    if deployment_days is None:
-        deployment_days = trend_deployment_days(store, at_epoch, days)
-    chosen = np.array([services is None or s in services for s in deployment_days.services], dtype=bool)
-    per_day = deployment_days.counts[chosen].sum(axis=0)
+    counted = store.deployment_days(start=trend_lookback(at_epoch, days), end=at_epoch, services=services)
     # before[b]: the deployments of days back 1 .. b, so [at - m d, at - n d) is before[m] - before[n].
-    before = np.concatenate((np.zeros((1, per_day.shape[1]), np.int64), np.cumsum(per_day[1:], axis=0)))
-    since = int(deployment_days.first_started_at[chosen].min()) if chosen.any() else None
+    before = np.concatenate((np.zeros((1, counted.counts.shape[1]), np.int64), np.cumsum(counted.counts[1:], axis=0)))
+    since = counted.first_started_at
     metrics: dict[tuple[int, int], DoraMetrics] = {}
 
     def metrics_of(start: int, end: int) -> DoraMetrics:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Iterable, NamedTuple
+from typing import Collection, Iterable, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -23,22 +23,22 @@ STATUSES = tuple(DeployStatus)  # the order of the status columns (engine.dora.S
 
 
 class DeploymentDays(NamedTuple):
-    """Deployments per service, day and status, counted by the database (``deployment_days``).
+    """Deployments per day and status, counted by the database (``deployment_days``).
 
-    ``counts[i, b, s]``: deployments of ``services[i]`` with status ``STATUSES[s]`` started
-    ``b`` days back from the read's end: ``b = 0`` at the end itself, ``b >= 1`` in
-    ``[end - b d, end - (b - 1) d)``, so a window ``[end - n d, end)`` is ``b = 1 .. n``.
-    ``first_started_at[i]``: the oldest start of ``services[i]`` read.
+    ``counts[b, s]``: deployments with status ``STATUSES[s]`` started ``b`` days back from
+    the read's end: ``b = 0`` at the end itself, ``b >= 1`` in ``[end - b d, end - (b - 1) d)``,
+    so a window ``[end - n d, end)`` is ``b = 1 .. n``. ``first_started_at``: the oldest
+    start read (None when none is).
     """
 
-    services: tuple[str, ...]
     counts: np.ndarray
-    first_started_at: np.ndarray
+    first_started_at: int | None
 
 
 class DeploymentEvents(NamedTuple):
     """Deployments as columns, oldest first (by start, then as recorded): ``service`` an index
-    into ``services``, ``status`` into ``STATUSES``; ``finished_at``, ``committed_at`` NaN where unknown."""
+    into ``services`` (sorted), ``status`` into ``STATUSES``; ``finished_at``, ``committed_at``
+    NaN where unknown."""
 
     services: tuple[str, ...]
     service: np.ndarray
@@ -111,56 +111,50 @@ class DeploymentsMixin:
             for service, version, status, started_at, finished_at, source, commit, committed_at in rows
         ]
 
-    def deployment_days(self, *, start: int, end: int) -> DeploymentDays:
-        """Deployments with ``start < started_at <= end`` counted per service, day back from
-        ``end`` and status in one GROUP BY (:class:`DeploymentDays`), not read one by one."""
-        day = (sa.literal(int(end), sa.BigInteger) - deployments.c.started_at + (DAY_S - 1)) // DAY_S
-        per_status = [sa.func.sum(sa.case((deployments.c.status == s.value, 1), else_=0)) for s in STATUSES]
-        query = (sa.select(deployments.c.service, day, *per_status, sa.func.min(deployments.c.started_at))
-                 .where(deployments.c.started_at > int(start), deployments.c.started_at <= int(end))
-                 .group_by(deployments.c.service, day))
+    def deployment_days(self, *, start: int, end: int, services: Collection[str] | None = None) -> DeploymentDays:
+        """Deployments of ``services`` (all when None) with ``start < started_at <= end``, counted
+        per day back from ``end`` and status in one GROUP BY (:class:`DeploymentDays`)."""
+        c = deployments.c
+        day = (sa.literal(int(end), sa.BigInteger) - c.started_at + (DAY_S - 1)) // DAY_S
+        query = (sa.select(day, c.status, sa.func.count(), sa.func.min(c.started_at))
+                 .where(c.started_at > int(start), c.started_at <= int(end)).group_by(day, c.status))
+        if services is not None:
+            query = query.where(c.service.in_(sorted(services)))
         with self._transaction("counting deployments per day", write=False) as conn:
             rows = conn.execute(query).all()
-        days = -(-(int(end) - int(start) - 1) // DAY_S) + 1 if end > start else 1
-        names, service = np.unique(np.array([r[0] for r in rows], dtype=object), return_inverse=True) \
-            if rows else (np.empty(0, object), np.empty(0, np.int64))
-        table = np.array([r[1:] for r in rows], dtype=np.int64).reshape(len(rows), 2 + len(STATUSES))
-        counts = np.zeros((names.size, days, len(STATUSES)), np.int64)
-        counts[service, table[:, 0]] = table[:, 1:-1]
-        first = np.full(names.size, np.iinfo(np.int64).max)
-        np.minimum.at(first, service, table[:, -1])
-        return DeploymentDays(tuple(str(n) for n in names), counts, first)
+        counts = np.zeros((-(-(int(end) - int(start) - 1) // DAY_S) + 1 if end > start else 1, len(STATUSES)), np.int64)
+        column = {s.value: i for i, s in enumerate(STATUSES)}
+        for back, status, count, _first in rows:
+            counts[back, column[status]] = count
+        return DeploymentDays(counts, min((first for *_rest, first in rows), default=None))
 
     def deployment_events(self, *, start: int, end: int) -> DeploymentEvents:
-        """The deployments with ``start <= started_at < end`` that time to restore and lead time
-        need (:class:`DeploymentEvents`): every failed or rolled-back one, every succeeded one
-        right after one of those (of its service), and every succeeded one with a finish and
-        a commit time. A succeeded deployment after a succeeded one restores nothing."""
+        """The deployments with ``start <= started_at <= end`` as columns (:class:`DeploymentEvents`):
+        what time to restore and lead time take one by one, without a Python object per row."""
         c = deployments.c
-        previous = sa.func.lag(c.status).over(partition_by=c.service, order_by=(c.started_at, c.id))
-        ranked = (sa.select(c.service, c.status, c.started_at, c.finished_at, c.committed_at, c.id,
-                            previous.label("previous"))
-                  .where(c.started_at >= int(start), c.started_at < int(end)).subquery())
-        ok = DeployStatus.SUCCEEDED.value
-        r = ranked.c
-        query = (sa.select(r.service, r.status, r.started_at, r.finished_at, r.committed_at)
-                 .where(sa.or_(r.status != ok, r.previous != ok,
-                               sa.and_(r.finished_at.is_not(None), r.committed_at.is_not(None))))
-                 .order_by(r.started_at, r.id))
+        query = (sa.select(c.service, c.status, c.started_at, c.finished_at, c.committed_at)
+                 .where(c.started_at >= int(start), c.started_at <= int(end)).order_by(c.started_at, c.id))
         with self._transaction("reading deployment events", write=False) as conn:
             rows = conn.execute(query).all()
-        columns = list(zip(*rows)) if rows else [()] * 5
-        names, service = np.unique(np.array(columns[0], dtype=object), return_inverse=True) \
-            if rows else (np.empty(0, object), np.empty(0, np.int64))
+        service, status, started, finished, committed = (list(column) for column in zip(*rows)) if rows else [[]] * 5
+        names = sorted(set(service))
+        index = {name: i for i, name in enumerate(names)}
         code = {s.value: i for i, s in enumerate(STATUSES)}
         return DeploymentEvents(
-            services=tuple(str(n) for n in names),
-            service=service.astype(np.int64),
-            status=np.array([code[s] for s in columns[1]], dtype=np.int64),
-            started_at=np.array(columns[2], dtype=np.float64),
-            finished_at=np.array(columns[3], dtype=np.float64),
-            committed_at=np.array(columns[4], dtype=np.float64),
+            services=tuple(names),
+            service=np.array([index[n] for n in service], dtype=np.int64),
+            status=np.array([code[s] for s in status], dtype=np.int64),
+            started_at=np.array(started, dtype=np.float64),
+            finished_at=np.array(finished, dtype=np.float64),
+            committed_at=np.array(committed, dtype=np.float64),
         )
+
+    def deployment_services(self, *, start: int, end: int) -> list[str]:
+        """The services with a deployment with ``start < started_at <= end``, sorted."""
+        query = (sa.select(deployments.c.service).distinct()
+                 .where(deployments.c.started_at > int(start), deployments.c.started_at <= int(end)))
+        with self._transaction("reading deployed services", write=False) as conn:
+            return sorted(conn.execute(query).scalars())
 
 
 def _upsert_audited(conn: sa.Connection, audit_log: audit_rows.AuditWriter, d: Deployment) -> bool:
