@@ -2,7 +2,7 @@
 
 A fleet's store is what sloboard holds at the fleet's end with the default retention
 (``bench.fleet``): per-step rows (SLI counts, golden signals, cost) for the retained
-days and hourly rollup rows for all of the history. SQLite's ``dbstat`` table gives the
+days and hourly and daily rollup rows for all of the history. SQLite's ``dbstat`` table gives the
 bytes of each table, so a raw sample's bytes and a rollup row's are printed apart. The
 issue's target (3 GB) is for the large fleet; without ``--large`` the standard fleet's
 bytes per row are extrapolated to the large fleet's row counts, and the row says so.
@@ -19,6 +19,7 @@ from .timing import fmt_bytes
 LARGE_TARGET_BYTES = 3e9
 RAW_TABLES = ("sli_samples", "series_samples")
 HOURLY_TABLES = ("sli_hourly", "series_hourly")
+DAILY_TABLES = ("sli_daily", "series_daily")
 
 
 def _tables(built: BuiltFleet, names: tuple[str, ...]) -> tuple[int, int]:
@@ -38,19 +39,21 @@ def _per_row(size_rows: tuple[int, int]) -> float:
     return size / rows if rows else float("nan")
 
 
-def _extrapolated_to(large: FleetSize, raw: tuple[int, int], hourly: tuple[int, int], total: int) -> str:
+def _extrapolated_to(large: FleetSize, raw: tuple[int, int], hourly: tuple[int, int], daily: tuple[int, int],
+                     total: int) -> str:
     """The large fleet's size from this store's bytes per raw and per rollup row, and the
     large fleet's row counts (``FleetSize.expected_rows``): an estimate, and said to be one."""
     raw_rows, hourly_rows = large.expected_raw_rows(), large.expected_hourly_rows()
-    other = total - raw[0] - hourly[0]  # indexes, deployments, SLO rows: counted at this fleet's size
-    estimate = _per_row(raw) * raw_rows + _per_row(hourly) * hourly_rows + other
+    daily_rows = hourly_rows // 24
+    other = total - raw[0] - hourly[0] - daily[0]  # indexes, deployments, SLO rows: counted at this fleet's size
+    estimate = _per_row(raw) * raw_rows + (_per_row(hourly) * hourly_rows + _per_row(daily) * daily_rows) + other
     return (f"extrapolated, NOT measured (run with --large to measure): the large fleet's {raw_rows:,} raw "
-            f"and {hourly_rows:,} rollup rows at these sizes would take about {fmt_bytes(estimate)}")
+            f"and {hourly_rows:,} hourly and {daily_rows:,} daily rollup rows at these sizes would take about {fmt_bytes(estimate)}")
 
 
 def size_row(built: BuiltFleet) -> Result:
     total = built.db_bytes()
-    raw, hourly = _tables(built, RAW_TABLES), _tables(built, HOURLY_TABLES)
+    raw, hourly, daily = _tables(built, RAW_TABLES), _tables(built, HOURLY_TABLES), _tables(built, DAILY_TABLES)
     sli = _tables(built, ("sli_samples",))
     size = built.size
     is_large = size.name == "large"
@@ -63,13 +66,14 @@ def size_row(built: BuiltFleet) -> Result:
             f"{raw[1]:,} raw samples in {fmt_bytes(raw[0])} ({sli[1]:,} SLI samples at {_per_row(sli):.1f} B, "
             f"the rest golden signals and cost at {_per_row((raw[0] - sli[0], raw[1] - sli[1])):.1f} B); "
             f"{hourly[1]:,} hourly rollup rows in {fmt_bytes(hourly[0])} ({_per_row(hourly):.1f} B each); "
-            f"everything else (indexes, deployments, SLOs) {fmt_bytes(total - raw[0] - hourly[0])}",
+            f"{daily[1]:,} daily rollup rows in {fmt_bytes(daily[0])} ({_per_row(daily):.1f} B each); "
+            f"everything else (indexes, deployments, SLOs) {fmt_bytes(total - raw[0] - hourly[0] - daily[0])}",
             f"{built.manifest['samples']:,} 1-minute samples generated over {size.days} days, kept as steps for "
             f"the default raw retention and as hourly sums before it",
         ],
     )
     if not is_large:
-        row.notes.append(_extrapolated_to(SIZES["large"], raw, hourly, total))
+        row.notes.append(_extrapolated_to(SIZES["large"], raw, hourly, daily, total))
     return row
 
 
