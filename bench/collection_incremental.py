@@ -142,18 +142,33 @@ def ungrouped_calls(calls, slos) -> list:
 
 
 def check_truth(store_path: Path, slos, fleet: Fleet) -> list[str]:
-    """The SLOs whose collected counts differ from the fleet's, step by step, over the store's history."""
+    """What differs from the fleet's truth: each SLO's counts step by step over the store's
+    history, and each service's traffic (requests per second) and cost in the last step,
+    each of which must be there."""
     lo = END_EPOCH - SEED_S
     keep = fleet.ts > lo
+    services = list(fleet.service_names)
     with Store.open(f"sqlite:///{store_path.resolve()}") as store:
         collected = store.read_sli_samples_many([slo.id for slo in slos], lo, END_EPOCH)
+        traffic = store.read_series_many("golden", [(s, "traffic") for s in services], END_EPOCH - STEP_S, END_EPOCH)
+        cost = store.read_series_many("cost", [(f"service:{s}", "opencost") for s in services],
+                                      END_EPOCH - STEP_S, END_EPOCH)
     wrong = []
     for slo in slos:
         ts, good, total = collected[slo.id]
         want_good, want_total = sli_of(slo, fleet.series(slo.service))
         if not (np.array_equal(ts, fleet.ts[keep]) and np.array_equal(good, want_good[keep])
                 and np.array_equal(total, want_total[keep])):
-            wrong.append(slo.id)
+            wrong.append(f"SLO {slo.id}")
+    for service in services:
+        got = traffic[(service, "traffic")][1]
+        if got.size != 1 or not np.allclose(got, fleet.requests(service)[-1:] / STEP_S, rtol=1e-12, atol=0):
+            wrong.append(f"traffic of {service}")
+        # To 0.1 %, as tests/integration/test_collect_e2e.py: the allocation query prices a node
+        # from its total at OpenCost's default CPU:RAM ratio, not the fleet's own prices.
+        got = cost[(f"service:{service}", "opencost")][1]
+        if got.size != 1 or not np.allclose(got, fleet.cost_usd(f"service:{service}")[-1:], rtol=1e-3, atol=0):
+            wrong.append(f"cost of {service}")
     return wrong
 
 
@@ -198,9 +213,9 @@ def run(ctx) -> list[Result]:
         f"best of {ROUNDS}; the store was seeded with {SEED_S // 60} min in {seed_s:.1f} s",
         f"without grouped SLI queries the pass asks {len(ungrouped):,} requests; sent alike, sequentially: "
         f"{fmt_s(ungrouped_s)}",
-        (f"collected counts DIFFER from the fleet's for {len(wrong)} SLOs: {', '.join(wrong[:5])}" if wrong else
+        (f"collected data DIFFER from the fleet's truth for {len(wrong)}: {', '.join(wrong[:5])}" if wrong else
          f"collected counts equal the fleet's, step by step, for all {len(slos)} SLOs over the store's "
-         f"{SEED_S // 60 + 1} min"),
+         f"{SEED_S // 60 + 1} min, and each service's traffic and cost in the new minute"),
     ]
     if summary.failed:
         notes.append("FAILED targets: " + "; ".join(f"{r.key}: {r.error}" for r in summary.failed[:5]))
