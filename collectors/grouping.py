@@ -51,8 +51,9 @@ _LABEL_KEEPING_FUNCTIONS = frozenset({
     "last_over_time", "max_over_time", "min_over_time", "sum_over_time", "count_over_time", "avg_over_time",
     "rate", "irate", "increase", "delta", "idelta", "resets", "changes", "clamp", "clamp_min", "clamp_max",
     "abs", "ceil", "floor", "round", "sqrt", "exp", "ln", "log2", "log10", "sgn", "timestamp",
+    "start", "end",  # the range's ends, as in x @ start(): the same for every service
 })
-_KEYWORDS = frozenset({"offset", "bool", "and", "or", "unless", "atan2", "inf", "nan", "start", "end"})
+_KEYWORDS = frozenset({"offset", "bool", "and", "or", "unless", "atan2", "inf", "nan"})
 _LABEL_FREE_CONSTANT = tuple(t.text for t in tokenize(f"on() {CLOSED_RANGES}"))
 
 
@@ -129,7 +130,7 @@ def _keeps_labels(texts: list[str]) -> bool:
         if text in AGGREGATIONS or text in ("by", "without", "on", "ignoring", "group_left", "group_right"):
             return False
         calls = i + 1 < len(texts) and texts[i + 1] == "(" and text[0].isalpha()
-        if calls and text not in _LABEL_KEEPING_FUNCTIONS and text not in _KEYWORDS:
+        if calls and text not in _LABEL_KEEPING_FUNCTIONS and text not in _KEYWORDS:  # "and (" is no call
             return False
     return True
 

@@ -48,6 +48,7 @@ SLOS = [_slo(service) for service in SERVICES]
     'sum(label_replace(x{service="a"}, "service", "b", "", ""))',
     'topk(1, x{service="a"})',
     'sum(x{code="500"})',
+    'sum(x{service="a"} / end)',  # a metric named like a function, of every service
 ])
 def test_queries_that_would_not_split_exactly_are_not_grouped(query):
     assert grouped_form(query) is None
@@ -57,8 +58,8 @@ def test_a_grouped_query_aggregates_by_service_and_matches_exactly_the_services(
     aggregated, value = grouped_form('sum(rate(x{service="a",code=~"5.."}[5m]))')
     assert value == "a"
     assert aggregated.text(["b.c", "a"]) == 'sum by (service) (rate(x{service=~"a|b\\\\.c",code=~"5.."}[5m]))'
-    unaggregated, _ = grouped_form('x{service="a"} - x{service="a"} offset 1m')
-    assert unaggregated.text(["a"]) == 'sum by (service) (x{service=~"a"} - x{service=~"a"} offset 1m)'
+    unaggregated, _ = grouped_form('x{service="a"} - x{service="a"} offset 1m @ end()')
+    assert unaggregated.text(["a"]) == 'sum by (service) (x{service=~"a"} - x{service=~"a"} offset 1m @ end())'
 
 
 def test_slos_group_by_shape_and_range_and_a_group_asks_for_at_most_max_points():
