@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,6 +23,7 @@ from typing import Callable, Sequence
 
 from sloboard.domain import SLO
 from sloboard.errors import SourceError, SpecError, StoreError, StoreUnavailable
+from sloboard.store import this_process
 
 from .grouping import SLIGroup, sli_groups
 from .source import Source, step_grid_chunks
@@ -91,7 +90,7 @@ def collect_pass(
     member stands.
     """
     summary = PassSummary()
-    owner = f"{socket.gethostname()}:{os.getpid()}"
+    owner = this_process()
     with store.collection_lock(LOCK_NAME, owner):
         if slos is not None:
             store.sync_slos(slos)

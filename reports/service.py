@@ -4,8 +4,6 @@ and the dashboard's builds of one kind never overlap: each runs in ``build_locke
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from contextlib import ExitStack, contextmanager
@@ -14,7 +12,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from sloboard.domain import SLO
 from sloboard.errors import ReportBusyError, StoreLockedError
-from sloboard.store import Store
+from sloboard.store import Store, this_process
 from sloboard.store.records import ReportRun
 
 from .periods import Period, last_complete, parse_period
@@ -90,11 +88,6 @@ def _building_in_this_process(database: str, kind: str, owner: str) -> Iterator[
     finally:
         with _building_guard:
             del _building_here[key]
-
-
-def this_process() -> str:
-    """This process as a lock's owner: host:pid, which the store's lock takes over once the process is gone."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ReportService:

@@ -25,9 +25,10 @@ def report(obj, kind: str, period: str | None, out: Path | None, send: bool) -> 
     """Build the KIND report for a calendar period from the store, archive it under
     <data dir>/reports/KIND/PERIOD.pdf with its SHA-256 in the audit log, and with
     --send mail it (a failed delivery is recorded and retried by `sloboard run`)."""
-    from reports.service import build_locked, make_report, resolve_period, this_process
+    from reports.service import build_locked, make_report, resolve_period
 
     from .cli_common import cli_actor
+    from .store import this_process
 
     chosen = resolve_period(kind, period, obj.settings.timezone, time.time())
     specs = obj.load_specs()

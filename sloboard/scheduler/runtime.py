@@ -8,13 +8,12 @@ installed here by ``start_scheduler``.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import SloboardError
+from ..store import this_process
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ _current: Runtime | None = None
 
 def install(settings, clock: Callable[[], float] = time.time) -> Runtime:
     global _current
-    _current = Runtime(settings, clock, f"{socket.gethostname()}:{os.getpid()}")
+    _current = Runtime(settings, clock, this_process())
     return _current
 
 

@@ -5,6 +5,7 @@
 """
 
 from .connection import default_url, mask_url
+from .locking import this_process
 from .migrate import head_revision
 from .records import ApiToken, AuditEntry, CollectorRun, ReportRun, SLORecord, SLOVersion, User
 from .retention import Retention
@@ -28,4 +29,5 @@ __all__ = [
     "default_url",
     "head_revision",
     "mask_url",
+    "this_process",
 ]

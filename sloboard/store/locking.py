@@ -26,6 +26,11 @@ from .dialect import insert
 from .models import locks
 
 
+def this_process() -> str:
+    """This process as a lock's owner: ``host:pid``, which a taker on this host can check is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def iso_utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
