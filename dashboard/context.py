@@ -1,4 +1,5 @@
-"""What every page and route of one dashboard app shares: settings, store, specs, clock.
+"""What every page and route of one dashboard app shares: settings, store, specs, clock,
+and the report builder the entry point hands in.
 
 ``create_app`` builds one ``DashboardContext`` and keeps it on the Flask app
 (``server.extensions["sloboard"]``). Page layouts and callbacks run inside a Flask
@@ -27,6 +28,7 @@ from sloboard.wiring import load_slos
 from .cache import SharedResults
 from .cache_compute import InstantResults, deployments_version, spec_fingerprint
 from .metrics import Metrics
+from .report_builder import ReportBuilder
 
 EXTENSION_KEY = "sloboard"
 
@@ -43,6 +45,7 @@ class DashboardContext:
     metrics: Metrics
     dora_bands: BandScales  # the DORA 2023 bands (sloboard.dora_bands), read once by whoever builds the app
     kept_files: list[str] = field(default_factory=list)  # files with errors whose last good SLOs are served
+    reports: ReportBuilder | None = None  # what the Reports page builds through; None: it only lists them
     # Where per-instant results are kept (cache_compute.py); default: this process only.
     results: InstantResults | None = field(default=None, repr=False)
 
@@ -149,9 +152,10 @@ class DashboardContext:
         return sorted(set(self.services) | set(deployed))
 
 
-def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask) -> DashboardContext:
-    """The context of a dashboard on ``store``: the specs and DORA bands read, and the cache
-    ``settings.cache`` names (Flask-Caching registers it on ``server``)."""
+def build_context(settings: Settings, store, clock: Callable[[], float], server: flask.Flask,
+                  reports: ReportBuilder | None = None) -> DashboardContext:
+    """The context of a dashboard on ``store``: the specs and DORA bands read, the cache
+    ``settings.cache`` names (Flask-Caching registers it on ``server``) and ``reports``."""
     specs = load_slos(settings)
     metrics = Metrics()
     shared = SharedResults(settings.cache, server) if settings.cache.url else None
@@ -160,7 +164,7 @@ def build_context(settings: Settings, store, clock: Callable[[], float], server:
                              fingerprint=spec_fingerprint(specs.slos, settings))
     return DashboardContext(settings=settings, store=store, clock=clock, slos=list(specs.slos),
                             problems=list(specs.problems), metrics=metrics, dora_bands=load_dora_bands(),
-                            results=results)
+                            results=results, reports=reports)
 
 
 def current() -> DashboardContext:
