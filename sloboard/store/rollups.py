@@ -32,32 +32,42 @@ def update(raw, sqlite: bool, table: SampleTable, key: int, ts: np.ndarray, valu
     ``raw`` is the DBAPI connection."""
     mark = "?" if sqlite else "%s"
     levels = ((table.hourly, hour_end, HOUR, _rebuild_hours), (table.daily, day_end, DAY, _rebuild_days_of_key))
+    new_sums: list[tuple[SampleTable, np.ndarray, list[np.ndarray]]] = []  # written together, at the end
     for rollup, period_end, length, rebuild in levels:  # hours first: days are rebuilt from them
         if rollup is None:
             continue
         periods = period_end(ts)
         only_new = periods > period_end(newest) if newest is not None else np.ones(ts.size, dtype=bool)
         if not only_new.all():  # a prefix, since ts is sorted
+            write_sums(raw, sqlite, key, new_sums)  # a rebuild of days reads the new hours
+            new_sums = []
             old = periods[~only_new]
             rebuild(raw, mark, table, key, int(old[0]) - length, int(old[-1]))
         if only_new.any():
-            write_sums(raw, sqlite, rollup, key, periods[only_new], [v[only_new] for v in values])
+            new_sums.append((rollup, periods[only_new], [v[only_new] for v in values]))
+    write_sums(raw, sqlite, key, new_sums)
 
 
-def write_sums(raw, sqlite: bool, rollup: SampleTable, key: int, periods: np.ndarray, values: list[np.ndarray]) -> None:
-    """Upsert one ``rollup`` row per distinct period end of ``periods`` (each step's, sorted):
-    the sums of ``values`` and the step count."""
-    starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
-    sums = [np.add.reduceat(v, starts) for v in values]
-    steps = np.diff(np.r_[starts, periods.size])
-    columns = [[key] * starts.size, periods[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
-    if sqlite:
-        raw.executemany(upsert_sql(rollup, f"VALUES ({', '.join('?' for _ in rollup.columns)})"), zip(*columns))
-    else:
+def write_sums(raw, sqlite: bool, key: int, writes: list[tuple[SampleTable, np.ndarray, list[np.ndarray]]]) -> None:
+    """For each ``(rollup, periods, values)`` of ``writes``, upsert one ``rollup`` row per distinct
+    period end of ``periods`` (each step's, sorted): the sums of ``values`` and the step count."""
+    statements, params = [], []
+    for rollup, periods, values in writes:
+        starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
+        sums = [np.add.reduceat(v, starts) for v in values]
+        steps = np.diff(np.r_[starts, periods.size])
+        columns = [[key] * starts.size, periods[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
+        if sqlite:
+            raw.executemany(upsert_sql(rollup, f"VALUES ({', '.join('?' for _ in rollup.columns)})"), zip(*columns))
+            continue
         # One statement over arrays: a row-by-row executemany costs more than the COPY itself.
         types = ["integer", "bigint"] + ["bigint" if v in rollup.int_values else "float8" for v in rollup.values]
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        raw.execute(upsert_sql(rollup, f"SELECT * FROM unnest({arrays})"), columns)
+        statements.append(upsert_sql(rollup, f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"))
+        params += columns
+    if statements:
+        # The levels' upserts as one statement (the first ones in WITH): one round trip per write.
+        head = ", ".join(f"level{i} AS ({sql})" for i, sql in enumerate(statements[:-1]))
+        raw.execute(f"WITH {head} {statements[-1]}" if head else statements[-1], params)
 
 
 def rebuild_days(raw, mark: str, table: SampleTable, key_filter: str, params: tuple, after: int, through: int) -> None:
