@@ -350,8 +350,10 @@ def test_cost_trends_sum_whole_days_and_need_a_recorded_prior_period(store):
     assert (week.value, week.previous, week.delta) == (168.0, 168.0, 0.0)
     assert month.value == 480.0
     assert month.previous is None  # the store starts 20 days back: no whole 30 days before
+    # UTC days, AT at noon: 31 of them, the first and today half days; the store starts at AT - 20 d.
+    assert list(month.daily.ts) == [AT - 29 * DAY - DAY // 2 + k * DAY for k in range(30)] + [AT]
     assert np.isnan(month.daily.values[:10]).all()
-    assert list(month.daily.values[10:]) == [24.0] * 20
+    assert list(month.daily.values[10:]) == [12.0] + [24.0] * 19 + [12.0]
     entries = {(e["scope"], e["window"]): e["usd"] for e in status_report(store, [], AT, **read_options()).to_dict()["cost"]}
     assert cost_trends(store, AT, "total", {})[7].value == entries[("total", "7d")] == 168.0 * 3
     assert cost_trends(store, AT, "service:search", {})[30].value == entries[("service:search", "30d")]

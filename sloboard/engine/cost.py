@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Mapping
 
 import numpy as np
@@ -52,9 +53,14 @@ def month_bounds(at_epoch: float, tz: str) -> tuple[int, int]:
     windows' ``(start, end]``: an instant exactly on a boundary belongs to the month
     that ends there, so at April 1st 00:00 the month is all of March.
     """
+    return _month_bounds(int(at_epoch), tz)
+
+
+@lru_cache(maxsize=64)  # a status asks it for the same instant once per cost scope (hundreds)
+def _month_bounds(at_epoch: int, tz: str) -> tuple[int, int]:
     month = Window(duration=timedelta(days=30), calendar_unit="month", timezone=tz)
     try:
-        return period_bounds(month, int(at_epoch))
+        return period_bounds(month, at_epoch)
     except ValueError as exc:  # with the unit fixed to "month", only the zone can be wrong
         raise InputError(f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin or UTC") from exc
 

@@ -14,9 +14,8 @@ import numpy as np
 from ..engine.buckets import Series
 from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, forecast_month, month_bounds
 from .plan import PieceRows, read_series_sums
-from .trends import HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
+from .trends import DAY_S, HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
 
-DAY_S = 86400
 COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
 MONTH = "month"  # the window from the start of the month (in the time zone) to the instant
 
@@ -172,9 +171,10 @@ def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, ti
     over the sources merged as the status report merges them (:func:`merge_cost_scopes`).
 
     One read serves every span: the database sums each piece between the cuts of
-    :func:`cost_trend_cuts` (``plan.read_series_sums``; the days inside a period
-    end on hours, ``trend``'s ``align_s``), so a series comes back as about 70 rows
-    for 61 days instead of 1,500 hourly rows or 88,000 steps. ``since`` is the oldest
+    :func:`cost_trend_cuts` (``plan.read_series_sums``; the days are UTC days,
+    ``trend``'s ``align_s``), so a series comes back as about 70 rows for 61 days, most
+    of them summing one daily rollup row each (only the few days a period starts inside
+    are read as hours), instead of 1,500 hourly rows or 88,000 steps. ``since`` is the oldest
     step time read. ``rows``: that read, when the caller has made it (:func:`cost_reads`).
     """
     if rows is None:
@@ -185,7 +185,7 @@ def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, ti
     firsts, _usd = merge_cost_scopes({key: (first, usd) for key, (first, _ts, usd, _steps) in rows.items()},
                                      team_of).get(scope, (np.empty(0, np.int64), None))
     since = int(firsts[0]) if firsts.size else None
-    return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, HOUR_S) for d in days}
+    return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, DAY_S) for d in days}
 
 
 def cost_reads(store, at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS,

@@ -242,22 +242,28 @@ def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: It
     windows ``(c, end]``, ``c`` in ``cuts``; ``first`` is the oldest step time in the piece.
 
     With ``exact_newest`` the newest row's ``ts`` is the newest step's time even when that
-    row sums whole hours: the steps of its last hour are looked up, one read per distinct
-    hour (usually none or one). Where none of them is stored (rollup-only history), the
-    hour's end stays.
+    row sums whole hours or days: the steps and hourly rows of its last hour or day are
+    looked up, one read per distinct one (usually none or one). Where no step of it is
+    stored (rollup-only history), the newest hour's end stands for it, as an hourly row
+    would have; where no hour is either, the row's end stays.
     """
     pieces = plan_pieces(cuts, end)
     rows = store.read_series_sums_many(kind, keys, pieces.raw, pieces.hourly, pieces.daily)
     if not exact_newest:
         return rows
-    by_hour: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    by_period: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
     for key, (_first, ts, *_rest) in rows.items():
         if ts.size and not _in_spans(ts[-1], pieces.raw):
-            by_hour[int(ts[-1])].append(key)
+            newest = int(ts[-1])
+            length = DAY if _in_spans(newest, pieces.daily) else HOUR
+            by_period[(newest - length, newest)].append(key)
     out = dict(rows)
-    for h, hour_keys in by_hour.items():
-        for key, (step_ts, _values) in store.read_series_many(kind, hour_keys, h - HOUR, h).items():
-            if step_ts.size:
+    for period, period_keys in by_period.items():
+        steps, hours = store.read_series_spans_many(kind, period_keys, [period], period)
+        for key in period_keys:
+            step_ts, hour_ts = steps[key][0], hours[key][0]
+            newest = step_ts[-1] if step_ts.size else hour_ts[-1] if hour_ts.size else None
+            if newest is not None:
                 first, ts, *rest = rows[key]
-                out[key] = (first, np.append(ts[:-1], step_ts[-1]), *rest)
+                out[key] = (first, np.append(ts[:-1], newest), *rest)
     return out

@@ -17,13 +17,14 @@ TREND_DAYS = (7, 30)  # the periods of the dashboard's KPI trends: the last week
 
 
 def trend_day_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
-    """Where the KPI trends' periods and days begin: ``at - d`` and ``at - 2 d`` for each
-    period ``d`` of ``days``, and ``at - k d`` floored to the hour for each day inside the
-    longest period (:func:`trend`, ``align_s`` one hour)."""
+    """Where the cost trends' periods and days begin: ``at - d`` and ``at - 2 d`` for each
+    period ``d`` of ``days``, and ``at - k d`` floored to the UTC day for each day the
+    longest period holds (:func:`trend`, ``align_s`` one day): whole UTC days, which daily
+    rollup rows serve."""
     starts = {at_epoch - k * d * DAY_S for d in days for k in (1, 2)}
-    for k in range(1, max(days)):
+    for k in range(max(days)):
         day = at_epoch - k * DAY_S
-        starts.add(day - day % HOUR_S)
+        starts.add(day - day % DAY_S)
     return sorted(starts)
 
 
@@ -37,8 +38,9 @@ class Trend:
       data from that far back (a partly recorded period would fake a change).
     - ``daily``: the KPI per day of the period (bounds as for ``value``), oldest first,
       ``ts`` the day ends: ``at`` and the days before it, each ending at ``at - k d``
-      floored to ``align_s`` (:func:`trend`); NaN where the KPI is undefined or nothing
-      was recorded yet. The days tile the period exactly.
+      floored to ``align_s`` (:func:`trend`; ``days`` of them, or one more when ``at`` is
+      not on the ``align_s`` grid); NaN where the KPI is undefined or nothing was recorded
+      yet. The days tile the period exactly.
     """
 
     days: int
@@ -62,9 +64,10 @@ def trend(measure: Callable[[int, int], float | None], at_epoch: int, days: int,
     None, not a value that compares a partial period with a whole one.
 
     The days end at ``at`` and at ``at - k d`` floored to a multiple of ``align_s``
-    (k = 1 .. days - 1), and the first starts at ``at - days d``: with ``align_s`` one
-    hour, every boundary inside the period is an hour end, which hourly rollups serve
-    whole (the first and last day are then up to ``align_s`` longer or shorter).
+    (k = 0 .. days - 1), and the first starts at ``at - days d``: with ``align_s`` one
+    day, every boundary inside the period is a UTC midnight, so the days are the UTC days
+    the period touches (the first and the last, today so far, in part), which daily
+    rollups serve whole; with ``align_s`` 1, the ``days`` days end at ``at - k d``.
     """
 
     def measured(start: int, end: int) -> float | None:
@@ -72,7 +75,7 @@ def trend(measure: Callable[[int, int], float | None], at_epoch: int, days: int,
 
     period = days * DAY_S
     ends = np.arange(at_epoch - period + DAY_S, at_epoch + 1, DAY_S, dtype=np.int64)
-    ends[:-1] -= ends[:-1] % align_s
+    ends = np.unique(np.append(ends - ends % align_s, at_epoch))  # ``at`` ends the last day
     starts = np.concatenate(([at_epoch - period], ends[:-1]))
     daily = [measured(int(start), int(end)) for start, end in zip(starts, ends)]
     return Trend(
