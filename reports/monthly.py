@@ -24,7 +24,7 @@ from sloboard.reads.history import budget_history
 from . import kpis
 from .data import period_deployments, period_gaps, period_slos
 from .delivery import Headline
-from .paged import BodyPage, FIRST_BODY_PAGE, PagedDocument, Part, row_id
+from .paged import BodyPage, FIRST_BODY_PAGE, PagedDocument, Part
 from .periods import Period
 from .render import Built, local_time, number, pct, render
 
@@ -87,8 +87,8 @@ def build_monthly(store, slos: Sequence[SLO], period: Period, *, step_s: int, **
 
 
 def _part(template: str, rows: list[dict], period: Period, **context) -> Part:
-    """A section of its own pages whose table holds ``rows`` (each given its row id)."""
-    rows = [{**row, "row": row_id(i)} for i, row in enumerate(rows)]
+    """A section of its own pages whose table holds ``rows`` (each given its index)."""
+    rows = [{**row, "row": i} for i, row in enumerate(rows)]
 
     def html(start: int, stop: int) -> str:
         return render(template, period, TITLE, rows=rows[start:stop], count=len(rows), first=start == 0,

@@ -18,8 +18,8 @@ Each body page is then drawn onto its blank page as a form XObject (pikepdf).
 
 A part's long table is laid out ``chunk_rows`` rows at a time. While rows remain, the
 chunk's last page is dropped and the next chunk starts with the first row of that page
-(each row carries the id ``row-N``), so every page but a part's last is filled as in
-one document, and the table's header repeats on each page.
+(each row carries its index as ``data-row``), so every page but a part's last is filled
+as in one document, and the table's header repeats on each page.
 """
 
 from __future__ import annotations
@@ -34,14 +34,10 @@ from sloboard.errors import ReportError
 from .pdf import STYLESHEET, TEMPLATES, WEASYPRINT_ERRORS, load_weasyprint, pdf_bytes
 
 BODY_STYLESHEET = TEMPLATES / "report-body.css"
-ROW_ID = "row-"  # ``row-N``: the N-th row (from 0) of a part's long table
+ROW_INDEX = "data-row"  # the attribute of a long table's <tr>: its index (from 0) in the table
 FIRST_BODY_PAGE = "body-first"
 BODY_FORM = "/SloboardBodyPage"  # the body page's name among its blank page's resources  # the id the front's first blank page carries
 CHUNK_ROWS = 500  # about 18 trail pages: what one chunk's boxes cost stays near 100 MB
-
-
-def row_id(index: int) -> str:
-    return f"{ROW_ID}{index}"
 
 
 @dataclass(frozen=True)
@@ -49,8 +45,8 @@ class Part:
     """Pages that begin on a page of their own.
 
     ``html(start, stop)`` is the part as an HTML document holding rows ``[start, stop)`` of
-    its one long table (``rows`` of them; 0 for a part without one), each ``<tr>`` with the
-    id ``row_id(index)``. What comes before the table belongs to ``start == 0``, what comes
+    its one long table (``rows`` of them; 0 for a part without one), each ``<tr>`` with its
+    index as ``data-row``. What comes before the table belongs to ``start == 0``, what comes
     after it to ``stop == rows``.
     """
 
@@ -60,8 +56,8 @@ class Part:
 
 @dataclass(frozen=True)
 class BodyPage:
-    """What the front's blank page under a body page carries: the body page's anchors (but
-    its rows') and bookmarks (``(level, label)``)."""
+    """What the front's blank page under a body page carries: the body page's anchors and
+    bookmarks (``(level, label)``)."""
 
     anchors: tuple[str, ...] = ()
     bookmarks: tuple[tuple[int, str], ...] = ()
@@ -135,13 +131,22 @@ def _chunks(part: Part, chunk_rows: int, lay_out, *, as_of: float, archival: boo
 
 
 def _first_row(page) -> int | None:
-    rows = [int(name[len(ROW_ID):]) for name in page.anchors if name.startswith(ROW_ID)]
-    return min(rows, default=None)
+    """The ``data-row`` of the first row of a long table on ``page``.
+
+    WeasyPrint's pages list their anchors but not their rows, and an ``id`` on each row
+    would make every row's style its own (an id is a declaration), which defeats
+    WeasyPrint's style cache: 9 times the style computations, 50 % more time. So the
+    page's boxes (``Page._page_box``, what ``Page.paint`` draws) are read."""
+    from weasyprint.formatting_structure.boxes import TableRowBox
+
+    for box in page._page_box.descendants():
+        if isinstance(box, TableRowBox) and box.element is not None and box.element.get(ROW_INDEX) is not None:
+            return int(box.element.get(ROW_INDEX))
+    return None
 
 
 def _body_page(page) -> BodyPage:
-    return BodyPage(tuple(name for name in page.anchors if not name.startswith(ROW_ID)),
-                    tuple((level, label) for level, label, _target, _state in page.bookmarks))
+    return BodyPage(tuple(page.anchors), tuple((level, label) for level, label, _target, _state in page.bookmarks))
 
 
 def _join(front_pdf: bytes, first: int, bodies: Sequence[bytes]) -> bytes:

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from reports.paged import FIRST_BODY_PAGE, PagedDocument, Part, row_id, write_paged_pdf
+from reports.paged import FIRST_BODY_PAGE, PagedDocument, Part, write_paged_pdf
 from reports.pdf import write_pdf
 from sloboard.errors import ReportError
 from tests.missing import missing
@@ -38,7 +38,7 @@ def _section(anchor: str, start: int, stop: int) -> str:
     """Rows ``[start, stop)`` of a section's table; rows of one, two or three lines."""
     title, count = SECTIONS[anchor]
     head = f'<h2 id="{anchor}">{title}</h2><p class="quiet">Rows that wrap.</p>' if start == 0 else ""
-    rows = "".join(f'<tr id="{row_id(i)}"><td>{anchor}-{i:04d}</td><td>{"a few words that wrap " * (i % 3 * 4)}</td></tr>'
+    rows = "".join(f'<tr data-row="{i}"><td>{anchor}-{i:04d}</td><td>{"a few words that wrap " * (i % 3 * 4)}</td></tr>'
                    for i in range(start, stop))
     tail = '<h2 id="end">C. After the table</h2><p>The last words.</p>' if anchor == "short" and stop == count else ""
     return (f'<section style="break-before: page">{head}<table><thead><tr><th>Row</th><th>Words</th></tr></thead>'
