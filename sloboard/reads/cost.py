@@ -69,6 +69,15 @@ def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.nda
     return merged
 
 
+def series_of_scope(keys, scope: str, team_of: dict[str, str]) -> list[tuple[str, str]]:
+    """The ``(scope, name)`` series that :func:`merge_cost_scopes` adds into ``scope``."""
+    if scope == "total":
+        return list(keys)
+    kind, _, name = scope.partition(":")
+    return [key for key in keys if key[0] == scope
+            or kind == "team" and key[0].startswith("service:") and team_of.get(key[0].partition(":")[2]) == name]
+
+
 def cost_scope_name(scope: str, *, bare: bool = False) -> str:
     """How a cost scope is shown: the idle remainder by what it is, any other as stored
     (``bare``: without its kind, ``checkout`` for ``service:checkout``)."""
@@ -180,6 +189,8 @@ def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, ti
     if rows is None:
         rows = read_series_sums(store, "cost", store.series_keys("cost"),
                                 cost_trend_cuts(at_epoch, timezone_name, days), at_epoch)
+    # Only the series of ``scope``, merged as the report merges all of them: the same arrays.
+    rows = {key: rows[key] for key in series_of_scope(rows, scope, team_of)}
     merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
     ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
     firsts, _usd = merge_cost_scopes({key: (first, usd) for key, (first, _ts, usd, _steps) in rows.items()},

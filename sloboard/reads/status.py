@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any, Collection, Mapping, Sequence
 
 from ..domain import SLO, BudgetingMethod, format_duration
@@ -146,6 +147,10 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
+# The fleet's alert windows are a handful of durations, labelled thousands of times per report.
+_label = lru_cache(maxsize=256)(format_duration)
+
+
 def lookback_start(slo: SLO, at_epoch: int) -> int:
     """The earliest time any part of the status needs: the start of the SLO window or of
     the longest burn-rate window (the forecast's included), whichever is earlier."""
@@ -199,8 +204,8 @@ def slo_status(slo: SLO, rows: Rows, at_epoch: int, step_s: int) -> SLOEntry:
         alerts=tuple(
             AlertEntry(
                 severity=a.severity.value,
-                long=format_duration(a.long),
-                short=format_duration(a.short),
+                long=_label(a.long),
+                short=_label(a.short),
                 threshold=a.threshold,
                 long_burn_rate=_number(a.long_rate),
                 short_burn_rate=_number(a.short_rate),
