@@ -31,16 +31,18 @@ class AuditWriter:
         self._clock = clock
         self._head: str | None = None
         self.appended: list[AuditEntry] = []
+        # Audited transactions take turns from their start to their commit, so what one
+        # reads before appending (the spec hashes the log last saw, a run still open)
+        # already holds every entry committed before it; the store's SQLite transactions
+        # are BEGIN IMMEDIATE, which serialises them already. Racing for the head instead
+        # (a retry on the unique prev_hash) failed logins when 50 arrived at once.
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
 
     def append(self, actor: str, action: str, payload: dict) -> AuditEntry:
         text = audit.canonical_json(payload)
         stored = json.loads(text)  # the payload as a reader (and verify) will see it
         if self._head is None:
-            # Writers take turns on the head until commit; SQLite's BEGIN IMMEDIATE already
-            # serialises them. Racing for it instead (and retrying on the unique prev_hash)
-            # failed logins when 50 arrived at once.
-            if self._conn.dialect.name == "postgresql":
-                self._conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
             head = self._conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
             self._head = head or audit.GENESIS
         at = float(self._clock())
