@@ -32,7 +32,8 @@ def db_prune(obj: CliContext) -> None:
     """Delete per-step samples older than collect.raw_retention (default 35d; golden
     signals: collect.golden_raw_retention, default 1d) now; `sloboard run` does this
     every hour. Hourly rollups keep the long history for collect.rollup_retention
-    (default 400d)."""
+    (default 400d), golden signals' for collect.golden_hourly_retention (default 90d) and
+    their daily rollups after that."""
     from .scheduler import prune_raw_samples
 
     store = obj.open_store()
@@ -43,4 +44,5 @@ def db_prune(obj: CliContext) -> None:
     collect = obj.settings.collect
     click.echo(f"deleted {deleted} rows: per-step samples older than {collect.raw_retention} "
                f"(golden signals: older than {collect.golden_raw_retention}) and hourly rollups older than "
-               f"{collect.rollup_retention}")
+               f"{collect.rollup_retention} (golden signals: older than {collect.golden_hourly_retention}, "
+               f"their daily rollups stay)")

@@ -74,10 +74,19 @@ class CollectSettings(_Section):
         "golden signals are most of the store's rows",
         examples=["7d"],
     )
-    rollup_retention: str = Field("400d", description="keep hourly rollups (the long history) this long",
+    golden_hourly_retention: str = Field(
+        "90d",
+        description="keep hourly rollups of golden signals this long (at least golden_raw_retention, at most "
+        "rollup_retention; unset, 90d brought within them); older ranges chart their daily rollups, kept for "
+        "rollup_retention",
+        examples=["180d"],
+    )
+    rollup_retention: str = Field("400d", description="keep hourly and daily rollups (the long history) this long; "
+                                  "golden signals keep their daily ones this long",
                                   examples=["800d"])
 
-    @field_validator("backfill", "lookback", "raw_retention", "golden_raw_retention", "rollup_retention")
+    @field_validator("backfill", "lookback", "raw_retention", "golden_raw_retention", "golden_hourly_retention",
+                     "rollup_retention")
     @classmethod
     def _is_duration(cls, value: str) -> str:
         from .domain import parse_duration
@@ -96,6 +105,24 @@ class CollectSettings(_Section):
         # A counter's previous step end must lie within the lookback to be counted at all.
         if self.lookback_s < self.step_s:
             raise ValueError(f"lookback ({self.lookback}) must be at least the step ({self.step_s} s)")
+        return self
+
+    @model_validator(mode="after")
+    def _golden_hours_between_steps_and_rollups(self) -> "CollectSettings":
+        # Hours summed from steps no longer kept, days from hours no longer kept: each level outlives the finer one.
+        from .domain import parse_duration
+
+        golden_raw, golden_hourly, rollup = (parse_duration(d) for d in (
+            self.golden_raw_retention, self.golden_hourly_retention, self.rollup_retention))
+        if "golden_hourly_retention" not in self.model_fields_set:  # the default follows the other two
+            if golden_hourly > rollup:
+                self.golden_hourly_retention, golden_hourly = self.rollup_retention, rollup
+            if golden_hourly < golden_raw:
+                self.golden_hourly_retention, golden_hourly = self.golden_raw_retention, golden_raw
+        if not golden_raw <= golden_hourly <= rollup:
+            raise ValueError(
+                f"golden_hourly_retention ({self.golden_hourly_retention}) must be at least golden_raw_retention "
+                f"({self.golden_raw_retention}) and at most rollup_retention ({self.rollup_retention})")
         return self
 
 

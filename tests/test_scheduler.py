@@ -15,7 +15,7 @@ from sloboard.settings import PrometheusSettings, Settings
 from sloboard.specs import load_specs
 from sloboard.store import Store
 from tests.redis_keys import redis_keys  # noqa: F401 (a fixture)
-from tests.series_reads import read_series
+from tests.series_reads import read_series, read_series_hourly
 
 SPECS = Path(__file__).resolve().parents[1] / "slo_specs"
 
@@ -67,10 +67,11 @@ def test_prune_deletes_old_steps_and_keeps_the_hourly_rollups(tmp_path):
 
 
 def test_prune_applies_each_retention_setting(tmp_path):
-    """Golden signals keep 2 days of steps, SLIs and cost 35, and rollups older than the
-    rollup retention go as well (small settings here, so the arrays stay short)."""
+    """Golden signals keep 1 day of steps and 2 (whole UTC days) of hours, SLIs and cost 3 days of
+    steps, and rollups older than the rollup retention go as well (small settings here, so the
+    arrays stay short)."""
     settings = Settings(data_dir=tmp_path, collect={"raw_retention": "3d", "golden_raw_retention": "1d",
-                                                    "rollup_retention": "5d"})
+                                                    "golden_hourly_retention": "2d", "rollup_retention": "5d"})
     now = 1_800_000_000 // 3600 * 3600
     with Store.open(f"sqlite:///{tmp_path / 'p.db'}") as store:
         store.sync_slos(load_specs([SPECS]).slos)
@@ -88,6 +89,11 @@ def test_prune_applies_each_retention_setting(tmp_path):
         assert first_step == {"sli": now - 3 * 86_400 + 60, "golden": now - 86_400 + 60, "cost": now - 3 * 86_400 + 60}
         hourly = store.read_sli_hourly_many(["checkout/availability"], 0, now)["checkout/availability"]
         assert hourly[0].min() == now - 5 * 86_400 + 3600 and hourly[2].sum() == 5 * 86_400 / 60
+        golden_hours = read_series_hourly(store, "golden", [("checkout", "traffic")], 0, now)[("checkout", "traffic")]
+        day_horizon = (now - 2 * 86_400) // 86_400 * 86_400
+        assert golden_hours[0].min() == day_horizon + 3600 and golden_hours[2].sum() == (now - day_horizon) / 60
+        golden_days = store.read_series_spans_many("golden", [("checkout", "traffic")], [], (0, 0), (0, now))[1]
+        assert golden_days[("checkout", "traffic")][0].min() == (now - 5 * 86_400) // 86_400 * 86_400 + 86_400
 
 
 def test_a_collection_tick_warms_the_cache_the_dashboard_workers_share(tmp_path, redis_keys):

@@ -65,8 +65,11 @@ def layout(name=None, **query):
 def golden_charts(ctx, service: str, view: View, deployments) -> html.Div:
     tz = view.tz
     bucket = bucket_seconds(view.span_s, ctx.step_s, 300)
-    retention = parse_duration(ctx.settings.collect.golden_raw_retention).total_seconds()
-    signals = golden_signals(ctx.store, service, view.start, view.end, bucket, raw_retention_s=int(retention))
+    collect = ctx.settings.collect
+    raw_s, hourly_s = (int(parse_duration(d).total_seconds())
+                       for d in (collect.golden_raw_retention, collect.golden_hourly_retention))
+    signals = golden_signals(ctx.store, service, view.start, view.end, bucket, raw_retention_s=raw_s,
+                             hourly_retention_s=hourly_s)
     if not any(s.has_data for s in signals.values()):
         return empty_state(f"No golden signals for {service}",
                            "Golden signals come from the queries in queries.yaml; run `sloboard collect` and check "

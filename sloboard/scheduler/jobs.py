@@ -60,12 +60,14 @@ def _warm_shared_cache(rt: runtime.Runtime, store, *, wrote: bool) -> None:
 
 def prune_raw_samples(settings, store, clock=time.time) -> int:
     """Delete per-step samples older than ``collect.raw_retention`` (golden signals: older
-    than ``collect.golden_raw_retention``) and hourly rollups older than
-    ``collect.rollup_retention``."""
+    than ``collect.golden_raw_retention``), hourly rollups older than
+    ``collect.rollup_retention`` (golden signals: ``collect.golden_hourly_retention``) and
+    daily rollups older than ``collect.rollup_retention``."""
     from ..store import Retention
 
-    cutoff, kind_cutoffs, rollup_cutoff = Retention.from_settings(settings.collect).cutoffs(clock())
-    return store.delete_samples_before(cutoff, kind_cutoffs=kind_cutoffs, rollup_cutoff=rollup_cutoff)
+    cutoff, kind_cutoffs, rollup_cutoff, hourly_cutoffs = Retention.from_settings(settings.collect).cutoffs(clock())
+    return store.delete_samples_before(cutoff, kind_cutoffs=kind_cutoffs, rollup_cutoff=rollup_cutoff,
+                                       kind_hourly_cutoffs=hourly_cutoffs)
 
 
 def retention_job() -> None:
@@ -76,7 +78,8 @@ def retention_job() -> None:
         deleted = prune_raw_samples(rt.settings, store, rt.clock)
         collect = rt.settings.collect
         log.info("retention: deleted %d rows (kept: %s of SLI and cost steps, %s of golden-signal steps, %s of "
-                 "hourly rollups)", deleted, collect.raw_retention, collect.golden_raw_retention, collect.rollup_retention)
+                 "rollups, %s of golden-signal hourly rollups)", deleted, collect.raw_retention,
+                 collect.golden_raw_retention, collect.rollup_retention, collect.golden_hourly_retention)
     except SloboardError as exc:
         log.error("retention failed: %s", exc)
     finally:

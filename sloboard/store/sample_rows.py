@@ -14,10 +14,10 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..errors import StoreError
-from . import completeness, rollups, samples
+from . import completeness, day_history, rollups, samples
 from .dialect import insert
 from .models import series, series_daily, series_hourly, series_samples, sli_daily, sli_hourly, sli_samples, slos
-from .sample_layout import DAY, SERIES_HOURLY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES, day_end, floor_day
+from .sample_layout import DAY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES, day_end, floor_day
 
 SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
@@ -57,13 +57,31 @@ class SamplesMixin:
 
     def _write_steps(self, conn: sa.Connection, table, key: int, kind: str | None, ts: np.ndarray,
                      values: list[np.ndarray], span: tuple[int, int] | None) -> int:
-        """Steps as steps, except whole hours of ``span`` past the step retention of ``kind``."""
-        if span is None or self._retention is None:
+        """Steps as steps, except whole hours of ``span`` past the step retention of ``kind`` (as hourly
+        sums) and whole days past its hourly retention (as daily sums, ``day_history``)."""
+        if self._retention is None:
             return samples.write(conn, table, key, ts, values)
-        history = samples.history_mask(ts, span, self._retention.raw_horizon(kind, self._clock()))
-        recent = ~history
-        return (samples.write_rollup_only(conn, table, key, ts[history], [v[history] for v in values])
-                + samples.write(conn, table, key, ts[recent], [v[recent] for v in values]))
+        now = self._clock()
+        day_horizon = self._retention.day_horizon(kind, now)
+        days = day_history.whole_days_mask(ts, span, day_horizon)
+        day_history.refuse_summed_days(conn, table, key, ts[~days], day_horizon, f"database {self._label}")
+        if span is None:
+            return samples.write(conn, table, key, ts, values)
+        history = samples.history_mask(ts, span, self._retention.raw_horizon(kind, now)) & ~days
+        recent = ~(history | days)
+        # Days after hours: the hours' write rebuilds every day of its span from hours, the old days too.
+        written = (samples.write_rollup_only(conn, table, key, ts[history], [v[history] for v in values])
+                   + day_history.write_days_only(conn, table, key, ts[days], [v[days] for v in values])
+                   + samples.write(conn, table, key, ts[recent], [v[recent] for v in values]))
+        after_history = recent & (ts > ts[history][-1]) if history.any() else recent[:0]
+        if after_history.any():
+            # The day where the hourly sums end and the steps begin: with no later step stored before,
+            # the steps' write sums that day from its new steps alone, without the hours written above.
+            first = int(day_end(ts[after_history][0]))
+            mark = "?" if conn.dialect.name == "sqlite" else "%s"
+            rollups.rebuild_days(conn.connection.driver_connection, mark, table, f"{table.key} = {mark}", (key,),
+                                 first - DAY, first)
+        return written
 
     def read_sli_samples(self, slo_id: str, start: int, end: int) -> SLISamples:
         """``(ts, good, total)`` of one SLO with ``start < ts <= end``, sorted by ts."""
@@ -161,7 +179,8 @@ class SamplesMixin:
             return conn.execute(sa.select(sa.func.max(per_slo.c.newest))).scalar()
 
     def delete_samples_before(
-        self, cutoff: int, *, kind_cutoffs: Mapping[str, int] | None = None, rollup_cutoff: int | None = None
+        self, cutoff: int, *, kind_cutoffs: Mapping[str, int] | None = None, rollup_cutoff: int | None = None,
+        kind_hourly_cutoffs: Mapping[str, int] | None = None,
     ) -> int:
         """Retention: delete per-step SLI and series samples with ``ts <= cutoff``; returns rows deleted.
 
@@ -170,8 +189,16 @@ class SamplesMixin:
         their history, up to ``rollup_cutoff``: hourly rows of hours ending at or before
         it are deleted too, and so are daily rows of days ending at or before it; the day
         that holds the cutoff keeps the sums of the hours it keeps (``rollups.rebuild_days``).
+
+        ``kind_hourly_cutoffs`` deletes the hourly rows of series of some kinds earlier
+        (golden signals), at a UTC day boundary, so a day keeps all its hours or none; their
+        daily rows stay, and are never rebuilt from the hours left: the day holding
+        ``rollup_cutoff`` keeps its whole row until the day has passed it.
         """
         kind_cutoffs = dict(kind_cutoffs or {})
+        kind_hourly_cutoffs = {kind: int(c) for kind, c in (kind_hourly_cutoffs or {}).items()}
+        if any(c % DAY for c in kind_hourly_cutoffs.values()):
+            raise ValueError(f"hourly cutoffs of series kinds must be UTC day boundaries; got {kind_hourly_cutoffs}")
         every_slo = sa.select(slos.c.id)
         # Keys come from the slos and series tables, so each delete walks the primary key
         # (key, ts) range by range: a bare "ts <= cutoff" would scan whole tables.
@@ -192,14 +219,24 @@ class SamplesMixin:
                 _delete_old(sli_daily, sli_daily.c.slo_pk, every_slo, floor_day(rollup_cutoff)),
                 _delete_old(series_daily, series_daily.c.series_id, sa.select(series.c.id), floor_day(rollup_cutoff)),
             ]
+        deletes += [
+            _delete_old(series_hourly, series_hourly.c.series_id, sa.select(series.c.id).where(series.c.kind == kind),
+                        hourly_cutoff)
+            for kind, hourly_cutoff in kind_hourly_cutoffs.items()
+        ]
         with self._transaction("deleting old samples", write=True) as conn:
             deleted = sum(conn.execute(statement).rowcount for statement in deletes)
             if rollup_cutoff is not None and rollup_cutoff % DAY:
                 raw = conn.connection.driver_connection
                 mark = "?" if conn.dialect.name == "sqlite" else "%s"
-                # Keys from their tables, as above: each key's day is a range of its primary key.
-                for table, keys in ((SLI_SAMPLES, "SELECT id FROM slos"), (SERIES_SAMPLES, "SELECT id FROM series")):
-                    rollups.rebuild_days(raw, mark, table, f"{table.key} IN ({keys})", (),
+                # Keys from their tables, as above: each key's day is a range of its primary key. Series
+                # whose old hours are pruned keep their day rows as they are (their hours are gone).
+                kinds = list(kind_hourly_cutoffs)
+                series_keys = "SELECT id FROM series" + (f" WHERE kind NOT IN ({', '.join(mark for _ in kinds)})"
+                                                         if kinds else "")
+                for table, keys, params in ((SLI_SAMPLES, "SELECT id FROM slos", ()),
+                                            (SERIES_SAMPLES, series_keys, tuple(kinds))):
+                    rollups.rebuild_days(raw, mark, table, f"{table.key} IN ({keys})", params,
                                          floor_day(rollup_cutoff), day_end(rollup_cutoff))
             return deleted
 
@@ -234,14 +271,17 @@ class SamplesMixin:
 
     def read_series_spans_many(
         self, kind: str, keys: Sequence[tuple[str, str]], raw_spans: Sequence[tuple[int, int]],
-        hourly_span: tuple[int, int],
+        hourly_span: tuple[int, int], daily_span: tuple[int, int] | None = None,
     ) -> tuple[dict[tuple[str, str], SeriesSamples], dict[tuple[str, str], SeriesHourly]]:
-        """``read_sli_spans_many`` for series: per-step values in ``raw_spans`` and hourly rows
-        ending in ``hourly_span``, in one read transaction."""
+        """``read_sli_spans_many`` for series: per-step values in ``raw_spans``, and the hourly rows
+        ending in ``hourly_span`` with the daily rows ending in ``daily_span`` (before it) as one
+        sorted array, in one read transaction."""
         with self._transaction("reading series and hourly rollups", write=False) as conn:
             ids, known = self._series_keys(conn, kind, keys)
             found, ts, (values,) = _read_spans(conn, SERIES_SAMPLES, known, raw_spans)
-            h_found, h_ts, (sums, steps) = samples.read(conn, SERIES_HOURLY, known, *hourly_span)
+            h_found, h_ts, (sums, steps) = _read_rollup_spans(
+                conn, SERIES_SAMPLES, known, [span for span in (hourly_span,) if span[0] < span[1]],
+                [span for span in (daily_span,) if span is not None and span[0] < span[1]])
         return samples.split_by_key(ids, found, ts, values), samples.split_by_key(ids, h_found, h_ts, sums, steps)
 
     def read_series_sums_many(
