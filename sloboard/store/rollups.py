@@ -4,15 +4,18 @@ An hourly row ``(key, h)`` holds the sums of the step values in ``(h - 3600, h]`
 ``steps``, how many steps are stored there; a daily row ``(key, d)`` the same over the
 UTC day ``(d - 86400, d]``, which is the sum of that day's hourly rows (an hour lies
 inside one day). After a write of steps ``ts`` (sorted), with ``newest`` the key's
-newest stored ts before the write, for each level:
+newest stored ts before the write:
 
-- periods (hours, days) after the one holding ``newest`` can hold no earlier steps, so
-  their rows are summed from the written arrays in numpy (the common, incremental case);
-- earlier periods (a re-collection or backfill, or the period the last write ended in)
-  are rebuilt with one ``INSERT ... SELECT ... GROUP BY``: hours from the stored steps,
-  then days from their hourly rows, so rewriting steps never double-counts. Steps
-  already removed by retention are not brought back: a write that old rebuilds its hour
-  from what remains.
+- hours after the one holding ``newest`` can hold no earlier steps, so their rows are
+  summed from the written arrays in numpy (the common, incremental case);
+- earlier hours (a re-collection or backfill, or the hour the last write ended in) are
+  rebuilt from the stored steps with one ``INSERT ... SELECT ... GROUP BY``, so rewriting
+  steps never double-counts. Steps already removed by retention are not brought back: a
+  write that old rebuilds its hour from what remains;
+- then every day the write touched is rebuilt from its hourly rows with one more
+  ``INSERT ... SELECT ... GROUP BY`` (at most 24 rows a day). Not from the written
+  arrays: a day after ``newest`` may still hold hours kept as sums only (history, whose
+  steps are gone), which its row must keep counting.
 
 So every daily row equals the sum of its day's hourly rows (but for the order of the
 additions), whatever the writes: history written as hourly sums only
@@ -28,24 +31,18 @@ from .sample_layout import DAY, HOUR, SampleTable, day_end, hour_end, upsert_sql
 
 
 def update(raw, sqlite: bool, table: SampleTable, key: int, ts: np.ndarray, values: list[np.ndarray], newest: int | None) -> None:
-    """Bring ``table.hourly`` and ``table.daily`` up to date for the periods holding ``ts``;
+    """Bring ``table.hourly`` and ``table.daily`` up to date for the hours and days holding ``ts``;
     ``raw`` is the DBAPI connection."""
     mark = "?" if sqlite else "%s"
-    levels = ((table.hourly, hour_end, HOUR, _rebuild_hours), (table.daily, day_end, DAY, _rebuild_days_of_key))
-    new_sums: list[tuple[SampleTable, np.ndarray, list[np.ndarray]]] = []  # written together, at the end
-    for rollup, period_end, length, rebuild in levels:  # hours first: days are rebuilt from them
-        if rollup is None:
-            continue
-        periods = period_end(ts)
-        only_new = periods > period_end(newest) if newest is not None else np.ones(ts.size, dtype=bool)
-        if not only_new.all():  # a prefix, since ts is sorted
-            write_sums(raw, sqlite, key, new_sums)  # a rebuild of days reads the new hours
-            new_sums = []
-            old = periods[~only_new]
-            rebuild(raw, mark, table, key, int(old[0]) - length, int(old[-1]))
-        if only_new.any():
-            new_sums.append((rollup, periods[only_new], [v[only_new] for v in values]))
-    write_sums(raw, sqlite, key, new_sums)
+    hours = hour_end(ts)
+    only_new = hours > hour_end(newest) if newest is not None else np.ones(ts.size, dtype=bool)
+    if not only_new.all():  # a prefix, since ts is sorted
+        old = hours[~only_new]
+        _rebuild_hours(raw, mark, table, key, int(old[0]) - HOUR, int(old[-1]))
+    if only_new.any():
+        write_sums(raw, sqlite, key, [(table.hourly, hours[only_new], [v[only_new] for v in values])])
+    if table.daily is not None:
+        _rebuild_days_of_key(raw, mark, table, key, int(day_end(ts[0])) - DAY, int(day_end(ts[-1])))
 
 
 def write_sums(raw, sqlite: bool, key: int, writes: list[tuple[SampleTable, np.ndarray, list[np.ndarray]]]) -> None:
@@ -84,7 +81,7 @@ def rebuild_days(raw, mark: str, table: SampleTable, key_filter: str, params: tu
 
 
 def _rebuild_days_of_key(raw, mark: str, table: SampleTable, key: int, after: int, through: int) -> None:
-    # A write only adds steps, so each of these days keeps its rows: an upsert, not a delete and an insert.
+    # A write keeps at least one hour of each day it touches: an upsert, not a delete and an insert.
     in_range = f"{table.key} = {mark} AND ts > {mark} AND ts <= {mark}"
     raw.execute(upsert_sql(table.daily, _days_from_hours(table, in_range)), (key, after, through))
 
