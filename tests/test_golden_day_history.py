@@ -7,8 +7,12 @@ the steps written."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sloboard.errors import StoreError
@@ -185,3 +189,64 @@ def test_charts_of_old_ranges_are_day_means_from_day_rows_without_a_gap(open_sto
                             hourly_retention_s=4 * DAY)["traffic"]
     assert np.diff(recent.ts)[:-1].tolist() == [3 * HOUR] * (recent.ts.size - 2)
     assert not np.isnan(recent.values).any()
+
+
+_stores: dict = {}
+_example = itertools.count()  # examples share one store per backend: each writes a series of its own
+
+
+def _chunk_bounds(last: int = NOW):
+    """A span ``(after, through]`` cut on hours: a write cut inside an hour kept as its sum only rebuilds
+    that hour from the steps it has (samples.write), which a day row then follows; not what this tests."""
+    first, end = D0 // HOUR, -(-last // HOUR)  # ``through`` up to ``last`` itself
+    return st.integers(first, end - 1).flatmap(
+        lambda a: st.integers(a + 1, end).map(lambda b: (a * HOUR, min(b * HOUR, last))))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunks=st.lists(_chunk_bounds(), min_size=1, max_size=6), prune=st.booleans(),
+       late=st.lists(_chunk_bounds(HORIZON), max_size=3),
+       seed=st.integers(0, 2**32 - 1))
+def test_day_rows_are_the_sums_of_their_steps_after_any_backfill_prune_and_late_writes(open_store, chunks, prune,
+                                                                                      late, seed):
+    """Chunks written in any order and overlapping (each the complete data of its span,
+    new values each time), then perhaps the prune, then late writes into the days kept as
+    sums only: every day row holds exactly the steps last written in its day and their
+    sums, and a write is either refused, leaving every row as it was, because it holds
+    part of a day before the horizon, or lands."""
+    if open_store not in _stores:
+        _stores.clear()
+        _stores[open_store] = open_store(clock=lambda: NOW, retention=RETENTION)
+    store, key = _stores[open_store], (f"svc{next(_example)}", "traffic")
+    rng = np.random.default_rng(seed)
+    grid = np.arange(D0 + STEP, NOW + 1, STEP, dtype=np.int64)
+    grid = grid[rng.random(grid.size) > 0.15]  # the same holes in every write: a span's data is its steps
+    truth: dict[int, float] = {}
+
+    def write(after: int, through: int) -> None:
+        ts = grid[(grid > after) & (grid <= through)]
+        values = rng.uniform(1, 100, ts.size)
+        try:
+            store.write_series("golden", *key, ts, values, span=(after, through))
+        except StoreError as exc:
+            # Only a part of a day before the horizon is refused (that day may be kept as its sum only).
+            partial = [-(-t // DAY) * DAY for t, inside in ((after + 1, after % DAY), (through, through % DAY)) if inside]
+            assert any(day <= HORIZON for day in partial), exc
+            return
+        truth.update(zip(ts.tolist(), values.tolist()))
+
+    def assert_days() -> None:
+        t_ts = np.array(sorted(truth), np.int64)
+        _assert_days(store, t_ts, np.array([truth[t] for t in t_ts.tolist()]), key=key)
+
+    for after, through in chunks:
+        write(after, through)
+    assert_days()
+    if prune:
+        cutoff, kinds, rollup, hourly = RETENTION.cutoffs(NOW)
+        store.delete_samples_before(cutoff, kind_cutoffs=kinds, rollup_cutoff=rollup, kind_hourly_cutoffs=hourly)
+        assert_days()
+        assert _hourly(store, key=key)[0].min(initial=2**40) > HORIZON
+    for after, through in late:
+        write(after, through)
+        assert_days()

@@ -70,18 +70,9 @@ class SamplesMixin:
         history = samples.history_mask(ts, span, self._retention.raw_horizon(kind, now)) & ~days
         recent = ~(history | days)
         # Days after hours: the hours' write rebuilds every day of its span from hours, the old days too.
-        written = (samples.write_rollup_only(conn, table, key, ts[history], [v[history] for v in values])
-                   + day_history.write_days_only(conn, table, key, ts[days], [v[days] for v in values])
-                   + samples.write(conn, table, key, ts[recent], [v[recent] for v in values]))
-        after_history = recent & (ts > ts[history][-1]) if history.any() else recent[:0]
-        if after_history.any():
-            # The day where the hourly sums end and the steps begin: with no later step stored before,
-            # the steps' write sums that day from its new steps alone, without the hours written above.
-            first = int(day_end(ts[after_history][0]))
-            mark = "?" if conn.dialect.name == "sqlite" else "%s"
-            rollups.rebuild_days(conn.connection.driver_connection, mark, table, f"{table.key} = {mark}", (key,),
-                                 first - DAY, first)
-        return written
+        return (samples.write_rollup_only(conn, table, key, ts[history], [v[history] for v in values])
+                + day_history.write_days_only(conn, table, key, ts[days], [v[days] for v in values])
+                + samples.write(conn, table, key, ts[recent], [v[recent] for v in values]))
 
     def read_sli_samples(self, slo_id: str, start: int, end: int) -> SLISamples:
         """``(ts, good, total)`` of one SLO with ``start < ts <= end``, sorted by ts."""
