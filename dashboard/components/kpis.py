@@ -112,7 +112,7 @@ def trend_row(kpi: Kpi, trend: Trend, row_id: str, daily_show: Callable[[float],
     return html.Div(
         [
             html.Span(f"{trend.days}d", className="trend-label"),
-            sparkline(trend.daily.values, daily_show, f"{trend.days} daily values"),
+            sparkline(trend.daily.values, daily_show, f"{len(trend.daily.values)} daily values"),
             html.Span(kpi.show(trend.value), className="trend-value"),
             html.Span(change, className=f"trend-change trend-{modifier}"),
         ],
