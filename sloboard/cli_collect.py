@@ -36,7 +36,8 @@ def collect(obj: CliContext, since: str | None, until: str | None) -> None:
     A backfill that reaches past collect.raw_retention (35d; golden signals:
     collect.golden_raw_retention, 1d) keeps those whole hours as exact hourly sums
     only, as the hourly prune would leave them: a year of history costs its hourly
-    rows, not a year of 1-minute steps.
+    rows, not a year of 1-minute steps. Golden signals past
+    collect.golden_hourly_retention (90d) keep whole UTC days as daily sums only.
     """
     from collectors.collect import collect_once
 
