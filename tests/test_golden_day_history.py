@@ -184,6 +184,18 @@ def test_charts_of_old_ranges_are_day_means_from_day_rows_without_a_gap(open_sto
     np.testing.assert_allclose(got.values, [values[inside][buckets == e].mean() for e in ends], rtol=1e-12)
     assert not np.isnan(got.values).any()  # every day of the range has its mean: no hole before the horizon
 
+    # A range of the past, ending before the horizon: day means from the day rows as well (not a
+    # blank chart), but for the day ``end`` lies inside, whose row holds later steps.
+    end = HORIZON - 2 * DAY + 5 * HOUR
+    past = golden_signals(store, "checkout", start, end, 3 * HOUR, raw_retention_s=DAY, hourly_retention_s=4 * DAY,
+                          now=NOW)["traffic"]
+    inside = (day_end > start) & (day_end <= end - end % DAY)
+    buckets = day_end[inside]
+    ends = np.unique(buckets)
+    np.testing.assert_array_equal(past.ts[:-1], ends)
+    np.testing.assert_allclose(past.values[:-1], [values[inside][buckets == e].mean() for e in ends], rtol=1e-12)
+    assert past.ts[-1] == end and np.isnan(past.values[-1])
+
     # A range inside the hourly retention is still drawn from hours.
     recent = golden_signals(store, "checkout", NOW - 3 * DAY, NOW, 3 * HOUR, raw_retention_s=DAY,
                             hourly_retention_s=4 * DAY)["traffic"]

@@ -69,7 +69,7 @@ def golden_charts(ctx, service: str, view: View, deployments) -> html.Div:
     raw_s, hourly_s = (int(parse_duration(d).total_seconds())
                        for d in (collect.golden_raw_retention, collect.golden_hourly_retention))
     signals = golden_signals(ctx.store, service, view.start, view.end, bucket, raw_retention_s=raw_s,
-                             hourly_retention_s=hourly_s)
+                             hourly_retention_s=hourly_s, now=ctx.at())
     if not any(s.has_data for s in signals.values()):
         return empty_state(f"No golden signals for {service}",
                            "Golden signals come from the queries in queries.yaml; run `sloboard collect` and check "
