@@ -114,12 +114,13 @@ class CollectSettings(_Section):
 
         golden_raw, golden_hourly, rollup = (parse_duration(d) for d in (
             self.golden_raw_retention, self.golden_hourly_retention, self.rollup_retention))
-        if "golden_hourly_retention" not in self.model_fields_set:  # the default follows the other two
-            if golden_hourly > rollup:
-                self.golden_hourly_retention, golden_hourly = self.rollup_retention, rollup
+        if "golden_hourly_retention" not in self.model_fields_set:
+            # The default follows the other two (steps kept longer than rollups: the rollups' retention).
             if golden_hourly < golden_raw:
                 self.golden_hourly_retention, golden_hourly = self.golden_raw_retention, golden_raw
-        if not golden_raw <= golden_hourly <= rollup:
+            if golden_hourly > rollup:
+                self.golden_hourly_retention = self.rollup_retention
+        elif not golden_raw <= golden_hourly <= rollup:
             raise ValueError(
                 f"golden_hourly_retention ({self.golden_hourly_retention}) must be at least golden_raw_retention "
                 f"({self.golden_raw_retention}) and at most rollup_retention ({self.rollup_retention})")

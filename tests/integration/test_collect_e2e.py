@@ -311,8 +311,10 @@ def test_steps_past_the_retention_are_collected_as_exact_hourly_sums(prometheus2
     # A retention in minutes that puts the horizon 2.5 h before AT, on the hour: AT - 3 h.
     retention = f"{int((time.time() - (AT - 2 * HOUR - 1800)) // 60)}m"
     horizon = AT - 3 * HOUR
+    # Golden hours kept as long as rollups: this fleet lies months back, past the default 90 days.
     env = cli_env(tmp_path / "var", prometheus2.url, database_url=store_url,
-                  collect__raw_retention=retention, collect__golden_raw_retention=retention)
+                  collect__raw_retention=retention, collect__golden_raw_retention=retention,
+                  collect__golden_hourly_retention="400d")
     done = run_sloboard(["collect", "--since", "2d", "--until", str(AT)], env, tmp_path)
     assert done.returncode == 0, done.stderr
     status = run_sloboard(["status", "--json", "--at", str(AT)], env, tmp_path)
