@@ -76,8 +76,11 @@ def register_callbacks(app) -> None:
         ctx = current()
         at = ctx.at()
         tz = display_zone((browser or {}).get("tz"), ctx.settings.timezone)
-        state = freshness(ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
-                          lag_s=ctx.settings.collect.lag_s)
+        # Kept for the instant like the report (every page load and tick of every browser asks),
+        # and recomputed after a collection's write: the same rule as every other result.
+        state = ctx.per_instant("freshness", at, lambda: freshness(
+            ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
+            lag_s=ctx.settings.collect.lag_s))
         as_of = f"as of {fmt.when(at, tz)} {tz}"
         if state.newest is not None:
             as_of += f" · newest sample {fmt.when(state.newest, tz)}"
