@@ -235,7 +235,8 @@ class CacheSettings(_Section):
     lock_s: float = Field(60.0, gt=0, description="the longest one worker holds an instant's lock while computing",
                           examples=[120])
     wait_s: float = Field(
-        15.0, ge=0, description="how long other workers wait for it before serving the previous instant", examples=[5])
+        15.0, ge=0, description="how long a worker with no earlier instant to show waits for the one computing "
+        "(with one, it shows that after half a second, with a note)", examples=[5])
 
     @field_validator("url")
     @classmethod
