@@ -92,6 +92,19 @@ def _user(url: str, name: str, password: str, until: float, tally: Tally,
             time.sleep(min(pauses.uniform(*think_s), max(0.0, until - time.monotonic())))
 
 
+def warm_up(url: str, user: str, password: str) -> float:
+    """One overview load by ``user``, as the first visitor of an instant makes it; its seconds."""
+    session = logged_in(url, user, password)
+    began = time.monotonic()
+    load_page(lambda p: _answer(session.get(url + p, timeout=120)),
+              lambda p, body: _answer(session.post(url + p, json=body, timeout=120)), "/")
+    return time.monotonic() - began
+
+
+def _answer(response: requests.Response) -> tuple[int, bytes]:
+    return response.status_code, response.content
+
+
 def run_load(url: str, users: list[str], password: str, duration_s: float,
              think_s: tuple[float, float] | None = None) -> Tally:
     """``users`` (accounts with ``password``) load the overview of ``url`` for ``duration_s``,
