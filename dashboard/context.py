@@ -20,6 +20,7 @@ from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
+from sloboard.reads.health import Freshness, freshness
 from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
 from sloboard.reads.trends import TREND_DAYS, dora_trends, trend_lookback
@@ -90,6 +91,14 @@ class DashboardContext:
                 self.per_instant("report_cost_rows", at_epoch, lambda: report_rows)
             return trend_rows
         return self.per_instant("cost_trend_rows", at_epoch, read)
+
+    def freshness(self, at_epoch: int) -> Freshness:
+        """The stale banner's ``reads.health.freshness`` at ``at_epoch``, kept for the instant like
+        the report: every page load and tick of every browser asks for it, and a collection's
+        write makes it new, as it does every other result."""
+        return self.per_instant("freshness", at_epoch, lambda: freshness(
+            self.store, at_epoch, self.settings.collect.interval_s, slo_ids=[s.id for s in self.slos],
+            lag_s=self.settings.collect.lag_s))
 
     def dora_trends(self, at_epoch: int, services: set[str] | None) -> dict[str, dict[int, Any]]:
         """``reads.trends.dora_trends`` of ``services`` (None: all) at ``at_epoch``, kept for the instant."""

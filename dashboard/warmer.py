@@ -34,6 +34,7 @@ def warm_overview(ctx: DashboardContext, at_epoch: int) -> None:
     if not ctx.slos:
         return  # the page shows its empty state and computes nothing
     ctx.report(at_epoch)  # reads the cost rows that the cost trends reuse
+    ctx.freshness(at_epoch)  # the stale banner every page shows
     ctx.dora_trends(at_epoch, None)
     ctx.cost_trends(at_epoch, Filters().cost_scope())
 

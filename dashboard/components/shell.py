@@ -12,7 +12,6 @@ import dash
 import flask
 from dash import ALL, Input, Output, State, dcc, html
 
-from sloboard.reads.health import freshness
 
 from ..auth.roles import has_role
 from ..context import current
@@ -76,11 +75,7 @@ def register_callbacks(app) -> None:
         ctx = current()
         at = ctx.at()
         tz = display_zone((browser or {}).get("tz"), ctx.settings.timezone)
-        # Kept for the instant like the report (every page load and tick of every browser asks),
-        # and recomputed after a collection's write: the same rule as every other result.
-        state = ctx.per_instant("freshness", at, lambda: freshness(
-            ctx.store, at, ctx.settings.collect.interval_s, slo_ids=[s.id for s in ctx.slos],
-            lag_s=ctx.settings.collect.lag_s))
+        state = ctx.freshness(at)
         as_of = f"as of {fmt.when(at, tz)} {tz}"
         if state.newest is not None:
             as_of += f" · newest sample {fmt.when(state.newest, tz)}"
