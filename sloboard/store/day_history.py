@@ -46,7 +46,7 @@ def write_days_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.nd
     span = (key, int(days[0]) - DAY, int(days[-1]))
     for target in (table, table.hourly, table.daily):
         raw.execute(f"DELETE FROM {target.name} WHERE {target.key} = {mark} AND ts > {mark} AND ts <= {mark}", span)
-    rollups.write_sums(raw, sqlite, key, [(table.daily, days, values)])
+    rollups.write_sums(raw, sqlite, table.daily, key, days, values)
     return int(ts.size)
 
 

@@ -40,31 +40,24 @@ def update(raw, sqlite: bool, table: SampleTable, key: int, ts: np.ndarray, valu
         old = hours[~only_new]
         _rebuild_hours(raw, mark, table, key, int(old[0]) - HOUR, int(old[-1]))
     if only_new.any():
-        write_sums(raw, sqlite, key, [(table.hourly, hours[only_new], [v[only_new] for v in values])])
+        write_sums(raw, sqlite, table.hourly, key, hours[only_new], [v[only_new] for v in values])
     if table.daily is not None:
         _rebuild_days_of_key(raw, mark, table, key, int(day_end(ts[0])) - DAY, int(day_end(ts[-1])))
 
 
-def write_sums(raw, sqlite: bool, key: int, writes: list[tuple[SampleTable, np.ndarray, list[np.ndarray]]]) -> None:
-    """For each ``(rollup, periods, values)`` of ``writes``, upsert one ``rollup`` row per distinct
-    period end of ``periods`` (each step's, sorted): the sums of ``values`` and the step count."""
-    statements, params = [], []
-    for rollup, periods, values in writes:
-        starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
-        sums = [np.add.reduceat(v, starts) for v in values]
-        steps = np.diff(np.r_[starts, periods.size])
-        columns = [[key] * starts.size, periods[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
-        if sqlite:
-            raw.executemany(upsert_sql(rollup, f"VALUES ({', '.join('?' for _ in rollup.columns)})"), zip(*columns))
-            continue
-        # One statement over arrays: a row-by-row executemany costs more than the COPY itself.
-        types = ["integer", "bigint"] + ["bigint" if v in rollup.int_values else "float8" for v in rollup.values]
-        statements.append(upsert_sql(rollup, f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"))
-        params += columns
-    if statements:
-        # The levels' upserts as one statement (the first ones in WITH): one round trip per write.
-        head = ", ".join(f"level{i} AS ({sql})" for i, sql in enumerate(statements[:-1]))
-        raw.execute(f"WITH {head} {statements[-1]}" if head else statements[-1], params)
+def write_sums(raw, sqlite: bool, rollup: SampleTable, key: int, periods: np.ndarray, values: list[np.ndarray]) -> None:
+    """Upsert one ``rollup`` row per distinct period end of ``periods`` (each step's, sorted):
+    the sums of ``values`` and the step count."""
+    starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
+    sums = [np.add.reduceat(v, starts) for v in values]
+    steps = np.diff(np.r_[starts, periods.size])
+    columns = [[key] * starts.size, periods[starts].tolist(), *(s.tolist() for s in sums), steps.tolist()]
+    if sqlite:
+        raw.executemany(upsert_sql(rollup, f"VALUES ({', '.join('?' for _ in rollup.columns)})"), zip(*columns))
+        return
+    # One statement over arrays: a row-by-row executemany costs more than the COPY itself.
+    types = ["integer", "bigint"] + ["bigint" if v in rollup.int_values else "float8" for v in rollup.values]
+    raw.execute(upsert_sql(rollup, f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"), columns)
 
 
 def rebuild_days(raw, mark: str, table: SampleTable, key_filter: str, params: tuple, after: int, through: int) -> None:

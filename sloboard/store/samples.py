@@ -117,7 +117,7 @@ def write_rollup_only(conn: sa.Connection, table: SampleTable, key: int, ts: np.
     span = (key, int(hours[0]) - HOUR, int(hours[-1]))
     for target in (table, table.hourly):
         raw.execute(f"DELETE FROM {target.name} WHERE {target.key} = {mark} AND ts > {mark} AND ts <= {mark}", span)
-    rollups.write_sums(raw, sqlite, key, [(table.hourly, hours, values)])
+    rollups.write_sums(raw, sqlite, table.hourly, key, hours, values)
     # The span's first and last days may hold hours of other writes: days come from the hours.
     rollups.rebuild_days(raw, mark, table, f"{table.key} = {mark}", (key,), int(day_end(hours[0])) - DAY,
                          int(day_end(hours[-1])))
