@@ -7,6 +7,7 @@ tests/artifacts/audit-*.png."""
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -107,33 +108,38 @@ def test_an_admin_sees_the_chain_state_and_filters_and_pages_the_entries(chrome,
     assert not [m for m in severe_console_messages(chrome) if "favicon" not in m]
 
 
+@contextmanager
+def _edited(db_url: str, entry_id: int, column: str, value: str, restored: str):
+    """Audit entry ``entry_id`` with ``column`` set to ``value`` in SQL, as a tamperer would,
+    and set back to ``restored`` afterwards (the site is shared by the module's tests)."""
+    engine = sa.create_engine(db_url)
+    edit = sa.text(f"UPDATE audit_log SET {column} = :value WHERE id = :id")
+    try:
+        with engine.begin() as conn:
+            conn.execute(edit, {"value": value, "id": entry_id})
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(edit, {"value": restored, "id": entry_id})
+        engine.dispose()
+
+
 def test_an_edited_row_shows_as_the_problem_verify_names(chrome, site):
     server, store, db_url = site
     victim = store.audit_entries(limit=None)[-10]
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_log SET actor = 'someone else' WHERE id = :id"), {"id": victim.id})
+    with _edited(db_url, victim.id, "actor", "someone else", victim.actor):
         _log_in(chrome, server.url, "ada")
         wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text, what="the broken chain")
         findings = chrome.find_element(By.ID, "audit-findings").text
         assert f"audit log broken at entry {victim.id} ({victim.action} by someone else" in findings
         assert "altered, its content no longer gives its hash" in findings
         screenshot(chrome, "audit-broken")
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_log SET actor = :actor WHERE id = :id"),
-                         {"actor": victim.actor, "id": victim.id})
-        engine.dispose()
 
 
 def test_an_edited_target_column_shows_as_the_problem_verify_names(chrome, site):
     server, store, db_url = site
     victim = store.audit_entries(limit=None)[-20]
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_log SET target = 'note:elsewhere' WHERE id = :id"), {"id": victim.id})
+    with _edited(db_url, victim.id, "target", "note:elsewhere", victim.payload["target"]):
         _log_in(chrome, server.url, "ada")
         wait_until(lambda: "problems found" in chrome.find_element(By.ID, "audit-status").text,
                    what="the target problem")
@@ -141,11 +147,6 @@ def test_an_edited_target_column_shows_as_the_problem_verify_names(chrome, site)
         assert "audit log intact" in findings  # the column is not hashed: the chain still holds
         assert f"target column: entry {victim.id} ({victim.action} at " in findings
         assert f"target column 'note:elsewhere', its payload names '{victim.payload['target']}'" in findings
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_log SET target = :target WHERE id = :id"),
-                         {"target": victim.payload["target"], "id": victim.id})
-        engine.dispose()
 
 
 @pytest.mark.parametrize("user, role", [("vic", "viewer"), ("eve", "editor")])
