@@ -20,6 +20,7 @@ from sloboard.reads.cost import cost_entries, cost_reads
 from sloboard.reads.plan import plan_pieces, plan_reads, read_sli_rows, read_sli_sums
 from sloboard.reads.status import lookback_start, read_slo_rows, slo_status, status_report
 from tests.factories import make_slo, read_options
+from tests.piece_checks import split_hours_keep_their_steps
 
 HOUR = 3600
 DAY = 86400
@@ -296,14 +297,31 @@ def test_pieces_cut_the_read_at_every_cut_and_raw_span_edge():
     floor = at - 1234
     cuts = [at - 3 * DAY, at - 6 * HOUR, at - 300, floor - DAY]  # the last one on the hour
     pieces = plan_pieces(cuts, at)
-    assert pieces.raw == ((at - 3 * DAY, floor - 3 * DAY + HOUR), (floor - 6 * HOUR, at - 6 * HOUR),
-                          (at - 6 * HOUR, floor - 5 * HOUR), (floor, at - 300), (at - 300, at))
+    # Each hour a window starts or ``at`` falls inside is cut there; its longest part is not
+    # read step by step: the hour's rollup row less its other parts, or, after ``at``, nothing.
+    assert pieces.raw == ((floor - 3 * DAY, at - 3 * DAY), (floor - 6 * HOUR, at - 6 * HOUR),
+                          (floor, at - 300), (at - 300, at))
+    assert pieces.derived == ((at - 3 * DAY, floor - 3 * DAY + HOUR, floor - 3 * DAY + HOUR),
+                              (at - 6 * HOUR, floor - 5 * HOUR, floor - 5 * HOUR))
+    assert pieces.helper(pieces.raw[0]) and not any(map(pieces.helper, pieces.raw[1:]))
     midnight = at - at % DAY
     # The day between the 3-day cut's day and the 1-day cut's day is whole: one day row.
     assert pieces.daily == ((midnight - 2 * DAY, midnight - DAY),)
     assert pieces.hourly == ((floor - 3 * DAY + HOUR, midnight - 2 * DAY), (midnight - DAY, floor - DAY),
                              (floor - DAY, floor - 6 * HOUR), (floor - 5 * HOUR, floor))
-    assert plan_pieces([at], at) == plan_pieces([], at) == type(pieces)((), (), ())
+    assert plan_pieces([at], at) == plan_pieces([], at) == type(pieces)(at, at, (), ())
+
+
+def test_an_hour_split_near_its_end_reads_the_steps_after_the_cut_and_derives_the_rest():
+    at = H0 + 40 * DAY + 3000  # 50 minutes into the hour
+    floor = at - 3000
+    pieces = plan_pieces([at - DAY], at)
+    # The window's first hour: 10 minutes of steps after the cut; the 50 before it (which
+    # no window holds) not read. The last hour: 10 minutes after ``at`` read, the 50 up
+    # to ``at`` derived from the hour's row.
+    assert pieces.raw == ((at - DAY, floor - DAY + HOUR), (at, floor + HOUR))
+    assert pieces.derived == ((floor, at, floor + HOUR),)
+    assert pieces.helper(pieces.raw[1]) and not pieces.helper(pieces.raw[0])
 
 
 def test_piece_sums_are_the_sums_of_the_stored_steps_of_each_piece(store):
@@ -314,9 +332,11 @@ def test_piece_sums_are_the_sums_of_the_stored_steps_of_each_piece(store):
     store.write_sli_samples(SLO_ID, ts, good, total)
     raw_pieces, hourly_pieces = [(H0 + 600, H0 + HOUR), (H0 + 5 * HOUR, H0 + 5 * HOUR + 7)], [(H0 + HOUR, H0 + 4 * HOUR)]
 
-    sums = store.read_sli_sums_many([SLO_ID, "search/latency", "never/synced"], raw_pieces, hourly_pieces)
+    got = store.read_sli_sums_many([SLO_ID, "search/latency", "never/synced"], raw_pieces, hourly_pieces)
+    sums = got.by_name()
 
     first, last, s_good, s_total, steps = sums[SLO_ID]
+    assert got.piece.tolist() == [0, 2]  # which piece each row sums (raw, raw, hourly): the 7 s piece holds no step
     expected = []
     for a, b in [raw_pieces[0], hourly_pieces[0], raw_pieces[1]]:  # in time order
         inside = (ts > a) & (ts <= b)
@@ -349,13 +369,20 @@ def test_window_sums_from_piece_sums_equal_the_sums_of_the_raw_steps(store, data
     hybrid_ts, hybrid_good, hybrid_total, hybrid_steps = read_sli_rows(store, [slo_id], cuts, at)[slo_id]
 
     assert np.all(np.diff(row_ts) > 0) and row_ts.size <= 5 * len(cuts)  # raw, hours, days, hours, raw
+    intact = split_hours_keep_their_steps(store, slo_id, cuts, at)
     for cut in cuts:  # every window (cut, at]: the same sums as the hybrid rows, which equal the steps'
         mine, hybrid = row_ts > cut, hybrid_ts > cut
-        assert row_steps[mine].sum() == hybrid_steps[hybrid].sum()
-        assert row_good[mine].sum() == pytest.approx(hybrid_good[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
-        assert row_total[mine].sum() == pytest.approx(hybrid_total[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
         inside = (ts > cut) & (ts <= at)
-        if row_steps[mine].sum() == inside.sum():  # nothing of the window was pruned: the written steps' sums
+        if intact:
+            assert row_steps[mine].sum() == hybrid_steps[hybrid].sum()
+            assert row_good[mine].sum() == pytest.approx(hybrid_good[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
+            assert row_total[mine].sum() == pytest.approx(hybrid_total[hybrid].sum(), rel=TOLERANCE, abs=TOLERANCE)
+        else:  # a split hour without its steps: the hybrid rows count none of it, the pieces its rollup row
+            near = (ts > cut - cut % HOUR) & (ts <= at)  # the steps of the window's hours
+            assert hybrid_steps[hybrid].sum() <= row_steps[mine].sum() <= near.sum()
+            assert hybrid_total[hybrid].sum() * (1 - TOLERANCE) <= row_total[mine].sum()
+            assert row_total[mine].sum() <= total[near].sum() * (1 + TOLERANCE)
+        if intact and row_steps[mine].sum() == inside.sum():  # nothing of it was pruned: the written steps' sums
             assert row_total[mine].sum() == pytest.approx(total[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)
             assert row_good[mine].sum() == pytest.approx(good[inside].sum(), rel=TOLERANCE, abs=TOLERANCE)
 
@@ -367,7 +394,7 @@ def test_piece_sums_of_more_pieces_than_one_sqlite_query_may_join(store):
     store.write_sli_samples(SLO_ID, ts, good, good + 1)
     pieces = [(int(a), int(a) + 60) for a in ts[:-1:2] - 60]  # 600 pieces of one step each, every other step
 
-    _first, last, s_good, s_total, steps = store.read_sli_sums_many([SLO_ID], pieces, [])[SLO_ID]
+    _first, last, s_good, s_total, steps = store.read_sli_sums_many([SLO_ID], pieces, []).by_name()[SLO_ID]
 
     assert last.tolist() == ts[::2].tolist() and steps.tolist() == [1] * 600
     assert s_good.tolist() == good[::2].tolist() and s_total.tolist() == (good[::2] + 1).tolist()

@@ -35,8 +35,9 @@ hour or two; 1h and 6h add one raw hour at their start). Reading them wholly raw
 give the same numbers for more rows, so the rule is the same for every window.
 
 Retention deletes old steps but keeps their rollup rows, so whole hours of long history
-still count; only an hour read raw (a window starting inside it) whose steps are gone
-counts nothing, exactly as a read of raw steps would. A daily row is the sum of its
+still count; in these rows an hour read raw (a window starting inside it) whose steps
+are gone counts nothing, exactly as a read of raw steps would (the sums read below
+counts it from its rollup row). A daily row is the sum of its
 day's hourly rows, and the prune of rollups keeps it so (``rollups.rebuild_days``).
 
 The newest sample time: a rollup row's ``ts`` is its hour's (or day's) end, not the
@@ -50,24 +51,37 @@ slice boundary falls inside a day, so the time-slice SLOs' reads use no day rows
 
 Sums read (:func:`plan_pieces`, :func:`read_sli_sums`, :func:`read_series_sums`): where
 only window sums matter (Occurrences SLOs, cost), even the rows above are more than
-needed. The cuts, the ends of the raw spans and ``end`` cut ``(L, end]`` into *pieces*,
-each wholly raw or wholly whole hours, none holding a cut but at its end; the database
-sums each piece (``Store.read_sli_sums_many``) and returns one row per key and piece,
-at the newest ``ts`` summed, with the step count. A window ``(c, end]`` then holds
+needed. The cuts and ``end`` cut ``(L, end]`` into disjoint *pieces*, none holding a cut
+but at its end: whole hours and days between them, and in each hour a window starts or
+``end`` falls inside, the parts of the hour between the cuts (and ``end``). The
+database sums each piece (``Store.read_sli_sums_many``) and returns one row per key and
+piece, at the newest ``ts`` summed, with the step count. A window ``(c, end]`` then holds
 exactly the pieces after ``c``, so its sums are again those of its steps (ulps apart),
 from a dozen rows per key instead of hundreds, and without a Python object per row.
+
+In an hour cut into parts, only the longest part is not read step by step: when it lies
+after ``end`` or before the earliest cut, no window needs it; otherwise it is *derived*,
+the hour's rollup row less the other parts' sums (values within ``DERIVED_ZERO`` of the
+hour's are rounding, and read as 0). So a status reads the steps of at most half of
+an hour cut once, a quarter on average, and at the live edge the minutes between
+``end`` and the next hour hold no steps yet. Where an hour's steps are gone
+(retention, or history kept as sums only), its rollup row still counts it whole: all
+of it in the derived part, none in the parts read step by step; the longer windows get
+the exact hour, a window starting or ending inside it the hour or none of it, where a
+read of steps would count nothing of the hour in any window.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..domain import SLO, BudgetingMethod
 from ..engine.methods import slice_seconds
+from ..store.samples import PieceSums
 from ..store.sample_layout import DAY, HOUR, day_end, floor_day, hour_end
 
 Rows = tuple[np.ndarray, ...]  # (ts, values..., step_counts), sorted by ts
@@ -180,27 +194,62 @@ def plan_recent_raw(start: int, raw_from: int, end: int) -> ReadPlan:
 
 @dataclass(frozen=True)
 class Pieces:
-    """Disjoint, ascending ``(a, b]`` pieces of a read, each summed on its own: ``raw`` over
-    steps, ``hourly`` over hourly rollup rows (their bounds are hour ends), ``daily`` over
-    daily rows (bounds: UTC day ends)."""
+    """Pieces of a read of ``(start, end]``, each summed on its own, and how they make the
+    windows' disjoint pieces (module docstring).
 
+    ``raw``: ``(a, b]`` pieces summed over steps, each inside one hour; those outside
+    ``(start, end]`` (``helper``) are read only to derive a piece. ``hourly`` over hourly
+    rollup rows (bounds: hour ends), ``daily`` over daily rows (bounds: UTC day ends).
+    ``derived``: ``(a, b, h)``, the piece ``(a, b]`` of the hour ending at ``h`` that is
+    that hour's rollup row less the raw pieces inside it (``split_hours``: those hours'
+    ``(h - 3600, h]``, read from the hourly rollup as well).
+    """
+
+    start: int
+    end: int
     raw: tuple[tuple[int, int], ...]
     hourly: tuple[tuple[int, int], ...]
     daily: tuple[tuple[int, int], ...] = ()
+    derived: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def split_hours(self) -> tuple[tuple[int, int], ...]:
+        return tuple((h - HOUR, h) for _a, _b, h in self.derived)
+
+    def helper(self, piece: tuple[int, int]) -> bool:
+        return piece[1] <= self.start or piece[0] >= self.end
 
 
 def plan_pieces(cuts: Iterable[int], end: int) -> Pieces:
     """The pieces of the read of ``(min(cuts), end]`` for windows ``(c, end]``, ``c`` in ``cuts``:
-    :func:`plan_reads`' spans, cut at every cut (module docstring)."""
+    :func:`plan_reads`' whole hours and days, cut at every cut, and the hours it reads raw
+    (those a window starts or ``end`` falls inside) cut at the cuts and ``end`` into
+    sub-pieces, all read raw but the longest, which is derived from the hour's rollup row
+    (or not read at all, when it lies outside the read)."""
     plan = plan_reads(cuts, end)
-    bounds = sorted({int(c) for c in cuts if plan.start <= c < plan.end} | {plan.end}
-                    | {edge for span in plan.raw + plan.daily for edge in span})
-    raw: list[tuple[int, int]] = []
+    if plan.start == plan.end:
+        return Pieces(plan.start, plan.end, (), ())
+    split = {int(h) for h in plan.raw_hours}
+    window_edges = {int(c) for c in cuts if plan.start <= c < plan.end} | {plan.end}
+    bounds = sorted(window_edges | {e for span in plan.daily for e in span} | {e for h in split for e in (h - HOUR, h)})
     hourly: list[tuple[int, int]] = []
     daily: list[tuple[int, int]] = []
+    in_hour: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for a, b in zip(bounds, bounds[1:]):
-        (raw if plan.is_raw(b) else daily if _in_spans(b, plan.daily) else hourly).append((a, b))
-    return Pieces(tuple(raw), tuple(hourly), tuple(daily))
+        h = hour_end(b)
+        if h in split and a >= h - HOUR:
+            in_hour[h].append((a, b))
+        elif a >= plan.start and b <= plan.end:
+            (daily if _in_spans(b, plan.daily) else hourly).append((a, b))
+    raw: list[tuple[int, int]] = []
+    derived: list[tuple[int, int, int]] = []
+    for h, subs in sorted(in_hour.items()):
+        # The longest sub-piece (a piece outside the read first, on a tie: it needs no subtraction).
+        longest = max(subs, key=lambda p: (p[1] - p[0], p[1] <= plan.start or p[0] >= plan.end))
+        if not (longest[1] <= plan.start or longest[0] >= plan.end):
+            derived.append((*longest, h))
+        raw += [p for p in subs if p != longest]
+    return Pieces(plan.start, plan.end, tuple(raw), tuple(hourly), tuple(daily), tuple(derived))
 
 
 def hourly_rows_suffice(slo: SLO, step_s: int) -> bool:
@@ -229,8 +278,72 @@ def read_sli_sums(store, slo_ids: Sequence[str], cuts: Iterable[int], end: int) 
     """``{slo_id: (ts, good, total, step_counts)}``, one row per piece (:func:`plan_pieces`), for
     the sums over windows ``(c, end]``, ``c`` in ``cuts`` (not for per-slice methods), in one read."""
     pieces = plan_pieces(cuts, end)
-    sums = store.read_sli_sums_many(slo_ids, pieces.raw, pieces.hourly, pieces.daily)
-    return {slo_id: rows[1:] for slo_id, rows in sums.items()}
+    sums = _window_piece_sums(pieces, lambda *asked: store.read_sli_sums_many(slo_ids, *asked))
+    return {slo_id: rows[1:] for slo_id, rows in sums.by_name().items()}
+
+
+# A derived piece within this fraction of its hour's sums is zero: what is left of the
+# subtraction there is rounding (about 60 ulps of the hour at most), not counts.
+DERIVED_ZERO = 1e-12
+
+
+def _window_piece_sums(pieces: Pieces, read: Callable[..., PieceSums]) -> PieceSums:
+    """The sums of the windows' disjoint pieces: ``read(raw, hourly, daily)`` of ``pieces``
+    (the split hours' rows among the hourly ones), each derived piece computed as its
+    hour's rollup row less the raw pieces inside that hour, and the helper pieces and
+    hour rows dropped. Vectorised over all keys: a status reads a thousand."""
+    hourly = sorted(pieces.hourly + pieces.split_hours)
+    got = read(pieces.raw, hourly, pieces.daily)
+    asked = [*pieces.raw, *hourly, *pieces.daily]
+    split_of = {h: j for j, (_a, _b, h) in enumerate(pieces.derived)}
+    split_rows = set(pieces.split_hours)
+    group = np.full(len(asked) + 1, -1, np.int64)  # the derived piece a raw piece or hour row makes; -1: none
+    hour_row = np.zeros(len(asked) + 1, bool)
+    kept = np.ones(len(asked) + 1, bool)
+    for i, (a, b) in enumerate(asked):
+        if i < len(pieces.raw):
+            group[i], kept[i] = split_of.get(hour_end(b), -1), not pieces.helper((a, b))
+        elif i < len(pieces.raw) + len(hourly) and (a, b) in split_rows:
+            group[i], hour_row[i], kept[i] = split_of[b], True, False
+    keep = kept[got.piece]
+    columns = [got.key[keep], got.piece[keep], got.first[keep], got.last[keep],
+               *(v[keep] for v in got.values), got.steps[keep]]
+    if pieces.derived:
+        columns = [np.concatenate(pair) for pair in zip(columns, _derived_rows(pieces, got, group, hour_row, len(asked)))]
+    key, piece, first, last, *values, steps = columns
+    order = np.lexsort((last, key))
+    return PieceSums(got.names, key[order], piece[order], first[order], last[order],
+                     [v[order] for v in values], steps[order])
+
+
+def _derived_rows(pieces: Pieces, got: PieceSums, group: np.ndarray, hour_row: np.ndarray, first_id: int):
+    """``(key, piece, first, last, *values, steps)`` of the derived pieces, for every key with
+    the hour's rollup row and steps left in the piece; ``piece`` counts on from ``first_id``,
+    ``first`` and ``last`` are the piece's end (no step time is read for it)."""
+    n_derived = len(pieces.derived)
+    keys, key_index = np.unique(got.key, return_inverse=True)
+    g, is_hour = group[got.piece], hour_row[got.piece]
+    slot = key_index * n_derived + g
+    size = keys.size * n_derived
+    inside = (g >= 0) & ~is_hour
+    has_hour = np.zeros(size, bool)
+    has_hour[slot[is_hour]] = True
+
+    def less_inside(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        hour = np.zeros(size)
+        hour[slot[is_hour]] = column[is_hour]  # one rollup row per key and split hour
+        return hour, hour - np.bincount(slot[inside], weights=column[inside], minlength=size)
+
+    _hour_steps, steps = less_inside(got.steps)
+    values = []
+    for column in got.values:
+        hour, left = less_inside(column.astype(np.float64))
+        values.append(np.where(np.abs(left) <= DERIVED_ZERO * np.abs(hour), 0.0, left).astype(column.dtype))
+    present = has_hour & (np.rint(steps) > 0)
+    at = np.flatnonzero(present)
+    ends = np.array([b for _a, b, _h in pieces.derived], np.int64)[at % n_derived]
+    return (keys[at // n_derived], first_id + at % n_derived, ends, ends,
+            *(v[at] for v in values), np.rint(steps[at]).astype(got.steps.dtype))
 
 
 PieceRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, ts, sum of values, step_counts
@@ -239,23 +352,24 @@ PieceRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, t
 def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: Iterable[int], end: int,
                      *, exact_newest: bool = False) -> dict[tuple[str, str], PieceRows]:
     """``{(scope, name): (first, ts, sum, step_counts)}``, one row per piece, for the sums over
-    windows ``(c, end]``, ``c`` in ``cuts``; ``first`` is the oldest step time in the piece.
+    windows ``(c, end]``, ``c`` in ``cuts``; ``first`` is the oldest step time in the piece
+    (a piece's end where it is derived from its hour's rollup row).
 
     With ``exact_newest`` the newest row's ``ts`` is the newest step's time even when that
-    row sums whole hours or days: the steps and hourly rows of its last hour or day are
+    row sums whole hours or days or is derived: the steps and hourly rows of its last hour or day are
     looked up, one read per distinct one (usually none or one). Where no step of it is
     stored (rollup-only history), the newest hour's end stands for it, as an hourly row
     would have; where no hour is either, the row's end stays.
     """
     pieces = plan_pieces(cuts, end)
-    rows = store.read_series_sums_many(kind, keys, pieces.raw, pieces.hourly, pieces.daily)
+    rows = _window_piece_sums(pieces, lambda *asked: store.read_series_sums_many(kind, keys, *asked)).by_name()
     if not exact_newest:
         return rows
     by_period: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
     for key, (_first, ts, *_rest) in rows.items():
         if ts.size and not _in_spans(ts[-1], pieces.raw):
             newest = int(ts[-1])
-            length = DAY if _in_spans(newest, pieces.daily) else HOUR
+            length = DAY if _in_spans(newest, pieces.daily) else HOUR  # hourly or derived: inside one hour
             by_period[(newest - length, newest)].append(key)
     out = dict(rows)
     for period, period_keys in by_period.items():

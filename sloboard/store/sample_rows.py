@@ -23,8 +23,6 @@ SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
 SLIHourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # hour end, good, total, steps
 SeriesHourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # hour end, sum of values, steps
-SLISums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, good, total, steps
-SeriesSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, newest ts, sum of values, steps
 
 
 class SamplesMixin:
@@ -126,22 +124,23 @@ class SamplesMixin:
     def read_sli_sums_many(
         self, slo_ids: Sequence[str], raw_pieces: Sequence[tuple[int, int]], hourly_pieces: Sequence[tuple[int, int]],
         daily_pieces: Sequence[tuple[int, int]] = (),
-    ) -> dict[str, SLISums]:
-        """``{slo_id: (first, ts, good, total, steps)}``: per piece, the sums of one SLO's counts
-        that the database adds up, in one read transaction.
+    ) -> samples.PieceSums:
+        """Per piece, the sums of each SLO's counts that the database adds up (``values``:
+        good, total), in one read transaction.
 
         Each ``(a, b]`` of ``raw_pieces`` sums the per-step samples with ``a < ts <= b``
         (``steps``: how many); each of ``hourly_pieces`` the hourly rollup rows ending in it
         (``steps``: the steps they hold), so its bounds are hour ends; each of
-        ``daily_pieces`` likewise the daily rows (bounds: UTC day ends). A piece without
-        rows gives none; the others give one row each, ``first``/``ts`` the oldest and
-        newest ``ts`` summed, sorted by ``ts`` (pieces are disjoint). Unknown SLOs map to
-        empty arrays.
+        ``daily_pieces`` likewise the daily rows (bounds: UTC day ends). Pieces of one kind
+        are disjoint; pieces of different kinds may overlap (a caller may sum an hour's
+        rollup row and steps inside it). A piece without rows gives none; the others one
+        row each, ``piece`` its index in raw, hourly, daily order. Unknown SLOs have no rows
+        (``samples.PieceSums``).
         """
         with self._transaction("reading sums of SLI samples and hourly rollups", write=False) as conn:
             pks, known = self._slo_keys(conn, slo_ids)
-            arrays = _read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces, daily_pieces)
-        return samples.split_by_key(pks, *arrays)
+            return samples.PieceSums(pks, *_read_piece_sums(conn, SLI_SAMPLES, known, raw_pieces, hourly_pieces,
+                                                            daily_pieces))
 
     def read_sli_coverage_many(self, slo_ids: Sequence[str], start: int, end: int,
                                full_steps: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -278,12 +277,12 @@ class SamplesMixin:
     def read_series_sums_many(
         self, kind: str, keys: Sequence[tuple[str, str]], raw_pieces: Sequence[tuple[int, int]],
         hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]] = (),
-    ) -> dict[tuple[str, str], SeriesSums]:
-        """``read_sli_sums_many`` for series: ``{(scope, name): (first, ts, sum, steps)}``."""
+    ) -> samples.PieceSums:
+        """``read_sli_sums_many`` for series (``values``: the sum of values)."""
         with self._transaction("reading sums of series and rollups", write=False) as conn:
             ids, known = self._series_keys(conn, kind, keys)
-            arrays = _read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces, daily_pieces)
-        return samples.split_by_key(ids, *arrays)
+            return samples.PieceSums(ids, *_read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces,
+                                                            daily_pieces))
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
@@ -342,23 +341,26 @@ def _by_key_and_ts(parts, n_values: int):
 
 def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces: Sequence[tuple[int, int]],
                      hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]]):
-    """``(key, first, ts, *sums, steps)`` sorted by key, then ts: ``samples.read_sums`` of the
-    per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly and daily
-    rollups over ``hourly_pieces`` and ``daily_pieces`` (steps: their ``steps`` summed)."""
+    """``(key, piece, first, last, [sums], steps)`` sorted by key, then ts: ``samples.read_sums``
+    of the per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly and
+    daily rollups over ``hourly_pieces`` and ``daily_pieces`` (steps: their ``steps``
+    summed), ``piece`` counting the pieces in that order."""
     if conn.dialect.name != "sqlite":
         # Keep each key's rows summed in index (ts) order, whatever the keys asked: a
         # bitmap or parallel scan would add them in another order, and a status read for
         # one SLO would then differ in the last bits from the same SLO's in a report.
         for setting in ("enable_seqscan = off", "enable_bitmapscan = off", "max_parallel_workers_per_gather = 0"):
             conn.connection.driver_connection.execute(f"SET LOCAL {setting}")
-    r_key, r_first, r_last, r_sums, r_rows = samples.read_sums(conn, table, keys, raw_pieces)
-    parts = [(r_key, r_first, r_last, *r_sums, r_rows)]
-    for rollup, pieces in ((table.hourly, hourly_pieces), (table.daily, daily_pieces)):
-        key, first, last, sums, _rows = samples.read_sums(conn, rollup, keys, pieces)
-        parts.append((key, first, last, *sums))  # the rollup's steps column is the last sum
-    key, last = np.concatenate([p[0] for p in parts]), np.concatenate([p[2] for p in parts])
+    parts, offset = [], 0
+    for source, pieces in ((table, raw_pieces), (table.hourly, hourly_pieces), (table.daily, daily_pieces)):
+        key, piece, first, last, sums, rows = samples.read_sums(conn, source, keys, pieces)
+        # A rollup's steps column is its last sum; the rows summed of steps are their count.
+        parts.append((key, piece + offset, first, last, *sums) + ((rows,) if source is table else ()))
+        offset += len(pieces)
+    key, last = np.concatenate([p[0] for p in parts]), np.concatenate([p[3] for p in parts])
     order = np.lexsort((last, key))
-    return tuple(np.concatenate(column)[order] for column in zip(*parts))
+    key, piece, first, last, *columns = (np.concatenate(column)[order] for column in zip(*parts))
+    return key, piece, first, last, columns[:-1], columns[-1]
 
 
 def _delete_old(table: sa.Table, key: sa.Column, keys: sa.Select, cutoff: int) -> sa.Delete:

@@ -28,6 +28,7 @@ pruning them, without writing and deleting them (``retention``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Callable, Iterable, Sequence, TypeVar
 
@@ -161,32 +162,32 @@ _SELECTS_PER_QUERY = 400  # SQLite refuses a compound SELECT of more than 500 (S
 
 def read_sums(
     conn: sa.Connection, table: SampleTable, keys: Sequence[int], pieces: Sequence[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """Per key and piece ``(a, b]`` of ``pieces``, the rows with ``a < ts <= b`` summed by the database.
 
-    Returns ``(key, first, last, [sums], rows)``, one entry per key and piece that holds
-    rows, sorted by key, then ts: ``first``/``last`` the piece's oldest and newest ``ts``,
-    ``sums`` the sums of each value column, ``rows`` how many rows were summed. One
-    ``GROUP BY key`` per piece (joined with ``UNION ALL``): each is a range scan of the
-    primary key that SQLite aggregates in index order, with no sort, measured 2.5x
-    faster than one scan grouped by a ``CASE`` over the pieces. The database adds each
-    key's rows in ``ts`` order whichever other keys are asked (on PostgreSQL the reading
-    transaction keeps the planner on the primary key: ``Store``), so a key's sums do not
-    depend on the company it is read in.
+    Returns ``(key, piece, first, last, [sums], rows)``, one entry per key and piece that
+    holds rows, sorted by key, then ts: ``piece`` the index of the piece in ``pieces``,
+    ``first``/``last`` its oldest and newest ``ts``, ``sums`` the sums of each value
+    column, ``rows`` how many rows were summed. One ``GROUP BY key`` per piece (joined
+    with ``UNION ALL``): each is a range scan of the primary key that SQLite aggregates
+    in index order, with no sort, measured 2.5x faster than one scan grouped by a
+    ``CASE`` over the pieces. The database adds each key's rows in ``ts`` order whichever
+    other keys are asked (on PostgreSQL the reading transaction keeps the planner on the
+    primary key: ``Store``), so a key's sums do not depend on the company it is read in.
     """
     dtypes = [table.dtype_of(v) for v in table.values]
     if not keys or not pieces:
-        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
-                [np.empty(0, d) for d in dtypes], np.empty(0, np.int64))
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, empty, [np.empty(0, d) for d in dtypes], empty
     key_list = ", ".join(str(int(k)) for k in keys)
     # Integer sums are numeric on PostgreSQL: cast back to bigint.
     sums = ", ".join(f"CAST(sum({v}) AS BIGINT)" if v in table.int_values else f"sum({v})" for v in table.values)
     selects = [
-        f"SELECT {table.key}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
+        f"SELECT {table.key}, {i}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
         f"WHERE {table.key} IN ({key_list}) AND ts > {int(a)} AND ts <= {int(b)} GROUP BY {table.key}"
-        for a, b in pieces
+        for i, (a, b) in enumerate(pieces)
     ]
-    dtype = np.dtype([("key", np.int64), ("first", np.int64), ("last", np.int64)]
+    dtype = np.dtype([("key", np.int64), ("piece", np.int64), ("first", np.int64), ("last", np.int64)]
                      + [(v, d) for v, d in zip(table.values, dtypes)] + [("rows", np.int64)])
     parts = []
     for i in range(0, len(selects), _SELECTS_PER_QUERY):
@@ -197,7 +198,30 @@ def read_sums(
             cursor.close()
     rows = np.concatenate(parts)
     rows = rows[np.lexsort((rows["last"], rows["key"]))]
-    return rows["key"], rows["first"], rows["last"], [rows[v] for v in table.values], rows["rows"]
+    return rows["key"], rows["piece"], rows["first"], rows["last"], [rows[v] for v in table.values], rows["rows"]
+
+
+@dataclass(frozen=True)
+class PieceSums:
+    """Sums per key and piece, as one read returns them: flat arrays sorted by key, then
+    ``last``, and which store key each name asked has (``names``; None: unknown).
+
+    ``piece`` indexes the pieces asked in the order raw, hourly, daily; ``first``/``last``
+    are the oldest and newest ``ts`` summed (a rollup row's ``ts`` is its hour's or day's
+    end); ``values`` one array per value column; ``steps`` the steps summed.
+    """
+
+    names: dict
+    key: np.ndarray
+    piece: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    values: list[np.ndarray]
+    steps: np.ndarray
+
+    def by_name(self) -> dict:
+        """``{name: (first, last, *values, steps)}`` for each name asked (empty arrays when it has no rows)."""
+        return split_by_key(self.names, self.key, self.first, self.last, *self.values, self.steps)
 
 
 def lookup_keys(asked: Iterable[K], lookup: Callable[[K], int | None]) -> tuple[dict[K, int | None], list[int]]:
