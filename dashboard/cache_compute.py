@@ -40,7 +40,7 @@ from .metrics import CounterFamily
 
 log = logging.getLogger(__name__)
 
-READS_DEPLOYMENTS = frozenset({"status", "dora_trends", "known_services"})
+READS_DEPLOYMENTS = frozenset({"dora", "dora_trends", "known_services"})
 DEPLOYMENT_AUDIT_ACTION = "deployment.stored"
 RETRY_S = 5.0  # after Redis failed, compute locally this long before asking it again
 COMPUTING_HEADER = "X-Sloboard-Computing"
@@ -138,8 +138,14 @@ class InstantResults:
             return False
         return self.down is None or time.monotonic() >= self._retry_at
 
+    def shared_key(self, key: Hashable, at_epoch: int, version: tuple | None = None) -> str:
+        """The name of ``key`` at ``at_epoch`` in the shared cache (its lock adds to it), for the
+        current data (``version``: :meth:`version`, when the caller has it)."""
+        generation, deployments = self.version(key) if version is None else version
+        return f"{self.fingerprint}:{at_epoch}:{_key_text(key)}:{generation}:{'*' if deployments is None else deployments}"
+
     def _shared_value(self, key: Hashable, at_epoch: int, version: tuple, compute: Callable[[], Any]) -> Any:
-        text = f"{self.fingerprint}:{at_epoch}:{_key_text(key)}:{version[0]}:{'*' if version[1] is None else version[1]}"
+        text = self.shared_key(key, at_epoch, version)
         value = self.shared.get(text)
         self._came_back()
         if value is not None:

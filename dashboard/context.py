@@ -9,7 +9,7 @@ apps in one process (tests) never see each other's store or clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Hashable
 
 import flask
@@ -20,6 +20,7 @@ from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
 from sloboard.settings import Settings
 from sloboard.reads.cost import cost_reads, cost_trends
+from sloboard.reads.dora import dora_entries
 from sloboard.reads.health import Freshness, freshness
 from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
@@ -66,20 +67,27 @@ class DashboardContext:
         """
         return int(self.clock()) // self.step_s * self.step_s
 
-    def report(self, at_epoch: int) -> StatusReport:
+    def report(self, at_epoch: int, *, dora: bool = True) -> StatusReport:
         """``status_report`` for all SLOs at ``at_epoch``, cached for the last few instants.
 
-        The page shows exactly what ``sloboard status --json --at <at>`` prints. Computing
-        it reads the cost rows the KPI trends read too (one read, kept for the instant); a
-        report found in the shared cache reads none.
+        The page shows exactly what ``sloboard status --json --at <at>`` prints. The SLO and
+        cost entries and the DORA entries are kept apart ("status", "dora"): ``dora=False``
+        gives the report without DORA (empty), for the overview, which shows DORA trends of
+        its own and so never reads the deployments for these. Computing the SLO and cost
+        entries reads the cost rows the KPI trends read too (one read, kept for the
+        instant); a report found in the shared cache reads none.
         """
         def compute() -> StatusReport:
             self.cost_trend_rows(at_epoch)  # keeps the report's share of the rows (report_cost_rows)
             return status_report(
                 self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
                 cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
-                cost_rows=self.kept("report_cost_rows", at_epoch))
-        return self.per_instant("status", at_epoch, compute)
+                cost_rows=self.kept("report_cost_rows", at_epoch), dora=False)
+        report = self.per_instant("status", at_epoch, compute)
+        if not dora:
+            return report
+        return replace(report, dora=self.per_instant("dora", at_epoch, lambda: tuple(
+            dora_entries(self.store, at_epoch, bands=self.dora_bands))))
 
     def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
         """The rows ``reads.cost.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with

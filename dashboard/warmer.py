@@ -33,7 +33,7 @@ def warm_overview(ctx: DashboardContext, at_epoch: int) -> None:
     the default view (no team, service or search filter), through the same context methods."""
     if not ctx.slos:
         return  # the page shows its empty state and computes nothing
-    ctx.report(at_epoch)  # reads the cost rows that the cost trends reuse
+    ctx.report(at_epoch, dora=False)  # reads the cost rows that the cost trends reuse
     ctx.freshness(at_epoch)  # the stale banner every page shows
     ctx.dora_trends(at_epoch, None)
     ctx.cost_trends(at_epoch, Filters().cost_scope())

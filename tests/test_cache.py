@@ -118,16 +118,16 @@ def test_a_new_deployment_or_collection_generation_is_a_new_version(redis_keys):
     newest_deployment = [7]
     workers = [_worker(redis_keys.url, redis_keys.prefix, deployments=lambda: newest_deployment[0]) for _ in range(2)]
     (first, first_metrics), (second, second_metrics) = workers
-    assert first.get("status", 600, lambda: "report with 7") == "report with 7"
+    assert first.get("dora", 600, lambda: "DORA with 7") == "DORA with 7"
     assert first.get(("cost_trends", "total"), 600, lambda: "cost") == "cost"
     newest_deployment[0] = 8  # a deployment was recorded after the instant was computed
-    assert second.get("status", 600, lambda: "report with 8") == "report with 8"
-    assert first.get("status", 600, lambda: pytest.fail("computed twice")) == "report with 8"
+    assert second.get("dora", 600, lambda: "DORA with 8") == "DORA with 8"
+    assert first.get("dora", 600, lambda: pytest.fail("computed twice")) == "DORA with 8"
     # Cost trends read no deployments: still the value computed before.
     assert second.get(("cost_trends", "total"), 600, lambda: pytest.fail("cost recomputed")) == "cost"
     assert second.mark_written() == 1  # a collection pass wrote samples
     assert first.get(("cost_trends", "total"), 600, lambda: "cost after the pass") == "cost after the pass"
-    assert _computed(first_metrics, "status") + _computed(second_metrics, "status") == 2
+    assert _computed(first_metrics, "dora") + _computed(second_metrics, "dora") == 2
 
 
 def test_bulky_inputs_stay_in_their_process(redis_keys):

@@ -88,7 +88,8 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
     for key in ("status", "cost_trend_rows", ("dora_trends", None), ("cost_trends", "total")):
         assert ctx.kept(key, at) is not None, key
     # The warmed entries are the views themselves, computed here without the dashboard.
-    assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, **settings_read_options(settings))
+    assert ctx.kept("status", at) == status_report(counting, ctx.slos, at, **settings_read_options(settings),
+                                                     dora=False)  # the overview shows DORA trends instead
     np.testing.assert_equal(_plain(ctx.kept(("dora_trends", None), at)), _plain(dora_trends(counting, at, bands=ctx.dora_bands)))
     team_of = {s.service: s.team for s in ctx.slos if s.team}
     np.testing.assert_equal(_plain(ctx.kept(("cost_trends", "total"), at)),
@@ -104,7 +105,7 @@ def test_a_render_after_warming_reads_only_what_a_render_of_a_computed_instant_r
     clock.advance(STEP_S)  # a new instant nobody warmed: the render reads the deployments itself
     counting.calls.clear()
     replay_initial_load(*client, "/")
-    assert counting.calls["deployment_events"] > 0 and after_warming["deployment_events"] == 0
+    assert counting.calls["deployment_days"] > 0 and after_warming["deployment_days"] == 0
     assert sum(counting.calls.values()) > sum(after_warming.values())
 
 
@@ -114,28 +115,28 @@ def test_a_failed_warm_up_is_logged_and_the_next_instant_is_warmed(settings, cou
     warmer = Warmer(ctx)
     first = ctx.at()
 
-    counting.broken = {"deployment_events"}
+    counting.broken = {"deployment_days"}
     with caplog.at_level(logging.ERROR, logger="dashboard.warmer"):
         warmer.check()
     assert [r.exc_info[0] for r in caplog.records] == [RuntimeError]
-    assert ctx.kept("status", first) is None
+    assert ctx.kept(("dora_trends", None), first) is None
     warmer.check()  # the failed instant is not tried again every poll
-    assert counting.calls["deployment_events"] == 1
+    assert counting.calls["deployment_days"] == 1
 
     counting.broken = set()
     clock.advance(STEP_S)
     warmer.check()
-    assert ctx.kept("status", first + STEP_S) is not None
-    assert ctx.kept("status", first) is None
+    assert ctx.kept(("dora_trends", None), first + STEP_S) is not None
+    assert ctx.kept(("dora_trends", None), first) is None
 
 
 def test_the_thread_survives_a_failure_warms_the_next_instant_and_stops(settings, counting, clock):
     clock.now = END - 30
     ctx = create_app(settings, store=counting, clock=clock).server.extensions[EXTENSION_KEY]
-    counting.broken = {"deployment_events"}
+    counting.broken = {"deployment_days"}
     warmer = Warmer(ctx, poll_s=0.01).start()
     try:
-        _wait_for(lambda: counting.calls["deployment_events"] == 1, "the first, failing warm-up")
+        _wait_for(lambda: counting.calls["deployment_days"] == 1, "the first, failing warm-up")
         counting.broken = set()
         clock.advance(STEP_S)
         _wait_for(lambda: ctx.kept(("cost_trends", "total"), ctx.at()) is not None, "the next instant warmed")
@@ -150,14 +151,14 @@ def test_serve_warms_while_serving_and_its_warmer_ends_with_it(settings, countin
 
     def stop_once_warmed():  # no request is made: only the warmer reads the deployments
         try:
-            _wait_for(lambda: counting.calls["deployment_events"] == 1, "the warmer's first warm-up")
+            _wait_for(lambda: counting.calls["deployment_days"] == 1, "the warmer's first warm-up")
         finally:
             stop.set()
     stopper = threading.Thread(target=stop_once_warmed, daemon=True)
     stopper.start()
     serve(settings, "127.0.0.1", 0, store=counting, clock=clock, stop=stop)  # Dash builds apps in the main thread
     stopper.join()
-    assert counting.calls["deployment_events"] == 1
+    assert counting.calls["deployment_days"] == 1
     assert not [t for t in threading.enumerate() if t.name == "sloboard-warmer"]
 
 

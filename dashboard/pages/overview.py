@@ -145,7 +145,7 @@ def register_callbacks(app) -> None:
                                "`sloboard validate`; see /readyz for the reason.", element_id="overview-empty")
         # The report and the trends read deployments and cost rows only when they are computed
         # here, not when another worker shared them.
-        report = ctx.report(view.at)
+        report = ctx.report(view.at, dora=False)  # its DORA tiles are trends of their own
         filters = view.filters
         shown = [s for s in report.slos if matches(s, filters.team, filters.service, filters.q)]
         delivery = delivery_and_cost(ctx, report, shown, view)
