@@ -139,6 +139,25 @@ def test_a_write_after_history_kept_as_sums_keeps_the_other_hours_of_its_day(ope
     assert _daily_rows(store, slo_id)[3].tolist() == [1 + 12]  # the first hour rebuilt from its step, the second kept
 
 
+def test_runs_of_one_day_pieces_are_read_as_their_day_rows_with_the_sums_of_each_piece(store):
+    """Adjacent pieces of one day each (a daily trend) are read in one scan of the day rows
+    (``samples.read_sums``' ``row_s``): each row is its piece, numbered as asked, and the
+    sums are those of the steps, as where each piece is summed on its own."""
+    ts = D0 + np.arange(1, 6 * DAY // 600 + 1, dtype=np.int64) * 600
+    ts = ts[(ts <= D0 + 2 * DAY) | (ts > D0 + 3 * DAY)]  # the third day holds no step
+    usd = np.linspace(0.01, 2.0, ts.size)
+    store.write_series("cost", "team-a", "usd", ts, usd)
+    pieces = [(D0, D0 + DAY), (D0 + DAY, D0 + 2 * DAY), (D0 + 2 * DAY, D0 + 3 * DAY), (D0 + 3 * DAY, D0 + 5 * DAY),
+              (D0 + 5 * DAY, D0 + 6 * DAY)]
+    got = store.read_series_sums_many("cost", [("team-a", "usd")], [], [], pieces)
+    assert got.piece.tolist() == [0, 1, 3, 4]  # the empty day gives no row
+    for piece, last, value, steps in zip(got.piece, got.last, got.values[0], got.steps):
+        a, b = pieces[piece]
+        inside = (ts > a) & (ts <= b)
+        assert (last, steps) == (b, inside.sum())
+        assert value == pytest.approx(usd[inside].sum(), rel=TOLERANCE)
+
+
 def test_series_keep_day_rows_too(store):
     ts = D0 + np.arange(1, 3 * DAY // 600 + 1, dtype=np.int64) * 600
     usd = np.linspace(0.01, 2.0, ts.size)

@@ -17,7 +17,7 @@ from ..errors import StoreError
 from . import completeness, day_history, rollups, samples
 from .dialect import insert
 from .models import series, series_daily, series_hourly, series_samples, sli_daily, sli_hourly, sli_samples, slos
-from .sample_layout import DAY, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES, day_end, floor_day
+from .sample_layout import DAY, HOUR, SERIES_SAMPLES, SLI_HOURLY, SLI_SAMPLES, day_end, floor_day
 
 SLISamples = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts int64, good float64, total float64
 SeriesSamples = tuple[np.ndarray, np.ndarray]  # ts int64, value float64
@@ -352,8 +352,9 @@ def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces
         for setting in ("enable_seqscan = off", "enable_bitmapscan = off", "max_parallel_workers_per_gather = 0"):
             conn.connection.driver_connection.execute(f"SET LOCAL {setting}")
     parts, offset = [], 0
-    for source, pieces in ((table, raw_pieces), (table.hourly, hourly_pieces), (table.daily, daily_pieces)):
-        key, piece, first, last, sums, rows = samples.read_sums(conn, source, keys, pieces)
+    for source, pieces, row_s in ((table, raw_pieces, None), (table.hourly, hourly_pieces, HOUR),
+                                  (table.daily, daily_pieces, DAY)):
+        key, piece, first, last, sums, rows = samples.read_sums(conn, source, keys, pieces, row_s)
         # A rollup's steps column is its last sum; the rows summed of steps are their count.
         parts.append((key, piece + offset, first, last, *sums) + ((rows,) if source is table else ()))
         offset += len(pieces)
