@@ -35,7 +35,7 @@ from typing import Any, Callable, Hashable
 import flask
 
 from .cache import CacheDown, SharedResults, wait_for
-from .cache_local import BULKY, LocalResults, name_of
+from .cache_local import LocalResults, name_of
 from .metrics import CounterFamily
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class InstantResults:
         if value is not None:
             return value
         generation = self.local.generation
-        if self._sharing(key):
+        if self._sharing():
             try:
                 value = self._shared_value(key, at_epoch, version, compute)
             except CacheDown as exc:
@@ -133,8 +133,8 @@ class InstantResults:
 
     # --- the shared level ----------------------------------------------------------------
 
-    def _sharing(self, key: Hashable) -> bool:
-        if self.shared is None or name_of(key) in BULKY:
+    def _sharing(self) -> bool:
+        if self.shared is None:
             return False
         return self.down is None or time.monotonic() >= self._retry_at
 

@@ -2,8 +2,7 @@
 thread compute each of them.
 
 The first level of every lookup (a hit costs no I/O, not even a Redis round trip), and
-the only one when ``cache.url`` is empty. Bulky inputs (``BULKY``: tens of MB on a large
-fleet) are kept for the newest instant computed only.
+the only one when ``cache.url`` is empty.
 """
 
 from __future__ import annotations
@@ -13,9 +12,6 @@ from collections import OrderedDict
 from typing import Any, Hashable
 
 INSTANTS_KEPT = 4
-# Inputs rather than results (the cost rows of every series): kept for the instant being computed
-# only, and never shared between workers.
-BULKY = frozenset({"cost_trend_rows", "report_cost_rows"})
 
 
 def name_of(key: Hashable) -> str:
@@ -49,11 +45,6 @@ class LocalResults:
         with self._lock:
             if generation != self.generation:
                 return
-            if name_of(key) in BULKY:
-                for other, kept in self._instants.items():
-                    if other != at_epoch:
-                        for bulky in [k for k in kept if name_of(k) in BULKY]:
-                            del kept[bulky]
             self._instants.setdefault(at_epoch, {})[key] = (version, value)
             self._instants.move_to_end(at_epoch)
             while len(self._instants) > INSTANTS_KEPT:

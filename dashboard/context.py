@@ -19,10 +19,9 @@ from sloboard.dora_bands import load_dora_bands
 from sloboard.engine.dora import BandScales
 from sloboard.errors import Problem
 from sloboard.settings import Settings
-from sloboard.reads.cost import cost_reads, cost_trends
+from sloboard.reads.cost import cost_trends
 from sloboard.reads.dora import dora_entries
 from sloboard.reads.health import Freshness, freshness
-from sloboard.reads.plan import PieceRows
 from sloboard.reads.status import SLOEntry, StatusReport, slo_entry, status_report
 from sloboard.reads.trends import TREND_DAYS, dora_trends, trend_lookback
 from sloboard.wiring import load_slos
@@ -73,32 +72,15 @@ class DashboardContext:
         The page shows exactly what ``sloboard status --json --at <at>`` prints. The SLO and
         cost entries and the DORA entries are kept apart ("status", "dora"): ``dora=False``
         gives the report without DORA (empty), for the overview, which shows DORA trends of
-        its own and so never reads the deployments for these. Computing the SLO and cost
-        entries reads the cost rows the KPI trends read too (one read, kept for the
-        instant); a report found in the shared cache reads none.
+        its own and so never reads the deployments for these.
         """
-        def compute() -> StatusReport:
-            self.cost_trend_rows(at_epoch)  # keeps the report's share of the rows (report_cost_rows)
-            return status_report(
-                self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
-                cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands,
-                cost_rows=self.kept("report_cost_rows", at_epoch), dora=False)
-        report = self.per_instant("status", at_epoch, compute)
+        report = self.per_instant("status", at_epoch, lambda: status_report(
+            self.store, self.slos, at_epoch, step_s=self.step_s, timezone_name=self.settings.timezone,
+            cost_budgets=self.settings.cost.budgets(), dora_bands=self.dora_bands, dora=False))
         if not dora:
             return report
         return replace(report, dora=self.per_instant("dora", at_epoch, lambda: tuple(
             dora_entries(self.store, at_epoch, bands=self.dora_bands))))
-
-    def cost_trend_rows(self, at_epoch: int) -> dict[tuple[str, str], PieceRows]:
-        """The rows ``reads.cost.cost_trends`` reads at ``at_epoch``, kept for the instant. Read with
-        the report's cost rows (``reads.cost.cost_reads``: one read instead of two), kept for the
-        report when it is computed after them."""
-        def read() -> dict[tuple[str, str], PieceRows]:
-            report_rows, trend_rows = cost_reads(self.store, at_epoch, self.settings.timezone)
-            if self.kept("status", at_epoch) is None:
-                self.per_instant("report_cost_rows", at_epoch, lambda: report_rows)
-            return trend_rows
-        return self.per_instant("cost_trend_rows", at_epoch, read)
 
     def freshness(self, at_epoch: int) -> Freshness:
         """The stale banner's ``reads.health.freshness`` at ``at_epoch``, kept for the instant like
@@ -119,7 +101,7 @@ class DashboardContext:
         kept for the instant."""
         team_of = {s.service: s.team for s in self.slos if s.team}
         return self.per_instant(("cost_trends", scope), at_epoch, lambda: cost_trends(
-            self.store, at_epoch, scope, team_of, rows=self.cost_trend_rows(at_epoch)))
+            self.store, at_epoch, scope, team_of))
 
     def replace_specs(self, slos: list[SLO], problems: list[Problem], kept_files: list[str]) -> None:
         """Serve ``slos`` from now on (a spec reload); forget every result computed for the old set."""
@@ -146,8 +128,7 @@ class DashboardContext:
         page, and every browser showing the dashboard within one step, share it; the
         next step computes afresh. With ``cache.url`` set, all workers share it too, and
         only one computes it (``cache_compute.py``). Only small results (a report, a
-        trend) belong here, but for the bulky inputs in ``cache_local.BULKY``, which only
-        the newest instant computed keeps, in each process.
+        trend) belong here: each is pickled into the shared cache.
         """
         return self.results.get(key, at_epoch, compute)
 

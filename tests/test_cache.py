@@ -130,14 +130,6 @@ def test_a_new_deployment_or_collection_generation_is_a_new_version(redis_keys):
     assert _computed(first_metrics, "dora") + _computed(second_metrics, "dora") == 2
 
 
-def test_bulky_inputs_stay_in_their_process(redis_keys):
-    results, _ = _worker(redis_keys.url, redis_keys.prefix)
-    results.get("cost_trend_rows", 600, lambda: {"rows": "of every cost series"})
-    results.get("status", 600, lambda: "report")
-    kept = {key.decode().removeprefix(redis_keys.prefix) for key in redis_keys.keys()}
-    assert "specs-1:600:status:0:*" in kept and not [k for k in kept if "cost_trend_rows" in k]
-
-
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,16 +20,3 @@ def test_results_are_kept_per_instant_and_computed_once():
         assert ctx.per_instant("status", 60, lambda: calls.append(60) or "report at 60") == "report at 60"
     assert calls == [60]
     assert ctx.kept("status", 60) == "report at 60" and ctx.kept("status", 120) is None
-
-
-def test_bulky_inputs_are_kept_for_the_newest_instant_only():
-    ctx = _context()
-    ctx.per_instant("status", 60, lambda: "report at 60")
-    ctx.per_instant("report_cost_rows", 60, lambda: {"report rows": 60})
-    ctx.per_instant("cost_trend_rows", 60, lambda: {"rows": 60})
-
-    ctx.per_instant("report_cost_rows", 120, lambda: {"report rows": 120})
-
-    assert ctx.kept("report_cost_rows", 60) is None and ctx.kept("cost_trend_rows", 60) is None
-    assert ctx.kept("status", 60) == "report at 60"  # results stay for their instant
-    assert ctx.kept("report_cost_rows", 120) == {"report rows": 120}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sloboard.domain import AlertWindow, BudgetingMethod, Severity, Window
 from sloboard.engine import window_bounds
 from sloboard.engine.cost import CostBudgets, month_bounds
-from sloboard.reads.cost import cost_entries, cost_reads
+from sloboard.reads.cost import cost_entries, cost_trends
 from sloboard.reads.plan import plan_pieces, plan_reads, read_sli_rows, read_sli_sums
 from sloboard.reads.status import lookback_start, read_slo_rows, slo_status, status_report
 from tests.factories import make_slo, read_options
@@ -265,9 +265,11 @@ def test_cost_from_rollups_and_raw_edges_equals_the_cost_of_the_raw_steps(
 
     budgets = CostBudgets({f"service:a{n}": 500.0}, warn_at=0.8, overrun_at=1.25)
     entries = cost_entries(store, at, timezone_name=zone, budgets=budgets, team_of={f"a{n}": f"t{n}"})
-    # The dashboard's one read for the report and the trends gives the report's entries in every bit.
-    shared = cost_entries(store, at, timezone_name=zone, budgets=budgets, team_of={f"a{n}": f"t{n}"}, rows=cost_reads(store, at, zone)[0])
-    assert shared == entries
+    # The dashboard's trends, each scope's series summed by the database, agree with the entries.
+    for scope in scopes:
+        for days, trend in cost_trends(store, at, scope, {f"a{n}": f"t{n}"}).items():
+            entry = next(e for e in entries if e.scope == scope and e.window == f"{days}d")
+            assert trend.value == (None if entry.usd is None else pytest.approx(entry.usd, rel=TOLERANCE, abs=TOLERANCE))
     month_start, month_end = month_bounds(at, zone)
     starts = {"1d": at - DAY, "7d": at - 7 * DAY, "30d": at - 30 * DAY, "month": month_start}
     checked = 0

@@ -1,6 +1,6 @@
 """Cost over a window: spend per scope over 1, 7 and 30 days and month to date (the status
-report's ``cost``), its spend per chart bucket, and its KPI trends, all merged the same
-way (:func:`merge_cost_scopes`) and read in one read where they meet (:func:`cost_reads`)."""
+report's ``cost``), its spend per chart bucket, and its KPI trends, each scope the sum
+of the same series (:func:`merge_cost_scopes`, :func:`series_of_scope`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..engine.buckets import Series
 from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, forecast_month, month_bounds
-from .plan import PieceRows, read_series_sums
+from .plan import read_series_sums, read_series_sums_across
 from .trends import DAY_S, HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
 
 COST_WINDOWS = {"1d": DAY_S, "7d": 7 * DAY_S, "30d": 30 * DAY_S}
@@ -88,30 +88,24 @@ def cost_scope_name(scope: str, *, bare: bool = False) -> str:
 
 def cost_cuts(at_epoch: int, timezone_name: str) -> list[int]:
     """The cuts of the cost read (``plan.read_series_sums``): the starts of the windows
-    :func:`cost_entries` sums (the month's and ``at`` less each of ``COST_WINDOWS``), and
-    the starts of the dashboard's daily cost trends (:func:`cost_trends`) after the
-    earliest of those, so that a read of the trends, which has all these cuts and older
-    ones, sums this read's very pieces: the report's share of it equals this read.
-    """
+    :func:`cost_entries` sums, the month's and ``at`` less each of ``COST_WINDOWS``."""
     month_start, _ = month_bounds(at_epoch, timezone_name)
-    cuts = [month_start] + [at_epoch - length for length in COST_WINDOWS.values()]
-    return sorted({*cuts, *(c for c in trend_day_cuts(at_epoch) if c > min(cuts))})
+    return sorted({month_start, *(at_epoch - length for length in COST_WINDOWS.values())})
 
 
-def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudgets, team_of: dict[str, str],
-                 rows: dict[tuple[str, str], PieceRows] | None = None) -> list[CostEntry]:
+def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudgets,
+                 team_of: dict[str, str]) -> list[CostEntry]:
     """Spend per scope over 1, 7 and 30 days and month to date, with budget and forecast.
 
     Each entry names its scope for people too (``name``: :func:`cost_scope_name`). The
-    monthly budget and the month-end forecast belong to the ``month`` window only. Read as sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its
-    newest step, so the forecast's newest sample time is exact
-    (``plan.read_series_sums`` with ``exact_newest``). ``rows``: that read, when
-    the caller has made it.
+    monthly budget and the month-end forecast belong to the ``month`` window only. Read as
+    sums per piece (cuts :func:`cost_cuts`), the newest row of each series at its newest
+    step, so the forecast's newest sample time is exact (``plan.read_series_sums`` with
+    ``exact_newest``): about ten rows per series.
     """
     month_start, _ = month_bounds(at_epoch, timezone_name)
-    if rows is None:
-        rows = read_series_sums(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
-                                at_epoch, exact_newest=True)
+    rows = read_series_sums(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
+                            at_epoch, exact_newest=True)
     merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
     out = []
     for scope, (ts, usd) in sorted(merged.items()):
@@ -165,54 +159,26 @@ def local_day_cuts(start: int, end: int, timezone_name: str) -> list[int]:
         cuts.append(midnight)
 
 
-def cost_trend_cuts(at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS) -> list[int]:
-    """The cuts of :func:`cost_trends`' read: its lookback (on the hour), where its periods and
-    days begin (``trends.trend_day_cuts``), and the status report's cost cuts
-    (:func:`cost_cuts`), so that one read serves both (:func:`cost_reads`)."""
+def cost_trend_cuts(at_epoch: int, days: Sequence[int] = TREND_DAYS) -> list[int]:
+    """The cuts of :func:`cost_trends`' read: its lookback (on the hour) and where its periods
+    and days begin (``trends.trend_day_cuts``)."""
     lookback = trend_lookback(at_epoch, days)
-    return sorted({lookback - lookback % HOUR_S, *trend_day_cuts(at_epoch, days), *cost_cuts(at_epoch, timezone_name)})
+    return sorted({lookback - lookback % HOUR_S, *trend_day_cuts(at_epoch, days)})
 
 
-def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *, timezone_name: str = "UTC",
-                days: Sequence[int] = TREND_DAYS, rows: dict[tuple[str, str], PieceRows] | None = None,
-                ) -> dict[int, Trend]:
+def cost_trends(store, at_epoch: int, scope: str, team_of: dict[str, str], *,
+                days: Sequence[int] = TREND_DAYS) -> dict[int, Trend]:
     """Spend of ``scope`` per period in ``days``, each value ``engine.cost.cost_in_window``
-    over the sources merged as the status report merges them (:func:`merge_cost_scopes`).
+    over the series the status report adds into the scope (:func:`series_of_scope`).
 
     One read serves every span: the database sums each piece between the cuts of
-    :func:`cost_trend_cuts` (``plan.read_series_sums``; the days are UTC days,
-    ``trend``'s ``align_s``), so a series comes back as about 70 rows for 61 days, most
-    of them summing one daily rollup row each (only the few days a period starts inside
-    are read as hours), instead of 1,500 hourly rows or 88,000 steps. ``since`` is the oldest
-    step time read. ``rows``: that read, when the caller has made it (:func:`cost_reads`).
+    :func:`cost_trend_cuts` over all the scope's series together
+    (``plan.read_series_sums_across``; the days are UTC days, ``trend``'s ``align_s``), so
+    the scope comes back as about 70 rows for 61 days, most of them its daily rollup rows
+    (only the few days a period starts inside are read as hours), however many series it
+    has. ``since`` is the oldest step time read.
     """
-    if rows is None:
-        rows = read_series_sums(store, "cost", store.series_keys("cost"),
-                                cost_trend_cuts(at_epoch, timezone_name, days), at_epoch)
-    # Only the series of ``scope``, merged as the report merges all of them: the same arrays.
-    rows = {key: rows[key] for key in series_of_scope(rows, scope, team_of)}
-    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
-    ts, usd = merged.get(scope, (np.empty(0, np.int64), np.empty(0)))
-    firsts, _usd = merge_cost_scopes({key: (first, usd) for key, (first, _ts, usd, _steps) in rows.items()},
-                                     team_of).get(scope, (np.empty(0, np.int64), None))
-    since = int(firsts[0]) if firsts.size else None
+    keys = series_of_scope(store.series_keys("cost"), scope, team_of)
+    first, ts, usd, _steps = read_series_sums_across(store, "cost", keys, cost_trend_cuts(at_epoch, days), at_epoch)
+    since = int(first.min()) if first.size else None
     return {d: trend(lambda s, e: cost_in_window(ts, usd, s, e), at_epoch, d, since, DAY_S) for d in days}
-
-
-def cost_reads(store, at_epoch: int, timezone_name: str, days: Sequence[int] = TREND_DAYS,
-               ) -> tuple[dict[tuple[str, str], PieceRows], dict[tuple[str, str], PieceRows]]:
-    """The cost rows of :func:`cost_entries` and of :func:`cost_trends` at ``at_epoch`` from
-    one read of the store: the ``rows`` each reads for itself, in every bit.
-
-    The trends' cuts hold the report's, and after the report's earliest cut they are
-    the same (:func:`cost_cuts`), so the report's pieces are the trends' pieces after
-    that cut, summed alike; the newest row is at its newest step in both.
-    """
-    rows = read_series_sums(store, "cost", store.series_keys("cost"),
-                            cost_trend_cuts(at_epoch, timezone_name, days), at_epoch, exact_newest=True)
-    earliest = min(cost_cuts(at_epoch, timezone_name))
-    report = {}
-    for key, (first, ts, usd, steps) in rows.items():
-        keep = ts > earliest
-        report[key] = (first[keep], ts[keep], usd[keep], steps[keep])
-    return report, rows

@@ -81,6 +81,7 @@ import numpy as np
 
 from ..domain import SLO, BudgetingMethod
 from ..engine.methods import slice_seconds
+from ..store.sample_rows import ACROSS
 from ..store.samples import PieceSums
 from ..store.sample_layout import DAY, HOUR, day_end, floor_day, hour_end
 
@@ -347,6 +348,15 @@ def _derived_rows(pieces: Pieces, got: PieceSums, group: np.ndarray, hour_row: n
 
 
 PieceRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first ts, ts, sum of values, step_counts
+
+
+def read_series_sums_across(store, kind: str, keys: Sequence[tuple[str, str]], cuts: Iterable[int],
+                            end: int) -> PieceRows:
+    """:func:`read_series_sums` of ``keys`` summed together by the database, as one series:
+    ``(first, ts, sum, step_counts)``, one row per piece (a scope's chart over all its series)."""
+    pieces = plan_pieces(cuts, end)
+    sums = _window_piece_sums(pieces, lambda *asked: store.read_series_sums_many(kind, keys, *asked, across=True))
+    return sums.by_name()[ACROSS]
 
 
 def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: Iterable[int], end: int,

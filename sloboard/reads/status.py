@@ -27,7 +27,7 @@ from ..engine.dora import BandScales
 from ..engine.evaluate import window_starts
 from ..engine.policy import policy_state
 from ..timeparse import iso
-from .cost import CostEntry, PieceRows, cost_entries
+from .cost import CostEntry, cost_entries
 from .dora import DoraEntry, dora_entries
 from .plan import Rows, hourly_rows_suffice, read_sli_rows, read_sli_sums
 
@@ -228,14 +228,13 @@ def slo_entry(store, slos: Sequence[SLO], slo_id: str, at_epoch: int, *, step_s:
 
 def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, timezone_name: str,
                   cost_budgets: CostBudgets, dora_bands: BandScales,
-                  cost_rows: dict[tuple[str, str], PieceRows] | None = None, dora: bool = True) -> StatusReport:
+                  dora: bool = True) -> StatusReport:
     """Everything ``sloboard status`` shows, with all windows ending at ``at_epoch``.
 
     ``step_s``: the collection step; ``timezone_name``: where months begin (cost);
     ``cost_budgets``: the monthly budgets and their thresholds; ``dora_bands``: the DORA
-    2023 bands (``sloboard.dora_bands``). ``cost_rows``: as ``rows`` of
-    ``cost.cost_entries``, when the caller has read them. ``dora=False`` leaves the DORA
-    entries out (empty), unread: for a caller that shows them apart or not at all.
+    2023 bands (``sloboard.dora_bands``). ``dora=False`` leaves the DORA entries out
+    (empty), unread: for a caller that shows them apart or not at all.
     """
     slos = sorted(slos, key=lambda s: s.id)
     rows = read_slo_rows(store, slos, at_epoch, step_s)
@@ -244,5 +243,5 @@ def status_report(store, slos: Sequence[SLO], at_epoch: int, *, step_s: int, tim
         slos=tuple(slo_status(s, rows[s.id], at_epoch, step_s) for s in slos),
         dora=tuple(dora_entries(store, at_epoch, bands=dora_bands)) if dora else (),
         cost=tuple(cost_entries(store, at_epoch, timezone_name=timezone_name, budgets=cost_budgets,
-                                team_of={s.service: s.team for s in slos if s.team}, rows=cost_rows)),
+                                team_of={s.service: s.team for s in slos if s.team})),
     )

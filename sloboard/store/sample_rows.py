@@ -25,6 +25,9 @@ SLIHourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # hour end, g
 SeriesHourly = tuple[np.ndarray, np.ndarray, np.ndarray]  # hour end, sum of values, steps
 
 
+ACROSS = "*"  # the name of the sums of all the series a read asked for (``read_series_sums_many``' ``across``)
+
+
 class SamplesMixin:
     """Per-step samples and hourly rollups of SLIs and series."""
 
@@ -276,13 +279,15 @@ class SamplesMixin:
 
     def read_series_sums_many(
         self, kind: str, keys: Sequence[tuple[str, str]], raw_pieces: Sequence[tuple[int, int]],
-        hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]] = (),
+        hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]] = (), *,
+        across: bool = False,
     ) -> samples.PieceSums:
-        """``read_sli_sums_many`` for series (``values``: the sum of values)."""
+        """``read_sli_sums_many`` for series (``values``: the sum of values). ``across``: the sums
+        of all the series asked together, under the name ``ACROSS`` (``samples.read_sums``)."""
         with self._transaction("reading sums of series and rollups", write=False) as conn:
             ids, known = self._series_keys(conn, kind, keys)
-            return samples.PieceSums(ids, *_read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces,
-                                                            daily_pieces))
+            arrays = _read_piece_sums(conn, SERIES_SAMPLES, known, raw_pieces, hourly_pieces, daily_pieces, across)
+            return samples.PieceSums({ACROSS: 0} if across else ids, *arrays)
 
     def series_keys(self, kind: str) -> list[tuple[str, str]]:
         """Every ``(scope, name)`` stored for ``kind``, sorted."""
@@ -340,7 +345,8 @@ def _by_key_and_ts(parts, n_values: int):
 
 
 def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces: Sequence[tuple[int, int]],
-                     hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]]):
+                     hourly_pieces: Sequence[tuple[int, int]], daily_pieces: Sequence[tuple[int, int]],
+                     across: bool = False):
     """``(key, piece, first, last, [sums], steps)`` sorted by key, then ts: ``samples.read_sums``
     of the per-step rows over ``raw_pieces`` (steps: rows summed) and of the hourly and
     daily rollups over ``hourly_pieces`` and ``daily_pieces`` (steps: their ``steps``
@@ -354,7 +360,7 @@ def _read_piece_sums(conn: sa.Connection, table, keys: Sequence[int], raw_pieces
     parts, offset = [], 0
     for source, pieces, row_s in ((table, raw_pieces, None), (table.hourly, hourly_pieces, HOUR),
                                   (table.daily, daily_pieces, DAY)):
-        key, piece, first, last, sums, rows = samples.read_sums(conn, source, keys, pieces, row_s)
+        key, piece, first, last, sums, rows = samples.read_sums(conn, source, keys, pieces, row_s, across=across)
         # A rollup's steps column is its last sum; the rows summed of steps are their count.
         parts.append((key, piece + offset, first, last, *sums) + ((rows,) if source is table else ()))
         offset += len(pieces)

@@ -162,7 +162,7 @@ _SELECTS_PER_QUERY = 400  # SQLite refuses a compound SELECT of more than 500 (S
 
 def read_sums(
     conn: sa.Connection, table: SampleTable, keys: Sequence[int], pieces: Sequence[tuple[int, int]],
-    row_s: int | None = None,
+    row_s: int | None = None, *, across: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """Per key and piece ``(a, b]`` of ``pieces``, the rows with ``a < ts <= b`` summed by the database.
 
@@ -179,6 +179,9 @@ def read_sums(
     ``row_s``: the seconds each row of a rollup ``table`` stands for, its ``ts`` their end.
     A run of adjacent pieces of one row each (the days of a daily trend) is then read as
     its rows, in one scan: per key one seek instead of one per piece, and the same sums.
+
+    ``across``: the sums of all ``keys`` together, one entry per piece (``key`` 0): what a
+    chart of a whole scope (all cost series) needs, without a row per key and piece.
     """
     dtypes = [table.dtype_of(v) for v in table.values]
     if not keys or not pieces:
@@ -188,14 +191,19 @@ def read_sums(
     # Integer sums are numeric on PostgreSQL: cast back to bigint.
     sums = ", ".join(f"CAST(sum({v}) AS BIGINT)" if v in table.int_values else f"sum({v})" for v in table.values)
     where = f"WHERE {table.key} IN ({key_list}) AND ts > {{}} AND ts <= {{}}"
+    key, grouped = ("0", " HAVING count(*) > 0") if across else (table.key, f" GROUP BY {table.key}")
     selects = []
     for first, (a, b), count in _one_row_runs(pieces, row_s):
-        if count:  # piece ``first + k`` is the row ending at ``a + (k + 1) row_s``
-            selects.append(f"SELECT {table.key}, {first} + (ts - {a}) / {row_s} - 1, ts, ts, "
-                           f"{', '.join(table.values)}, 1 FROM {table.name} {where.format(a, b)}")
+        piece = f"{first} + (ts - {a}) / {row_s} - 1"  # in a run: the row ending at a + (k + 1) row_s is piece first + k
+        if count and across:
+            selects.append(f"SELECT 0, {piece}, ts, ts, {sums}, count(*) FROM {table.name} {where.format(a, b)} "
+                           "GROUP BY ts")
+        elif count:
+            selects.append(f"SELECT {table.key}, {piece}, ts, ts, {', '.join(table.values)}, 1 FROM {table.name} "
+                           f"{where.format(a, b)}")
         else:
-            selects.append(f"SELECT {table.key}, {first}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
-                           f"{where.format(a, b)} GROUP BY {table.key}")
+            selects.append(f"SELECT {key}, {first}, min(ts), max(ts), {sums}, count(*) FROM {table.name} "
+                           f"{where.format(a, b)}{grouped}")
     dtype = np.dtype([("key", np.int64), ("piece", np.int64), ("first", np.int64), ("last", np.int64)]
                      + [(v, d) for v, d in zip(table.values, dtypes)] + [("rows", np.int64)])
     parts = []
