@@ -112,9 +112,13 @@ def create_engine(url: URL, *, busy_timeout_s: float, connect_timeout_s: float) 
 
         @sa.event.listens_for(engine, "connect")
         def _configure_pg(dbapi_conn, _record):
-            # The counterpart of SQLite's busy_timeout: give up on a held lock with an error.
+            # lock_timeout: the counterpart of SQLite's busy_timeout, give up on a held lock with an error.
+            # force_custom_plan: psycopg prepares a statement run five times; once the server has
+            # chosen a generic plan for it, a TRUNCATE of a sample table (or an ANALYZE while it is
+            # small) makes it plan again for an empty table: a sequential scan, kept while the table
+            # fills up. The write's per-key max(ts) then took 39 ms a chunk, more than its COPY.
             dbapi_conn.autocommit = True
-            dbapi_conn.execute(f"SET lock_timeout = {lock_ms}")
+            dbapi_conn.execute(f"SET lock_timeout = {lock_ms}; SET plan_cache_mode = force_custom_plan")
             dbapi_conn.autocommit = False
 
         return engine
