@@ -61,6 +61,10 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
     register_routes(app.server, ctx)
     register_api(app.server, ctx)
     install_auth(app, ctx)  # last: the CSP hashes every inline script defined above
+    # Dash completes its set-up in a before-request hook of the first request, without a lock:
+    # the first requests of a threaded worker (gunicorn's gthread) raced there, "dictionary
+    # changed size during iteration". One request now, before any thread serves, completes it.
+    app.server.test_client().get("/healthz")
     # What exists now (modules, Dash's registry, the specs) lives as long as the process.
     # Moved out of the collector's generations, it is no longer scanned by the full
     # collections that the garbage of renders triggers: at 100 SLOs such a collection took

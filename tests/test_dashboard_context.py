@@ -1,4 +1,4 @@
-"""The dashboard keeps results per instant, and its bulky inputs for the newest instant only."""
+"""The dashboard keeps results per instant, a few recent instants of them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,32 @@
+"""The first requests a threaded worker serves at once all succeed: Dash's set-up, which
+runs unguarded in the first request, is done while the app is built (``create_app``)."""
+
+from __future__ import annotations
+
+import threading
+
+from dashboard.app import create_app
+from sloboard.settings import Settings
+from sloboard.store import Store
+
+
+def test_concurrent_first_requests_of_a_new_app_all_succeed(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 'first.db'}") as store:
+        app = create_app(Settings(data_dir=tmp_path, specs_dir=tmp_path, auth={"anonymous_role": "viewer"}),
+                         store=store)
+        # Dash's own flag: its set-up ran before any request of ours.
+        assert app._got_first_request["setup_server"]
+        start, statuses = threading.Barrier(8), []
+
+        def first_request(path: str) -> None:
+            client = app.server.test_client()
+            start.wait()
+            statuses.append((path, client.get(path).status_code))
+
+        threads = [threading.Thread(target=first_request, args=(path,))
+                   for path in ("/metrics", "/_dash-layout", "/_dash-dependencies", "/") * 2]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert sorted(statuses) == sorted((path, 200) for path in ("/metrics", "/_dash-layout", "/_dash-dependencies", "/") * 2)
