@@ -156,6 +156,10 @@ def test_runs_of_one_day_pieces_are_read_as_their_day_rows_with_the_sums_of_each
         inside = (ts > a) & (ts <= b)
         assert (last, steps) == (b, inside.sum())
         assert value == pytest.approx(usd[inside].sum(), rel=TOLERANCE)
+    # Hour pieces off the hour grid (a newest-step lookup's hour before an instant) hold one row each too.
+    hours = [(D0 + k * HOUR + 1234, D0 + (k + 1) * HOUR + 1234) for k in range(3)]
+    got = store.read_series_sums_many("cost", [("team-a", "usd")], [], hours)
+    assert got.piece.tolist() == [0, 1, 2] and got.last.tolist() == [D0 + (k + 1) * HOUR for k in range(3)]
 
 
 def test_series_keep_day_rows_too(store):

@@ -383,11 +383,15 @@ def read_series_sums(store, kind: str, keys: Sequence[tuple[str, str]], cuts: It
             by_period[(newest - length, newest)].append(key)
     out = dict(rows)
     for period, period_keys in by_period.items():
-        steps, hours = store.read_series_spans_many(kind, period_keys, [period], period)
+        # The database finds each series' newest step (and newest hour) in the period: one
+        # row per series, where reading the steps themselves was 60 rows each.
+        found = store.read_series_sums_many(kind, period_keys, [period], [period])
+        # Piece 0 sums the steps, piece 1 the hours: where a series has both, its newest step.
+        order = np.lexsort((found.piece, found.key))
+        keys, first_row = np.unique(found.key[order], return_index=True)
+        newest = dict(zip(keys.tolist(), found.last[order][first_row].tolist()))
         for key in period_keys:
-            step_ts, hour_ts = steps[key][0], hours[key][0]
-            newest = step_ts[-1] if step_ts.size else hour_ts[-1] if hour_ts.size else None
-            if newest is not None:
+            if found.names[key] in newest:
                 first, ts, *rest = rows[key]
-                out[key] = (first, np.append(ts[:-1], newest), *rest)
+                out[key] = (first, np.append(ts[:-1], newest[found.names[key]]), *rest)
     return out

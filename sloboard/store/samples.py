@@ -194,7 +194,7 @@ def read_sums(
     key, grouped = ("0", " HAVING count(*) > 0") if across else (table.key, f" GROUP BY {table.key}")
     selects = []
     for first, (a, b), count in _one_row_runs(pieces, row_s):
-        piece = f"{first} + (ts - {a}) / {row_s} - 1"  # in a run: the row ending at a + (k + 1) row_s is piece first + k
+        piece = f"{first} + (ts - {a} - 1) / {row_s}"  # in a run, piece first + k holds the row in (a + k row_s, a + (k + 1) row_s]
         if count and across:
             selects.append(f"SELECT 0, {piece}, ts, ts, {sums}, count(*) FROM {table.name} {where.format(a, b)} "
                            "GROUP BY ts")
