@@ -30,6 +30,21 @@ from .routes import register_routes
 HERE = Path(__file__).resolve().parent
 
 
+def complete_dash_setup(app: dash.Dash) -> None:
+    """Run Dash's first-request hooks (its server set-up and the pages router) now.
+
+    Dash runs them in the first request, without a lock: the first requests of a threaded
+    worker (gunicorn's gthread) raced there, "dictionary changed size during iteration".
+    Run here in a request context of their own, they are done before any thread serves,
+    and no request is made: Flask still takes routes, and ``/metrics`` counts no request.
+    """
+    dash_hooks = [hook for hook in app.server.before_request_funcs.get(None, [])
+                  if getattr(hook, "__module__", "").startswith("dash")]
+    with app.server.test_request_context("/"):
+        for hook in dash_hooks:
+            hook()
+
+
 def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = time.time,
                reports: ReportBuilder | None = None) -> dash.Dash:
     """Build the dashboard for ``settings``; ``store`` defaults to ``wiring.open_store(settings)``
@@ -61,10 +76,7 @@ def create_app(settings: Settings, *, store=None, clock: Callable[[], float] = t
     register_routes(app.server, ctx)
     register_api(app.server, ctx)
     install_auth(app, ctx)  # last: the CSP hashes every inline script defined above
-    # Dash completes its set-up in a before-request hook of the first request, without a lock:
-    # the first requests of a threaded worker (gunicorn's gthread) raced there, "dictionary
-    # changed size during iteration". One request now, before any thread serves, completes it.
-    app.server.test_client().get("/healthz")
+    complete_dash_setup(app)
     # What exists now (modules, Dash's registry, the specs) lives as long as the process.
     # Moved out of the collector's generations, it is no longer scanned by the full
     # collections that the garbage of renders triggers: at 100 SLOs such a collection took

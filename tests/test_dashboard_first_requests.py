@@ -15,8 +15,11 @@ def test_concurrent_first_requests_of_a_new_app_all_succeed(tmp_path):
         app = create_app(Settings(data_dir=tmp_path, specs_dir=tmp_path, auth={"anonymous_role": "viewer"}),
                          store=store)
         # Dash's own flag: its set-up ran before any request of ours.
-        assert app._got_first_request["setup_server"]
-        start, statuses = threading.Barrier(8), []
+        assert app._got_first_request == {"pages": True, "setup_server": True}
+        # ... and without a request: Flask still takes routes (tests add some).
+        app.server.add_url_rule("/test-added-later", "test_added_later", lambda: "added")
+        paths = ("/metrics", "/_dash-layout", "/_dash-dependencies", "/", "/test-added-later") * 2
+        start, statuses = threading.Barrier(len(paths)), []
 
         def first_request(path: str) -> None:
             client = app.server.test_client()
@@ -24,9 +27,9 @@ def test_concurrent_first_requests_of_a_new_app_all_succeed(tmp_path):
             statuses.append((path, client.get(path).status_code))
 
         threads = [threading.Thread(target=first_request, args=(path,))
-                   for path in ("/metrics", "/_dash-layout", "/_dash-dependencies", "/") * 2]
+                   for path in paths]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
-    assert sorted(statuses) == sorted((path, 200) for path in ("/metrics", "/_dash-layout", "/_dash-dependencies", "/") * 2)
+    assert sorted(statuses) == sorted((path, 200) for path in paths)
