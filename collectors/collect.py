@@ -3,7 +3,9 @@
 - Incremental: each target resumes after its watermark; the first run backfills ``since``.
 - Chunked: no request asks for more than ``max_points`` steps, and each chunk is written
   with its watermark in one transaction (a chunk split into several series moves the
-  watermark with its last one, so a crash repeats the chunk, harmlessly).
+  watermark with its last one, so a crash repeats the chunk, harmlessly). Where the
+  store keeps a kind's days as daily sums only (``Store.day_horizon``), its chunks there
+  hold whole UTC days, so a prune between two chunks splits no such day.
 - Exclusive: a store lock keeps a second collector from writing at the same time; the
   pass renews its lease after every target, so a long backfill keeps the lock. Taking
   the lock closes the runs a killed collector left running as interrupted.
@@ -140,7 +142,11 @@ def _collect_target(store, source, target, planned, until, since_s, step, max_po
     run_id = store.start_run("prometheus", target.key, first - step, end)
     written, warnings = 0, []
     try:
-        for chunk_start, chunk_end in step_grid_chunks(first, end, step, max_points):
+        # Whole UTC days up to the store's horizon of daily-only days of this kind. A pass still
+        # running when the horizon moves a day on at midnight splits no day either: the first
+        # chunk past the horizon asks for at least a day of points, so it holds the next day whole.
+        chunks = step_grid_chunks(first, end, step, max_points, store.day_horizon(target.kind))
+        for chunk_start, chunk_end in chunks:
             try:
                 written += target.collect_chunk(source, store, chunk_start, chunk_end, step)
             except StepsMissing as gaps:

@@ -223,6 +223,10 @@ class GroupMember:
     def previous_keys(self) -> tuple[str, ...]:
         return self.target.previous_keys
 
+    @property
+    def kind(self) -> str | None:
+        return self.target.kind
+
     def collect_chunk(self, source: Source, store, start: int, end: int, step: int) -> int:
         answers = self.group.answers(source, start, end, step)
         if answers is None:

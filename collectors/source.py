@@ -2,8 +2,8 @@
 
 Everything that reads time series (the collector, the golden-signal queries, tests with
 a fake) goes through ``Source``. ``step_grid_chunks`` splits long ranges so that no
-request asks for more points per series than the server returns; the collector writes
-each chunk with its watermark.
+request asks for more points per series than the server returns, and no day kept as a
+daily sum only is split between two; the collector writes each chunk with its watermark.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from sloboard.errors import ConfigError
+from sloboard.store.sample_layout import DAY, day_end, floor_day
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -70,11 +73,20 @@ class Source(Protocol):
     def query_range(self, promql: str, start: int, end: int, step: int) -> list[SourceSeries]: ...
 
 
-def step_grid_chunks(start: int, end: int, step: int, max_points: int) -> list[tuple[int, int]]:
+def step_grid_chunks(
+    start: int, end: int, step: int, max_points: int, days_through: int | None = None,
+) -> list[tuple[int, int]]:
     """Split ``[start, end]`` into sub-ranges of at most ``max_points`` evaluation points.
 
     Every boundary lies on the grid ``start + k * step``; a chunk ends one step before
     the next one starts, so each grid point is asked for exactly once.
+
+    With ``days_through`` (a UTC midnight), no UTC day ending at or before it has steps in
+    two chunks: a chunk there holds as many whole days as fit in ``max_points`` and ends on
+    a day's last grid point (the midnight itself when the step divides a day). A store
+    that keeps those days as daily sums only (``sloboard.store.day_history``) then gets
+    each of them whole, whenever its prune runs between two chunks. Later chunks are cut
+    as without it. Raises ConfigError when a day there holds more than ``max_points`` steps.
     """
     if step <= 0:
         raise ValueError(f"step must be a positive number of seconds, got {step}")
@@ -83,5 +95,21 @@ def step_grid_chunks(start: int, end: int, step: int, max_points: int) -> list[t
     if end < start:
         raise ValueError(f"the range ends ({end}) before it starts ({start})")
     last = start + (end - start) // step * step  # the last grid point not after end
+    chunks, lo = [], start
+    while days_through is not None and lo <= last and day_end(lo) <= days_through:
+        reach = lo + (max_points - 1) * step  # the furthest grid point one chunk may ask for
+        if reach >= last:
+            break  # the rest is one chunk: no boundary left to place
+        # The last midnight with no grid point between reach and it: its day's last step is within reach.
+        through = min(floor_day(reach + step - 1), days_through)
+        if through < day_end(lo):
+            raise ConfigError(
+                f"a UTC day holds {-(-DAY // step)} steps of {step} s, more than the {max_points} points one "
+                f"query may ask for (collect.max_points_per_query); days older than collect.golden_hourly_retention "
+                f"are kept as daily sums only and must be collected whole: use a step of at least "
+                f"{-(-DAY // max_points)} s, or a backfill (collect.backfill, --since) that does not reach them")
+        hi = lo + (through - lo) // step * step
+        chunks.append((lo, hi))
+        lo = hi + step
     span = max_points * step
-    return [(lo, min(lo + span - step, last)) for lo in range(start, last + 1, span)]
+    return chunks + [(at, min(at + span - step, last)) for at in range(lo, last + 1, span)]

@@ -22,6 +22,7 @@ import numpy as np
 from sloboard.domain import SLO, Deployment, DeployStatus, IndicatorKind
 from sloboard.engine.cost import IDLE_SCOPE, idle_remainder
 from sloboard.errors import EmptyAnswer, Problem, QueryRejected, SourceError, SpecError
+from sloboard.store.retention import GOLDEN
 
 from .indicator_queries import per_step_queries
 from .promql import DEFAULT_LOOKBACK_S, presence_query
@@ -31,6 +32,7 @@ from .source import Source, SourceSeries
 
 class Target(Protocol):
     key: str  # watermark and collector-run key
+    kind: str | None  # the series kind it writes, None for SLI samples and deployments (see Store.day_horizon)
     label: str  # for messages: what this is and where it was defined
     # Keys under which an earlier layout collected the same data: without a watermark of
     # its own, the target resumes from the oldest of theirs instead of backfilling again.
@@ -79,6 +81,7 @@ class SLITarget:
     lookback_s: int = DEFAULT_LOOKBACK_S
 
     previous_keys = ()
+    kind = None
 
     @property
     def key(self) -> str:
@@ -170,6 +173,7 @@ class GoldenSignalTarget:
     lookback_s: int = DEFAULT_LOOKBACK_S
 
     previous_keys = ()
+    kind = GOLDEN
 
     @property
     def key(self) -> str:
@@ -185,7 +189,7 @@ class GoldenSignalTarget:
         ts = start + step * np.arange(values.size, dtype=np.int64)
         keep = ~np.isnan(values)
         return store.write_series(
-            "golden", self.service, self.signal, ts[keep], values[keep], watermark=(self.key, end),
+            self.kind, self.service, self.signal, ts[keep], values[keep], watermark=(self.key, end),
             span=(start - step, end),
         )
 
@@ -204,6 +208,8 @@ class GroupedGoldenSignalTarget:
     services: frozenset[str]
     queries: Queries
     lookback_s: int = DEFAULT_LOOKBACK_S
+
+    kind = GOLDEN
 
     @property
     def key(self) -> str:
@@ -228,7 +234,7 @@ class GroupedGoldenSignalTarget:
             service = s.label_map.get("service")
             if service in self.services:
                 by_service.setdefault(service, []).append(s)
-        return write_per_scope(store, "golden", self.signal, by_service, start, end, step, self.key)
+        return write_per_scope(store, self.kind, self.signal, by_service, start, end, step, self.key)
 
     def catch_up(self, store) -> list["NewServiceBackfill"]:
         """Targets for the services that joined after this signal's first pass.
@@ -242,7 +248,7 @@ class GroupedGoldenSignalTarget:
         shared = store.watermark(self.key)
         if shared is None:
             return []  # the first pass backfills every service
-        stored = {scope for scope, name in store.series_keys("golden") if name == self.signal}
+        stored = {scope for scope, name in store.series_keys(self.kind) if name == self.signal}
 
         def unfinished(service: str) -> bool:
             own = store.watermark(f"golden:{service}:{self.signal}")
@@ -310,6 +316,7 @@ class CostTarget:
     queries: Queries
 
     key = "cost:opencost"
+    kind = "cost"
     previous_keys = ()
     label = "cost (OpenCost)"
 
@@ -331,7 +338,7 @@ class CostTarget:
                                   [grid(parts, start, end, step) for parts in by_scope.values()])
             if not np.isnan(idle).all():
                 by_scope[IDLE_SCOPE] = [SourceSeries((), start + step * np.arange(idle.size, dtype=np.int64), idle)]
-        return write_per_scope(store, "cost", "opencost", by_scope, start, end, step, self.key,
+        return write_per_scope(store, self.kind, "opencost", by_scope, start, end, step, self.key,
                                per_step=lambda usd_per_hour: usd_per_hour * step / 3600.0)
 
 
@@ -343,6 +350,7 @@ class DeploymentCounterTarget:
     lookback_s: int = DEFAULT_LOOKBACK_S
 
     key = "deployments:counter"
+    kind = None
     previous_keys = ()
     label = "deployments (counter)"
 

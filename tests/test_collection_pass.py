@@ -21,7 +21,7 @@ from collectors.targets import (
 )
 from sloboard.domain import DeployStatus, SpecSource
 from sloboard.errors import ConfigError, QueryRejected, SourceUnavailable, StoreError, StoreLockedError
-from sloboard.store import Store
+from sloboard.store import Retention, Store
 from tests.factories import make_indicator, make_slo
 from tests.series_reads import read_series
 
@@ -579,3 +579,28 @@ def test_shipped_queries_file_loads_with_every_golden_signal():
     assert all(queries.golden_is_grouped(signal) for signal in GOLDEN_SIGNALS)
     assert all("by (service" in queries.golden(signal, STEP) for signal in GOLDEN_SIGNALS)
     assert queries.deployments and queries.cost and queries.cost_scope_label == "namespace"
+
+
+def test_golden_chunks_past_the_stores_hourly_horizon_end_at_midnight_and_a_day_too_long_for_a_query_stops_the_pass(
+        open_store):
+    """With a store keeping golden days older than 2 days as daily sums only, a 5-day backfill
+    asks whole days up to that horizon; at a 5 s step a day is more than one query may ask for."""
+    day, now = 86_400, UNTIL + 300
+    retention = Retention(raw_s=35 * day, golden_raw_s=day, rollup_s=400 * day, golden_hourly_s=2 * day)
+    store = open_store(clock=lambda: now, retention=retention)
+    queries = _golden_queries(traffic=GROUPED_TRAFFIC, saturation=GROUPED_TRAFFIC)
+    target = GroupedGoldenSignalTarget("traffic", frozenset({"checkout"}), queries)
+    source = FakeSource({})
+    collect_pass(store, source, [target], until=UNTIL, since_s=5 * day, step=STEP, max_points=2_000)
+    horizon = (now - 2 * day) // day * day
+    ends = [end for _, _, end, _ in source.calls]
+    assert [end % day for end in ends if end <= horizon] == [0, 0, 0]  # the first, partial day, then two whole
+    assert ends[2] == horizon and ends[3] == horizon + 2_000 * STEP  # then 2,000 points a chunk, as before
+
+    fresh = FakeSource({})
+    target = dataclasses.replace(target, signal="saturation")  # no watermark yet
+    with pytest.raises(ConfigError, match="a UTC day holds 17280 steps of 5 s, more than the 11000 points one "
+                                          r"query may ask for \(collect.max_points_per_query\).*at least 8 s"):
+        collect_pass(store, fresh, [target], until=UNTIL, since_s=5 * day, step=5, max_points=11_000)
+    assert fresh.calls == []
+    assert [run.status for run in store.runs()][:1] == ["failed"]

@@ -94,6 +94,12 @@ class Store(SamplesMixin, DeploymentsMixin, CollectionLogMixin, AuditTrailMixin,
         """The database URL with its password masked."""
         return self._label
 
+    def day_horizon(self, kind: str | None) -> int | None:
+        """The UTC midnight at or before which this store keeps the days of ``kind`` as daily
+        sums only, now, and refuses a write of part of one (``day_history``); None when it
+        keeps the hours of every day it keeps."""
+        return None if self._retention is None else self._retention.day_horizon(kind, self._clock())
+
     @property
     def is_sqlite(self) -> bool:
         """True for SQLite, False for PostgreSQL."""
