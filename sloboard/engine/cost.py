@@ -87,8 +87,13 @@ def forecast_month(ts: ArrayLike, usd: ArrayLike, at_epoch: float, tz: str) -> f
     times, costs = _window(ts, usd, start, at_epoch)
     if not costs.size:
         return None
-    covered_until = float(times.max())
-    return float(costs.sum()) * (end - start) / (covered_until - start)
+    return month_projection(float(costs.sum()), float(times.max()), start, end)
+
+
+def month_projection(mtd_usd: float, covered_until: float, month_start: int, month_end: int) -> float:
+    """:func:`forecast_month` from its parts: the month-to-date spend and the end of the newest
+    sample in it (after ``month_start``)."""
+    return mtd_usd * (month_end - month_start) / (covered_until - month_start)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ of the same series (:func:`merge_cost_scopes`, :func:`series_of_scope`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ..engine.buckets import Series
-from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, forecast_month, month_bounds
+from ..engine.cost import IDLE_LABEL, IDLE_SCOPE, CostBudgets, budget_state, cost_in_window, month_bounds, month_projection
 from .plan import read_series_sums, read_series_sums_across
 from .trends import DAY_S, HOUR_S, TREND_DAYS, Trend, trend, trend_day_cuts, trend_lookback
 
@@ -45,25 +46,30 @@ class CostEntry:
         return out
 
 
-def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
-                      team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``(ts, usd)`` per scope from ``{(scope, name): (ts, usd)}``, sorted by ts, with the
-    sources of a scope (OpenCost, bill) added together.
-
-    Teams get the cost of their services (``team_of`` maps service -> team) on top of
-    any cost billed to the team directly; ``total`` is every stored sample once.
-    """
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for (scope, _name), (ts, usd) in sorted(per_series.items()):
-        parts.setdefault(scope, []).append((ts, usd))
-        parts.setdefault("total", []).append((ts, usd))
+def cost_scopes(keys: Sequence[tuple[str, str]], team_of: dict[str, str]) -> dict[str, list[int]]:
+    """The scopes the series ``keys`` (``(scope, name)``) add into, each with its series as
+    positions in ``keys``: a series' own scope and ``total`` (every series once), and for a
+    service with a team (``team_of`` maps service -> team) also ``team:<team>``, on top of any
+    cost billed to the team directly."""
+    members: dict[str, list[int]] = {}
+    for i, (scope, _name) in enumerate(keys):
+        members.setdefault(scope, []).append(i)
+        members.setdefault("total", []).append(i)
         kind, _, service = scope.partition(":")
         if kind == "service" and service in team_of:
-            parts.setdefault(f"team:{team_of[service]}", []).append((ts, usd))
+            members.setdefault(f"team:{team_of[service]}", []).append(i)
+    return members
+
+
+def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                      team_of: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``(ts, usd)`` per scope (:func:`cost_scopes`) from ``{(scope, name): (ts, usd)}``, sorted
+    by ts, with the sources of a scope (OpenCost, bill) added together."""
+    keys = sorted(per_series)
     merged = {}
-    for scope, pieces in parts.items():
-        ts = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int64)
-        usd = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
+    for scope, positions in cost_scopes(keys, team_of).items():
+        ts = np.concatenate([per_series[keys[i]][0] for i in positions])
+        usd = np.concatenate([per_series[keys[i]][1] for i in positions])
         order = np.argsort(ts, kind="stable")
         merged[scope] = (ts[order], usd[order])
     return merged
@@ -71,11 +77,8 @@ def merge_cost_scopes(per_series: dict[tuple[str, str], tuple[np.ndarray, np.nda
 
 def series_of_scope(keys, scope: str, team_of: dict[str, str]) -> list[tuple[str, str]]:
     """The ``(scope, name)`` series that :func:`merge_cost_scopes` adds into ``scope``."""
-    if scope == "total":
-        return list(keys)
-    kind, _, name = scope.partition(":")
-    return [key for key in keys if key[0] == scope
-            or kind == "team" and key[0].startswith("service:") and team_of.get(key[0].partition(":")[2]) == name]
+    keys = list(keys)
+    return [keys[i] for i in cost_scopes(keys, team_of).get(scope, [])]
 
 
 def cost_scope_name(scope: str, *, bare: bool = False) -> str:
@@ -103,24 +106,60 @@ def cost_entries(store, at_epoch: int, *, timezone_name: str, budgets: CostBudge
     step, so the forecast's newest sample time is exact (``plan.read_series_sums`` with
     ``exact_newest``): about ten rows per series.
     """
-    month_start, _ = month_bounds(at_epoch, timezone_name)
+    month_start, month_end = month_bounds(at_epoch, timezone_name)
     rows = read_series_sums(store, "cost", store.series_keys("cost"), cost_cuts(at_epoch, timezone_name),
                             at_epoch, exact_newest=True)
-    merged = merge_cost_scopes({key: (ts, usd) for key, (_first, ts, usd, _steps) in rows.items()}, team_of)
+    keys = sorted(rows)
+    if not keys:
+        return []
+    members = cost_scopes(keys, team_of)
+    starts = {**{label: at_epoch - length for label, length in COST_WINDOWS.items()}, MONTH: month_start}
+    spent, covered_until = _scope_window_sums([rows[key][1:3] for key in keys], list(members.values()),
+                                              list(starts.values()), at_epoch, month_start)
     out = []
-    for scope, (ts, usd) in sorted(merged.items()):
-        for label, length in COST_WINDOWS.items():
-            spent = cost_in_window(ts, usd, at_epoch - length, at_epoch)
-            out.append(CostEntry(scope, cost_scope_name(scope), label, spent))
-        mtd = cost_in_window(ts, usd, month_start, at_epoch)
-        forecast = forecast_month(ts, usd, at_epoch, timezone_name)
+    for column, scope in sorted(enumerate(members), key=lambda pair: pair[1]):
+        name = cost_scope_name(scope)
+        usd = dict(zip(starts, (None if math.isnan(v) else float(v) for v in spent[:, column])))
+        out += [CostEntry(scope, name, label, usd[label]) for label in COST_WINDOWS]
+        mtd = usd[MONTH]
+        forecast = None if mtd is None else month_projection(mtd, float(covered_until[column]), month_start, month_end)
         budget = budgets.budgets_usd.get(scope)
         warning = overrun = None
         if budget is not None:
             state = budget_state(mtd, forecast, budget, warn_at=budgets.warn_at, overrun_at=budgets.overrun_at)
             warning, overrun = state.warning, state.overrun
-        out.append(CostEntry(scope, cost_scope_name(scope), MONTH, mtd, budget, forecast, warning, overrun))
+        out.append(CostEntry(scope, name, MONTH, mtd, budget, forecast, warning, overrun))
     return out
+
+
+def _scope_window_sums(series: Sequence[tuple[np.ndarray, np.ndarray]], scopes: Sequence[Sequence[int]],
+                       starts: Sequence[int], end: int, newest_after: int) -> tuple[np.ndarray, np.ndarray]:
+    """``engine.cost.cost_in_window`` over ``(start, end]`` for each of ``starts`` and each scope,
+    a scope the union of its ``series`` (``(ts, usd)``, by position): an array ``[start, scope]``
+    (NaN: no sample with a cost); and per scope the newest sample time in ``(newest_after, end]``
+    (``-inf``: none). In numpy over all series at once: a status has hundreds of scopes, and
+    their windows one by one took longer than the read.
+    """
+    n = len(series)
+    index = np.repeat(np.arange(n), [ts.size for ts, _ in series])
+    ts = np.concatenate([ts for ts, _ in series])
+    usd = np.concatenate([usd for _, usd in series]).astype(np.float64)
+    known = ~np.isnan(usd)
+    members = np.concatenate([np.asarray(m, np.int64) for m in scopes])
+    first = np.cumsum([0, *(len(m) for m in scopes[:-1])])
+
+    def per_scope(per_series: np.ndarray, reduce: np.ufunc = np.add) -> np.ndarray:
+        return reduce.reduceat(per_series[members], first)
+
+    sums = np.empty((len(starts), len(scopes)))
+    for row, start in enumerate(starts):
+        inside = known & (ts > start) & (ts <= end)
+        spent = per_scope(np.bincount(index[inside], weights=usd[inside], minlength=n))
+        sums[row] = np.where(per_scope(np.bincount(index[inside], minlength=n)) > 0, spent, np.nan)
+    newest = np.full(n, -np.inf)
+    inside = known & (ts > newest_after) & (ts <= end)
+    np.maximum.at(newest, index[inside], ts[inside].astype(np.float64))
+    return sums, per_scope(newest, np.maximum)
 
 
 def cost_buckets(store, cuts: Sequence[int], end: int, team_of: dict[str, str]) -> dict[str, Series]:
