@@ -8,6 +8,7 @@ names the windows left out; each SLO's page shows all of its own."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any, Sequence
 
@@ -18,7 +19,7 @@ from sloboard.reads.status import AlertEntry, SLOEntry
 
 from .levels import alert_level, policy_level
 from .palette import LEVEL_TEXT
-from .tables import bar_style, data_table, link_cell, quoted
+from .tables import bar_style, data_table, quoted
 
 
 def percent_format(digits: int) -> Format:
@@ -84,6 +85,21 @@ def slo_rows(slos: Sequence[SLOEntry], windows: Sequence[str]) -> list[dict[str,
     return rows
 
 
+def budget_bars(slos: Sequence[SLOEntry]) -> list[dict[str, Any]]:
+    """The bars behind the budget cells: one style per whole percent of budget left and
+    policy level that ``slos`` have (at most 400 however many SLOs; a style per row, its
+    filter the row's link, made the browser test a thousand filters on every cell shown),
+    none where no budget is left."""
+    # A cell shows percent p when its value lies in [p - 0.5, p + 0.5): floor(value + 0.5).
+    bars = sorted({(min(100, math.floor(s.budget_remaining * 100 + 0.5)), policy_level(s.policy))
+                   for s in slos if s.budget_remaining is not None and s.budget_remaining >= 0.005},
+                  key=lambda bar: (bar[0], bar[1].name))
+    return [bar_style(f"{{budget_remaining}} >= {percent - 0.5} && {{budget_remaining}} < {percent + 0.5} "
+                      f"&& {{policy}} contains {quoted(level.icon)}",
+                      "budget_remaining", percent / 100, LEVEL_TEXT[level.name] + "55")  # translucent bar
+            for percent, level in bars]
+
+
 def slo_table(table_id: str, slos: Sequence[SLOEntry], *, empty_title: str, empty_hint: str,
               query: str = ""):
     """``query``: the page's query string, which the SLO and service links carry."""
@@ -102,11 +118,7 @@ def slo_table(table_id: str, slos: Sequence[SLOEntry], *, empty_title: str, empt
         {"id": "policy", "name": "Policy"},
         {"id": "completeness", "name": "Data", "type": "numeric", "format": percent_format(0)},
     ]
-    styles = []
-    for s in ordered:
-        color = LEVEL_TEXT[policy_level(s.policy).name] + "55"  # translucent bar
-        row = f"{{slo}} = {quoted(link_cell('slo', s.id, query))}"  # the cell holds its link
-        styles.append(bar_style(row, "budget_remaining", s.budget_remaining, color))
+    styles = budget_bars(ordered)
     for icon, level in (("✕", "bad"), ("▲", "warn"), ("✓", "good"), ("?", "unknown")):
         for col in ("alerts", "policy"):
             styles.append({"if": {"filter_query": f"{{{col}}} contains {quoted(icon)}", "column_id": col},

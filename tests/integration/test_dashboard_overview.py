@@ -4,6 +4,7 @@ and live in the URL, the CSV export holds the rows shown, and nothing logs an er
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -79,6 +80,28 @@ def test_overview_numbers_equal_the_status_report(chrome, demo):
     assert ("Breached" in tile) == (meeting < len(report["slos"]))
     assert severe_console_messages(chrome) == []
     screenshot(chrome, "overview")
+
+
+def test_each_budget_cell_has_a_bar_as_wide_as_its_budget_left(chrome, demo):
+    """The bar behind a budget cell is its budget left to the whole percent, none where none
+    is left (the styles are per percent and policy level, not per row)."""
+    open_page(chrome, demo.server.url + "/")
+    shown = chrome.execute_script(
+        """return [...document.querySelectorAll('#overview-table td[data-dash-column="budget_remaining"]')]
+           .map(td => [td.innerText.trim(), getComputedStyle(td).backgroundImage]);""")
+    by_budget = {round(s["budget_remaining"] * 100, 1): s for s in demo.report["slos"]
+                 if s["budget_remaining"] is not None}
+    assert len(shown) >= min(len(by_budget), 10)
+    for text, image in shown:
+        if text == "no data":
+            assert image == "none"
+            continue
+        percent = number(text)
+        width = math.floor(percent + 0.5)  # shown to 0.1 %: the bar's whole percent, but at a rounding edge
+        if percent < 0.5:
+            assert image == "none", (text, image)
+        else:
+            assert f" {min(width, 100)}%" in image or f" {min(width, 100)}.0%" in image, (text, image)
 
 
 def test_csv_export_holds_the_rows_shown(chrome, demo):
