@@ -82,3 +82,15 @@ def _scans(admin: psycopg.Connection, name: str) -> tuple[int, int]:
         time.sleep(0.05)
     return admin.execute("SELECT seq_scan, idx_scan FROM pg_stat_user_tables "
                          "WHERE relname = 'sli_samples' AND schemaname = current_schema()").fetchone()
+
+
+def test_every_sqlite_connection_keeps_32_mib_of_pages_and_reads_in_wal_mode(tmp_path):
+    """Each pooled connection gets the pragmas, a second one too (the reads of a status at
+    1,000 SLOs seek in the same index pages on every render)."""
+    with Store.open(f"sqlite:///{tmp_path / 'pragmas.db'}") as store:
+        engine = store._engine
+        with engine.connect() as first, engine.connect() as second:
+            for conn in (first, second):
+                raw = conn.connection.driver_connection
+                assert raw.execute("PRAGMA cache_size").fetchone()[0] == -32768
+                assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

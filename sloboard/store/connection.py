@@ -16,6 +16,11 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
+    # Up to 32 MiB of pages per connection (the default keeps 2 MiB): a status at 1,000 SLOs
+    # seeks each SLO's rows in about 18 ranges, and with the default the index's inner pages
+    # were read again from the OS on every render (8 % of a cold overview's CPU at 1,000 SLOs).
+    # The cache fills only as pages are read, so a small store stays small.
+    "PRAGMA cache_size=-32768",
 )
 
 
