@@ -167,10 +167,18 @@ def _pg_bare_run(conninfo: str, schema: str, pks: dict[str, int], chunks: list[C
         return time.perf_counter() - began
 
 
+SLI_TABLES = ("sli_samples", "sli_hourly", "sli_daily")  # the steps and the rollups the store keeps with them
+
+
 def _pg_truncate(conninfo: str, schema: str) -> None:
+    """Empty the sample table and its rollups: each run writes into an empty store, as the
+    bare COPY does (rollup rows left by the last run would turn the store's inserts of hours
+    into updates of rows whose steps are gone, which no ingest meets)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'TRUNCATE "{schema}".sli_samples')
-        conn.execute(f'VACUUM ANALYZE "{schema}".sli_samples')
+        tables = ", ".join(f'"{schema}".{table}' for table in SLI_TABLES)
+        conn.execute(f"TRUNCATE {tables}")
+        for table in SLI_TABLES:
+            conn.execute(f'VACUUM ANALYZE "{schema}".{table}')
 
 
 def _pg_rows(conninfo: str, schema: str) -> int:
