@@ -39,7 +39,7 @@ def complete_dash_setup(app: dash.Dash) -> None:
     and no request is made: Flask still takes routes, and ``/metrics`` counts no request.
     """
     dash_hooks = [hook for hook in app.server.before_request_funcs.get(None, [])
-                  if getattr(hook, "__module__", "").startswith("dash")]
+                  if getattr(hook, "__module__", "").partition(".")[0] == "dash"]  # not ours: "dashboard"
     with app.server.test_request_context("/"):
         for hook in dash_hooks:
             hook()

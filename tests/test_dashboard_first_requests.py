@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from dashboard.app import create_app
+from dashboard.app import complete_dash_setup, create_app
 from sloboard.settings import Settings
 from sloboard.store import Store
 
@@ -33,3 +33,21 @@ def test_concurrent_first_requests_of_a_new_app_all_succeed(tmp_path):
         for thread in threads:
             thread.join(30)
     assert sorted(statuses) == sorted((path, 200) for path in paths)
+
+
+def test_only_dashs_own_hooks_run_while_the_app_is_built(tmp_path):
+    """Our hooks (login, spec reload: package ``dashboard``) run in requests only."""
+    with Store.open(f"sqlite:///{tmp_path / 'hooks.db'}") as store:
+        app = create_app(Settings(data_dir=tmp_path, specs_dir=tmp_path, auth={"anonymous_role": "viewer"}),
+                         store=store)
+        called = []
+
+        def ours() -> None:
+            called.append(True)
+
+        ours.__module__ = "dashboard.auth.guard"
+        app.server.before_request_funcs[None].append(ours)
+        complete_dash_setup(app)
+        assert called == []
+        assert app.server.test_client().get("/healthz").status_code == 200
+        assert called == [True]
